@@ -1,0 +1,122 @@
+"""`topic-report`: fetch topics from arXiv, write digests, build the report site."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+
+from helpers import TopicReportError, settings as settings_module
+from helpers.topics import DEFAULT_CONFIG, load_topics, select
+
+PROG = "topic-report"
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date of the form YYYY-MM-DD") from None
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return int(text)
+
+
+def _check_dates(args) -> None:
+    if args.since and args.until and args.since > args.until:
+        raise TopicReportError(f"--since {args.since} is after --until {args.until}")
+
+
+def cmd_fetch(args) -> int:
+    from helpers.arxiv_source import ArxivSource
+    from helpers.fetching import fetch_topic
+    from helpers.store import Store
+
+    _check_dates(args)
+    topics = select(load_topics(args.config), args.topic)
+    settings = settings_module.from_env()
+    source = ArxivSource(settings)
+    failed = 0
+    with Store(settings.db_path) as store:
+        for topic in topics:
+            try:
+                print(fetch_topic(topic, store, source, args.since, args.until).line(), flush=True)
+            except TopicReportError as exc:
+                failed += 1
+                print(f"{PROG}: error: {topic.name}: {exc}", file=sys.stderr, flush=True)
+    return 1 if failed else 0
+
+
+def cmd_digest(args) -> int:
+    from helpers.digest import render_digest
+    from helpers.store import Store
+
+    _check_dates(args)
+    topic = select(load_topics(args.config), [args.topic])[0]
+    settings = settings_module.from_env()
+    with Store(settings.db_path) as store:
+        papers = store.papers(topic.slug, args.since, args.until)
+    text = render_digest(topic.name, papers[: args.limit or topic.digest_limit])
+    if args.output:
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise TopicReportError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_build(args) -> int:
+    from helpers.build import build
+
+    topics = select(load_topics(args.config), args.topic)
+    return build(topics, settings_module.from_env(), Path(args.output_dir), offline=args.offline)
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(prog=PROG, description=__doc__)
+    commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help: str, func) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help)
+        sub.add_argument("--config", type=Path, default=DEFAULT_CONFIG, metavar="FILE",
+                         help=f"topics file (default: {DEFAULT_CONFIG})")
+        sub.set_defaults(func=func)
+        return sub
+
+    def window(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="first submission date (inclusive)")
+        sub.add_argument("--until", type=_date, metavar="YYYY-MM-DD", help="last submission date (inclusive)")
+
+    fetch = command("fetch", "Fetch topics' papers from arXiv into the store.", cmd_fetch)
+    fetch.add_argument("--topic", action="append", metavar="NAME", help="topic name or slug (repeatable; default: all)")
+    window(fetch)
+
+    digest = command("digest", "Write a topic's markdown digest from the store (no network).", cmd_digest)
+    digest.add_argument("--topic", required=True, metavar="NAME", help="topic name or slug")
+    window(digest)
+    digest.add_argument("--limit", type=_positive, metavar="N", help="papers shown (default: the topic's digest_limit)")
+    digest.add_argument("--output", metavar="FILE", help="write here instead of standard output")
+
+    build = command("build", "Fetch, execute the report notebook per topic and render the site.", cmd_build)
+    build.add_argument("--topic", action="append", metavar="NAME", help="topic name or slug (repeatable; default: all)")
+    build.add_argument("--output-dir", default="_site", metavar="DIR", help="where the site goes (default: _site)")
+    build.add_argument("--offline", action="store_true", help="use the stored papers; do not contact arXiv")
+    return main
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except TopicReportError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted; the store keeps what was saved before", file=sys.stderr)
+        return 130

@@ -1,0 +1,59 @@
+"""Fetch topics into the store: resolve each topic's window, fetch, save atomically, report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+
+from helpers import TopicReportError
+from helpers.arxiv_source import ArxivSource, Window, default_window
+from helpers.store import FetchCounts, Store, utc_now
+from helpers.topics import Topic
+
+
+@dataclass(frozen=True)
+class FetchOutcome:
+    topic: Topic
+    window: Window
+    counts: FetchCounts | None
+    requests: int
+    error: str | None = None
+
+    def line(self) -> str:
+        if self.error:
+            return f"{self.topic.name}: FAILED: {self.error}"
+        c = self.counts
+        return (f"{self.topic.name}: {c.fetched} fetched, {c.new} new, {c.updated} updated, "
+                f"{self.requests} API request{'s' if self.requests != 1 else ''}")
+
+
+def resolve_window(topic: Topic, store: Store, since: date | None, until: date | None) -> Window:
+    """--since/--until override the topic's window; otherwise fetch incrementally."""
+    now = utc_now()
+    if since is None and until is None:
+        return default_window(topic, store.newest_published(topic.slug), now)
+    start = (datetime.combine(since, time.min, timezone.utc) if since
+             else default_window(topic, None, now).since)
+    end = datetime.combine(until, time(23, 59), timezone.utc) if until else now.replace(second=0, microsecond=0)
+    if start > end:
+        raise TopicReportError(f"--since {start:%Y-%m-%d} is after --until {end:%Y-%m-%d}")
+    return Window(start, end)
+
+
+def fetch_topic(topic: Topic, store: Store, source: ArxivSource,
+                since: date | None = None, until: date | None = None) -> FetchOutcome:
+    """Fetch one topic and store it in one transaction; on failure the papers stay as they were."""
+    window = resolve_window(topic, store, since, until)
+    started, before = utc_now(), source.requests_made
+    expect_results = store.count_between(topic.slug, window.since, window.until) > 0
+    try:
+        papers = source.fetch(topic, window, expect_results=expect_results)
+    except TopicReportError as exc:
+        used = source.requests_made - before
+        store.log_failure(topic.slug, since=window.since, until=window.until, started_at=started,
+                          requests=used, error=str(exc))
+        raise
+    used = source.requests_made - before
+    counts = store.save_fetch(topic.slug, papers, since=window.since, until=window.until,
+                              started_at=started, requests=used)
+    return FetchOutcome(topic, window, counts, used)
