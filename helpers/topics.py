@@ -73,9 +73,19 @@ class TopicsFile(BaseModel):
         return self
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML without implicit timestamps: dates stay text, so pydantic validates them per topic."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def _topic_lines(text: str) -> list[tuple[int, str]]:
     """(line, name) of each topic entry, so errors can point at the right place."""
-    root = yaml.compose(text)
+    root = yaml.compose(text, Loader=_Loader)
     if root is None or not isinstance(root, yaml.MappingNode):
         return []
     for key, value in root.value:
@@ -112,7 +122,7 @@ def load_topics(path: Path | str = DEFAULT_CONFIG) -> list[Topic]:
     except OSError as exc:
         raise TopicReportError(f"cannot read topics file {path}: {exc.strerror or exc}") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)
         lines = _topic_lines(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)

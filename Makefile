@@ -1,0 +1,27 @@
+# Two commands on a fresh machine: `make report` builds the report site, `make test` runs the tests.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: report test bench serve clean
+
+$(BIN)/topic-report: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+report: $(BIN)/topic-report
+	$(BIN)/topic-report build
+
+test: $(BIN)/topic-report
+	$(BIN)/python -m pytest
+
+bench: $(BIN)/topic-report
+	$(BIN)/python bench/run.py
+
+serve:
+	$(PYTHON) -m http.server --directory _site --bind 127.0.0.1 8000
+
+clean:
+	rm -rf $(VENV) build _site .quarto
