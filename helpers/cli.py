@@ -78,9 +78,16 @@ def cmd_build(args) -> int:
     return build(topics, settings_module.from_env(), Path(args.output_dir), offline=args.offline)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (the full usage is one --help away)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    main = argparse.ArgumentParser(prog=PROG, description=__doc__)
-    commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    main = _Parser(prog=PROG, description=__doc__)
+    commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     def command(name: str, help: str, func) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help, description=help)

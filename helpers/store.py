@@ -131,21 +131,36 @@ class Store:
     def __init__(self, path: Path | str):
         self.path = Path(path)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
-            self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA foreign_keys = ON")
-            if self._db.execute("PRAGMA journal_mode").fetchone()[0] != "wal" and self._writable():
-                self._db.execute("PRAGMA journal_mode = WAL")
-            if self._writable():
+            if self.path.exists() and not _is_writable(self.path):
+                self._db = self._open_read_only()
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._db = self._connect(str(self.path))
+                if self._db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    self._db.execute("PRAGMA journal_mode = WAL")
                 self._db.executescript(SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise TopicReportError(f"store {self.path} is not usable: {exc}") from None
         except OSError as exc:
             raise TopicReportError(f"cannot open store {self.path}: {exc.strerror or exc}") from None
 
-    def _writable(self) -> bool:
-        return not self.path.exists() or _is_writable(self.path)
+    @staticmethod
+    def _connect(target: str, uri: bool = False) -> sqlite3.Connection:
+        db = sqlite3.connect(target, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, uri=uri)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA foreign_keys = ON")
+        return db
+
+    def _open_read_only(self) -> sqlite3.Connection:
+        """A store we may not write can still be read (digest, report); fetching into it fails clearly.
+        In a read-only directory SQLite cannot make WAL's shared-memory file, hence `immutable`."""
+        uri = self.path.resolve().as_uri()
+        try:
+            db = self._connect(uri + "?mode=ro", uri=True)
+            db.execute("SELECT count(*) FROM papers").fetchone()
+            return db
+        except sqlite3.OperationalError:
+            return self._connect(uri + "?immutable=1", uri=True)
 
     def close(self) -> None:
         self._db.close()

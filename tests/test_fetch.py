@@ -1,0 +1,228 @@
+"""Fetching through the real `arxiv` client from the loopback emulator: windows, paging,
+incremental reruns, versions, the 30,000-result cap, odd metadata, and faults that must leave
+the store exactly as it was."""
+
+import sqlite3
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from arxiv_server import ArxivEmulator
+from helpers.arxiv_source import Window, build_query
+from helpers.store import Store
+from helpers.topics import load_topics, select
+
+SEED_WINDOW = ("--since", "2026-02-01", "--until", "2026-02-11")
+
+
+def fetch(cli, *extra):
+    return cli("fetch", "--topic", "3D Reconstruction", *extra)
+
+
+def dump(db_path) -> list:
+    """Every paper and membership row, to compare a store before and after a failed fetch."""
+    db = sqlite3.connect(db_path)
+    try:
+        return [db.execute("SELECT * FROM papers ORDER BY id").fetchall(),
+                db.execute("SELECT * FROM topic_papers ORDER BY paper_id").fetchall()]
+    finally:
+        db.close()
+
+
+def test_query_is_built_from_the_topic():
+    topic = select(load_topics("topics.yml"), ["3d-reconstruction"])[0]
+    window = Window(datetime(2026, 2, 1, tzinfo=timezone.utc), datetime(2026, 2, 11, 23, 59, tzinfo=timezone.utc))
+    query = build_query(topic, window)
+    assert query.startswith('(ti:"3D reconstruction" OR abs:"3D reconstruction" OR ti:"depth estimation"')
+    assert "AND (cat:cs.CV OR cat:cs.GR OR cat:cs.RO" in query
+    assert query.endswith("AND submittedDate:[202602010000 TO 202602112359]")
+
+
+def test_first_fetch_then_incremental_rerun_costs_one_request(env, cli, emulator):
+    code, out, _ = fetch(cli, *SEED_WINDOW)
+    assert code == 0 and "15 fetched, 15 new, 0 updated, 1 API request" in out
+    before = len(emulator.requests)
+    code, out, _ = fetch(cli)  # incremental: from the newest stored paper up to now
+    assert code == 0
+    assert len(emulator.requests) - before == 1
+    assert "0 new, 0 updated, 1 API request" in out
+    assert "submittedDate:[202602100000 TO" in emulator.requests[-1].params["search_query"]
+
+
+def test_window_limits_what_is_fetched(env, cli):
+    code, out, _ = fetch(cli, "--since", "2026-02-09", "--until", "2026-02-09")
+    assert code == 0
+    assert out.startswith("3D Reconstruction: 5 fetched, 5 new")  # the seed has five papers of 2026-02-09
+
+
+def test_small_pages_are_all_fetched_once(env, cli, emulator, monkeypatch):
+    monkeypatch.setenv("ARXIV_PAGE_SIZE", "4")
+    code, out, _ = fetch(cli, *SEED_WINDOW)
+    assert code == 0 and "15 fetched, 15 new, 0 updated, 4 API requests" in out
+    assert [r.params["start"] for r in emulator.requests] == ["0", "4", "8", "12"]
+    assert all(r.params["max_results"] == "4" for r in emulator.requests)
+
+
+def test_default_page_size_is_the_api_maximum(env, cli, emulator):
+    fetch(cli, *SEED_WINDOW)
+    assert emulator.requests[0].params["max_results"] == "2000"
+    assert emulator.requests[0].params["sortBy"] == "submittedDate"
+    assert emulator.requests[0].params["sortOrder"] == "descending"
+
+
+def test_a_new_version_replaces_the_old_one(env, cli, emulator, sample_records):
+    fetch(cli, *SEED_WINDOW)
+    revised = dict(sample_records[0], version=2, title="VersaViT, revised", authors=["New Author"],
+                   updated="2026-03-01T10:00:00Z")
+    emulator.add([revised])
+    code, out, _ = fetch(cli, *SEED_WINDOW)
+    assert "15 fetched, 0 new, 1 updated" in out
+    code, digest, _ = cli("digest", "--topic", "3D Reconstruction")
+    assert "**VersaViT, revised**  \n  New Author  \n" in digest
+    assert f"https://arxiv.org/abs/{revised['id']}v2" in digest
+    assert digest.count(revised["id"]) == 1
+
+
+def test_requests_are_spaced_by_the_delay(env, cli, emulator, monkeypatch):
+    monkeypatch.setenv("ARXIV_PAGE_SIZE", "5")
+    monkeypatch.setenv("ARXIV_DELAY_SECONDS", "0.3")
+    fetch(cli, *SEED_WINDOW)
+    times = [r.time for r in emulator.requests]
+    assert len(times) == 3
+    assert min(b - a for a, b in zip(times, times[1:])) >= 0.29
+
+
+def big_corpus(n: int, start: datetime) -> list[dict]:
+    """n tiny papers, one a minute, all about point clouds."""
+    return [
+        {"id": f"2601.{i:05d}", "version": 1, "title": f"Point clouds {i}", "abstract": "3D reconstruction.",
+         "authors": ["A. Author"], "published": (start + timedelta(minutes=i)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+         "updated": (start + timedelta(minutes=i)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+         "categories": ["cs.CV"], "primary_category": "cs.CV"}
+        for i in range(n)
+    ]
+
+
+def test_a_window_over_the_30000_cap_is_split_into_slices(env, cli, monkeypatch):
+    papers = big_corpus(30_500, datetime(2026, 1, 1, tzinfo=timezone.utc))
+    with ArxivEmulator(papers=papers) as big:
+        monkeypatch.setenv("ARXIV_API_URL", big.url)
+        code, out, err = cli("fetch", "--topic", "Big", "--since", "2026-01-01", "--until", "2026-01-31",
+                             "--config", str(write_topics(env, max_results=40_000)))
+        assert code == 0, err
+        assert out.startswith("Big: 30500 fetched, 30500 new")
+        assert max(int(r.params["start"]) + int(r.params["max_results"]) for r in big.requests) <= 30_000
+
+
+def write_topics(tmp_path, **extra):
+    path = tmp_path / "topics.yml"
+    lines = ["topics:", "  - name: Big", "    slug: big", "    terms: [point clouds]", "    categories: [cs.CV]"]
+    lines += [f"    {key}: {value}" for key, value in extra.items()]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_the_cap_on_results_is_honoured(env, cli, emulator):
+    code, out, _ = cli("fetch", "--topic", "Big", "--config", str(write_topics(env, max_results=5)),
+                       *SEED_WINDOW)
+    assert code == 0 and out.startswith("Big: 5 fetched, 5 new")
+
+
+def test_odd_metadata_is_kept_faithfully(env, cli, emulator, sample_records):
+    many = [f"Author {i} Ωmega" for i in range(500)]
+    emulator.add([dict(sample_records[0], title=r"$\alpha$-NeRF: <script>alert(1)</script> & Zoë 🚀",
+                               authors=many, abstract="Line one\n   line two with $k < 4$ and עברית")])
+    code, out, _ = fetch(cli, *SEED_WINDOW)
+    assert code == 0
+    code, digest, _ = cli("digest", "--topic", "3D Reconstruction")
+    assert r"$\alpha$-NeRF: &lt;script>alert(1)&lt;/script> & Zoë 🚀" in digest
+    assert ", Author 9 Ωmega, et al.  \n" in digest
+    assert "Line one line two with $k < 4$ and עברית" in digest
+    with Store(env / "papers.sqlite") as store:
+        stored = store.papers("3d-reconstruction")[0]
+    assert stored.authors == many
+
+
+# --- faults: transient ones are ridden out, persistent ones leave the store as it was --------
+
+def seeded(cli):
+    code, _, _ = fetch(cli, *SEED_WINDOW)
+    assert code == 0
+
+
+@pytest.mark.parametrize("kind, options", [
+    ("status", {"code": 503}),
+    ("status", {"code": 500}),
+    ("status", {"code": 429, "retry_after": 0.2}),
+    ("truncated", {}),
+    ("reset", {}),
+    ("empty_page", {"total_zero": True}),
+])
+def test_transient_faults_are_retried(env, cli, emulator, kind, options):
+    seeded(cli)
+    emulator.fault(kind, times=2, **options)
+    code, out, err = fetch(cli, *SEED_WINDOW)
+    assert code == 0, err
+    assert "15 fetched, 0 new, 0 updated, 3 API requests" in out
+
+
+def test_retry_after_is_honoured(env, cli, emulator):
+    emulator.fault("status", times=1, code=429, retry_after=0.5)
+    code, _, err = fetch(cli, *SEED_WINDOW)
+    assert code == 0, err
+    first, second = emulator.requests[0].time, emulator.requests[1].time
+    assert second - first >= 0.49
+
+
+@pytest.mark.parametrize("kind, options, message", [
+    ("status", {"code": 503}, "arXiv answered HTTP 503 (after 5 attempts)"),
+    ("truncated", {}, "arXiv sent a truncated Atom document (after 5 attempts)"),
+    ("hang", {}, "arXiv did not answer within 0.3 s (after 5 attempts)"),
+])
+def test_persistent_faults_fail_clearly_and_change_nothing(env, cli, emulator, monkeypatch, kind, options, message):
+    seeded(cli)
+    before = dump(env / "papers.sqlite")
+    monkeypatch.setenv("ARXIV_TIMEOUT_SECONDS", "0.3")
+    emulator.fault(kind, times=100, **options)
+    code, out, err = fetch(cli, *SEED_WINDOW)
+    assert code == 1 and out == ""
+    assert err == f"topic-report: error: 3D Reconstruction: {message}\n"
+    assert dump(env / "papers.sqlite") == before
+
+
+def test_a_fault_in_a_middle_page_loses_nothing(env, cli, emulator, monkeypatch):
+    monkeypatch.setenv("ARXIV_PAGE_SIZE", "5")
+    emulator.fault("empty_page", times=1, when=lambda p: p["start"] == "5")
+    code, out, err = fetch(cli, *SEED_WINDOW)
+    assert code == 0, err
+    assert "15 fetched, 15 new, 0 updated, 4 API requests" in out
+
+
+def test_an_empty_first_page_is_believed_when_nothing_is_known(env, cli, emulator):
+    emulator.fault("empty_page", times=1, total_zero=True)
+    code, out, _ = fetch(cli, *SEED_WINDOW)
+    assert code == 0 and "0 fetched, 0 new, 0 updated, 1 API request" in out
+
+
+def test_connection_refused_fails_clearly(env, cli, monkeypatch):
+    from arxiv_server import unused_port
+    monkeypatch.setenv("ARXIV_API_URL", f"http://127.0.0.1:{unused_port()}/api/query")
+    monkeypatch.setenv("ARXIV_RETRIES", "1")
+    code, _, err = fetch(cli, *SEED_WINDOW)
+    assert code == 1
+    assert err.startswith("topic-report: error: 3D Reconstruction: cannot connect to arXiv at http://127.0.0.1:")
+
+
+def test_an_error_feed_is_explained(env, cli, emulator):
+    emulator.fault("status", times=1, code=400)
+    code, _, err = fetch(cli, *SEED_WINDOW)
+    assert code == 1 and "arXiv answered HTTP 400" in err and len(emulator.requests) == 1
+
+
+def test_failed_runs_are_logged(env, cli, emulator, monkeypatch):
+    emulator.fault("status", times=100, code=503)
+    monkeypatch.setenv("ARXIV_RETRIES", "0")
+    fetch(cli, *SEED_WINDOW)
+    with Store(env / "papers.sqlite") as store:
+        (run,) = store.fetch_runs("3d-reconstruction")
+    assert (run["outcome"], run["requests"]) == ("error", 1) and "HTTP 503" in run["error"]
