@@ -34,7 +34,7 @@ def author_line(authors: list[str]) -> str:
 
 def _entry(paper: Paper) -> str:
     return (
-        f"- **{neutralize(paper.title)}**  \n"
+        f"- **{neutralize(paper.title) or '(untitled)'}**  \n"
         f"  {author_line(paper.authors)}  \n"
         f"  _{paper.published:%Y-%m-%d}_ · {abs_url(paper)}  \n"
         f"  <details><summary>Abstract</summary>\n\n"

@@ -80,3 +80,8 @@ def test_unicode_and_latex_names_survive():
 
 def test_empty_digest():
     assert render_digest("T", []).endswith("Total papers shown: **0**\n\n\n---\n\n")
+
+
+def test_missing_fields_keep_the_layout():
+    text = render_digest("T", [paper(title="", authors=[], abstract="")])
+    assert "- **(untitled)**  \n" in text and text.count("</details>") == 1
