@@ -59,8 +59,8 @@ def cmd_digest(args) -> int:
     topic = select(load_topics(args.config), [args.topic])[0]
     settings = settings_module.from_env()
     with Store(settings.db_path) as store:
-        papers = store.papers(topic.slug, args.since, args.until)
-    text = render_digest(topic.name, papers[: args.limit or topic.digest_limit])
+        papers = store.papers(topic.slug, args.since, args.until, limit=args.limit or topic.digest_limit)
+    text = render_digest(topic.name, papers)
     if args.output:
         try:
             Path(args.output).write_text(text, encoding="utf-8")

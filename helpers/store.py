@@ -232,7 +232,8 @@ class Store:
 
     # --- reads --------------------------------------------------------------------------------
 
-    def papers(self, topic: str, since: date | None = None, until: date | None = None) -> list[Paper]:
+    def papers(self, topic: str, since: date | None = None, until: date | None = None,
+               limit: int | None = None) -> list[Paper]:
         """The topic's papers, newest first (then arXiv id descending), optionally within dates."""
         sql = ("SELECT p.* FROM papers p JOIN topic_papers t ON t.paper_id = p.id WHERE t.topic = ?")
         params: list = [topic]
@@ -243,6 +244,9 @@ class Store:
             sql += " AND substr(p.published, 1, 10) <= ?"
             params.append(until.isoformat())
         sql += " ORDER BY p.published DESC, p.id DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
         return [_paper(row) for row in self._query(sql, tuple(params))]
 
     def newest_published(self, topic: str) -> datetime | None:
