@@ -187,14 +187,14 @@ class ArxivSource:
         try:
             return retrying(attempt)
         except Exception as exc:  # one line for the user, whatever went wrong below
-            raise self._explain(exc) from exc
+            raise self._explain(exc, retrying.statistics.get("attempt_number", 1)) from exc
 
     def _wait(self, state: tenacity.RetryCallState) -> float:
         backoff = tenacity.wait_exponential(multiplier=max(self.settings.delay_seconds, 0.1), max=120)(state)
         return max(backoff, _retry_after(self.session.last_response))
 
-    def _explain(self, exc: Exception) -> TopicReportError:
-        tries = f"after {self.settings.retries + 1} attempts"
+    def _explain(self, exc: Exception, attempts: int) -> TopicReportError:
+        tries = f"after {attempts} attempt{'s' if attempts > 1 else ''}"
         if isinstance(exc, arxiv.HTTPError):
             reason = _error_summary(self.session.last_response)
             return TopicReportError(f"arXiv answered HTTP {exc.status}{': ' + reason if reason else ''} ({tries})")

@@ -226,3 +226,38 @@ def test_failed_runs_are_logged(env, cli, emulator, monkeypatch):
     with Store(env / "papers.sqlite") as store:
         (run,) = store.fetch_runs("3d-reconstruction")
     assert (run["outcome"], run["requests"]) == ("error", 1) and "HTTP 503" in run["error"]
+
+
+def test_recorded_api_responses_keep_every_field():
+    """The API's present format, as recorded: old-style ids, affiliations, comment, journal ref."""
+    import json
+
+    from arxiv_server import RECORDED_DIR
+    from helpers.arxiv_source import parse_feed
+
+    body = json.loads((RECORDED_DIR / "id_astro-ph_0601001_s0_m100_3150dca9dc76.json").read_text())["body"]
+    (paper,) = parse_feed(body.encode())
+    assert (paper.id, paper.version, paper.primary_category) == ("astro-ph/0601001", 1, "astro-ph")
+    assert paper.authors[0] == "Andrew Gould" and paper.affiliations[0] == ["Ohio State"]
+    assert paper.journal_ref == "ActaAstron.56:1-50,2006"
+    assert paper.comment.startswith("62 pages including 16 figures")
+    assert paper.abstract.startswith("We derive the frequencies") and "V_max<17.5" in paper.abstract
+    assert [link["title"] for link in paper.links] == [None, "pdf"]
+
+    page = json.loads((RECORDED_DIR / "q_testing_s0_m100_cfe7536492ca.json").read_text())["body"]
+    papers = parse_feed(page.encode())
+    assert len(papers) == 100 and len({p.id for p in papers}) == 100
+    assert any(p.doi for p in papers) and any(any(a) for p in papers for a in p.affiliations)
+
+
+def test_a_recorded_error_response_is_explained(env, cli, emulator, monkeypatch):
+    """The recorded 400 of an id_list look-up for `abc`, served verbatim, read by our client."""
+    import arxiv
+
+    from helpers.arxiv_source import ArxivSource
+    from helpers.settings import from_env
+
+    source = ArxivSource(from_env(), progress=False)
+    with pytest.raises(Exception) as error:
+        source._page(arxiv.Search(id_list=["abc"], max_results=100), 0, expect_results=False)
+    assert str(error.value) == "arXiv answered HTTP 400: incorrect id format for abc (after 1 attempt)"
