@@ -44,7 +44,12 @@ def cmd_fetch(args) -> int:
     with Store(settings.db_path) as store:
         for topic in topics:
             try:
-                print(fetch_topic(topic, store, source, args.since, args.until).line(), flush=True)
+                outcome = fetch_topic(topic, store, source, args.since, args.until)
+                print(outcome.line(), flush=True)
+                if outcome.nothing_matches:
+                    raise TopicReportError(
+                        f"no paper matches this topic from {outcome.window.since:%Y-%m-%d} to "
+                        f"{outcome.window.until:%Y-%m-%d}; check its terms and categories")
             except TopicReportError as exc:
                 failed += 1
                 print(f"{PROG}: error: {topic.name}: {exc}", file=sys.stderr, flush=True)

@@ -17,7 +17,13 @@ class FetchOutcome:
     window: Window
     counts: FetchCounts | None
     requests: int
+    stored: int = 0
     error: str | None = None
+
+    @property
+    def nothing_matches(self) -> bool:
+        """The topic has no papers at all, even after this fetch: its query likely finds nothing."""
+        return self.counts is not None and self.counts.fetched == 0 and self.stored == 0
 
     def line(self) -> str:
         if self.error:
@@ -56,4 +62,4 @@ def fetch_topic(topic: Topic, store: Store, source: ArxivSource,
     used = source.requests_made - before
     counts = store.save_fetch(topic.slug, papers, since=window.since, until=window.until,
                               started_at=started, requests=used)
-    return FetchOutcome(topic, window, counts, used)
+    return FetchOutcome(topic, window, counts, used, stored=store.count(topic.slug))

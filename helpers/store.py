@@ -255,6 +255,9 @@ class Store:
             " WHERE t.topic = ?", (topic,))
         return datetime.fromisoformat(row[0]["newest"]) if row and row[0]["newest"] else None
 
+    def count(self, topic: str) -> int:
+        return self._query("SELECT count(*) FROM topic_papers WHERE topic = ?", (topic,))[0][0]
+
     def count_between(self, topic: str, since: datetime, until: datetime) -> int:
         """How many of the topic's papers were submitted within [since, until]."""
         return self._query(

@@ -200,8 +200,16 @@ def test_a_fault_in_a_middle_page_loses_nothing(env, cli, emulator, monkeypatch)
 
 def test_an_empty_first_page_is_believed_when_nothing_is_known(env, cli, emulator):
     emulator.fault("empty_page", times=1, total_zero=True)
-    code, out, _ = fetch(cli, *SEED_WINDOW)
-    assert code == 0 and "0 fetched, 0 new, 0 updated, 1 API request" in out
+    code, out, err = fetch(cli, *SEED_WINDOW)
+    assert out == "3D Reconstruction: 0 fetched, 0 new, 0 updated, 1 API request\n"
+    assert code == 1 and err == ("topic-report: error: 3D Reconstruction: no paper matches this topic from "
+                                 "2026-02-01 to 2026-02-11; check its terms and categories\n")
+
+
+def test_a_quiet_window_of_a_known_topic_is_no_error(env, cli, emulator):
+    fetch(cli, *SEED_WINDOW)
+    code, out, _ = fetch(cli, "--since", "2026-01-01", "--until", "2026-01-31")
+    assert code == 0 and out.startswith("3D Reconstruction: 0 fetched, 0 new")
 
 
 def test_connection_refused_fails_clearly(env, cli, monkeypatch):
