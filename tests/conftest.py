@@ -49,3 +49,36 @@ def cli(capsys):
         return code, out.out, out.err
 
     return run
+
+
+# --- The built report site, shared by tests/test_site.py and tests/test_browser.py -------------
+
+from dataclasses import dataclass  # noqa: E402
+
+from site_data import BuildRun, hostile_records, run_build, site_topics  # noqa: E402
+
+
+@dataclass(frozen=True)
+class ReportSite:
+    output: Path                     # the rendered site
+    project: Path                    # build/site: the executed notebooks, the Quarto project
+    first: BuildRun                  # the first build
+    executed_mtimes: dict[str, int]  # the executed notebooks' mtimes after it
+    second: BuildRun                 # the same build again, with the first topic's fetch failing
+
+
+@pytest.fixture(scope="session")
+def report_site(tmp_path_factory) -> ReportSite:
+    """Build the site once: 3D Reconstruction (the sample), a hostile topic and an empty one."""
+    root = tmp_path_factory.mktemp("report")
+    config = site_topics(root / "topics.yml", "3d-reconstruction", "hostile", "nothing-yet")
+    with ArxivEmulator(papers=load_atom(SAMPLE_ATOM) + hostile_records()) as emulator:
+        environment = {"ARXIV_API_URL": emulator.url, "TOPIC_REPORT_DB": str(root / "papers.sqlite"),
+                       "ARXIV_DELAY_SECONDS": "0.01", "ARXIV_TIMEOUT_SECONDS": "2", "ARXIV_RETRIES": "0"}
+        args = ("--config", str(config), "--output-dir", str(root / "_site"))
+        first = run_build(environment, *args)
+        project = root / "build" / "site"
+        mtimes = {path.name: path.stat().st_mtime_ns for path in project.glob("*.ipynb")}
+        emulator.fault("status", code=503)
+        second = run_build(environment, *args)
+    return ReportSite(root / "_site", project, first, mtimes, second)

@@ -1,0 +1,210 @@
+"""What notebooks/topic.ipynb calls: parameter checks, the topic's data, and each page section.
+
+Each section method displays its part of the page (HTML, SVG charts), so the notebook holds
+narrative and calls only, and a topic without papers gets a clear "no papers yet" page.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+from IPython.display import HTML, SVG, display
+from itables import init_notebook_mode
+from markdown_it import MarkdownIt
+from matplotlib.figure import Figure
+
+from helpers import TopicReportError, charts, settings, tables
+from helpers.digest import render_digest
+from helpers.frame import papers_frame
+from helpers.store import Paper, Store
+from helpers.topics import Topic, load_topics, select
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = PROJECT_ROOT / "topics.yml"
+NO_PAPERS = '<p class="section-empty">No papers yet.</p>'
+# The digest's own headings sit below the page's section headings.
+DIGEST_HEADING_SHIFT = 2
+
+
+@dataclass(frozen=True)
+class Parameters:
+    """The notebook's parameters, checked. Relative paths are relative to the project root."""
+
+    topic: str
+    since: date | None
+    until: date | None
+    digest_limit: int | None
+    top_authors: int
+    config: Path
+    db_path: Path | None
+    previous_build: datetime | None
+
+    @classmethod
+    def check(cls, *, topic, since=None, until=None, digest_limit=None, top_authors=15, config=None,
+              db_path=None, previous_build=None) -> "Parameters":
+        """Validate raw values (from papermill, Quarto or a person); raise TopicReportError saying which."""
+        checked = cls(
+            topic=_text("topic", topic),
+            since=_date("since", since),
+            until=_date("until", until),
+            digest_limit=None if digest_limit is None else _count("digest_limit", digest_limit),
+            top_authors=_count("top_authors", top_authors),
+            config=DEFAULT_CONFIG if config is None else _path("config", config),
+            db_path=None if db_path is None else _path("db_path", db_path),
+            previous_build=_moment("previous_build", previous_build),
+        )
+        if checked.since and checked.until and checked.since > checked.until:
+            raise TopicReportError(f"parameter since ({checked.since}) is after until ({checked.until})")
+        return checked
+
+    def store_path(self) -> Path:
+        return self.db_path or _project_path(settings.from_env().db_path)
+
+
+def _problem(name: str, expected: str, value) -> TopicReportError:
+    return TopicReportError(f"parameter {name} must be {expected}, not {value!r} ({type(value).__name__})")
+
+
+def _text(name: str, value) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _problem(name, "a non-empty text", value)
+    return value.strip()
+
+
+def _count(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise _problem(name, "a whole number of at least 1", value)
+    return value
+
+
+def _date(name: str, value) -> date | None:
+    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise _problem(name, "a date YYYY-MM-DD or None", value) from None
+
+
+def _moment(name: str, value) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise _problem(name, "an ISO 8601 time or None", value) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _path(name: str, value) -> Path:
+    if not isinstance(value, (str, Path)) or not str(value):
+        raise _problem(name, "a file path", value)
+    return _project_path(Path(value))
+
+
+def _project_path(path: Path) -> Path:
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def digest_html(markdown: str) -> str:
+    """The digest's markdown as HTML (its `<details>` blocks kept; its text arrives neutralized)."""
+    parser = MarkdownIt("commonmark", {"html": True})
+    tokens = parser.parse(markdown)
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(int(token.tag[1]) + DIGEST_HEADING_SHIFT, 6)}"
+    return parser.renderer.render(tokens, parser.options, {})
+
+
+def _stat(value: str, label: str) -> str:
+    return (f'<div class="stat"><span class="stat-value">{html.escape(value)}</span>'
+            f'<span class="stat-label">{html.escape(label)}</span></div>')
+
+
+@dataclass(frozen=True)
+class TopicReport:
+    """One topic's papers, and the page's sections drawn from them."""
+
+    topic: Topic
+    parameters: Parameters
+    papers: list[Paper]
+    frame: pd.DataFrame
+    new_papers: int | None
+
+    @classmethod
+    def load(cls, **raw) -> "TopicReport":
+        """Check the notebook parameters and read the topic's papers from the store."""
+        params = Parameters.check(**raw)
+        topic = select(load_topics(params.config), [params.topic])[0]
+        with Store(params.store_path()) as store:
+            papers = store.papers(topic.slug, params.since, params.until)
+            new = store.added_since(topic.slug, params.previous_build) if params.previous_build else None
+        return cls(topic, params, papers, papers_frame(papers, topic.slug), new)
+
+    @property
+    def empty(self) -> bool:
+        return not self.papers
+
+    def init_tables(self) -> None:
+        """Put the interactive-table library into this cell's output (offline): keep that output."""
+        if not self.empty:
+            init_notebook_mode(all_interactive=False, connected=False)
+
+    def headline(self) -> None:
+        """Papers, authors, date range and papers new since the last build."""
+        if self.empty:
+            display(HTML(
+                f'<div class="no-papers"><strong>No papers yet</strong> for {html.escape(self.topic.name)}: '
+                f"the store holds none. Fetch them with <code>topic-report fetch --topic "
+                f"{html.escape(self.topic.slug)}</code>, then build again.</div>"))
+            return
+        days = self.frame["published"].dt.strftime("%Y-%m-%d")
+        first, last = days.min(), days.max()
+        authors = self.frame["authors"].explode().dropna().nunique()
+        stats = [
+            _stat(f"{len(self.frame):,}", "papers"),
+            _stat(f"{authors:,}", "authors"),
+            _stat(first if first == last else f"{first} – {last}", "submitted"),
+            _stat("—" if self.new_papers is None else f"{self.new_papers:,}",
+                  "new since the last build" if self.new_papers is not None else "new (no earlier build)"),
+        ]
+        display(HTML(f'<div class="headline">{"".join(stats)}</div>'))
+
+    def over_time(self) -> None:
+        """Papers per day, week or month, and the running total."""
+        self._show(lambda: [charts.papers_per_period(self.frame), charts.cumulative_papers(self.frame)])
+
+    def authors(self) -> None:
+        """The most prolific authors, and how many authors the papers have."""
+        self._show(lambda: [charts.top_authors(self.frame, self.parameters.top_authors),
+                            charts.authors_per_paper(self.frame)])
+
+    def categories(self) -> None:
+        """Primary categories and cross-lists."""
+        self._show(lambda: [charts.categories(self.frame)])
+
+    def table(self) -> None:
+        """Every paper: searchable, sortable, titles linked to arXiv."""
+        self._show(lambda: [tables.papers_table(self.frame)])
+
+    def digest(self) -> None:
+        """The newest papers, as `topic-report digest` writes them."""
+        limit = self.parameters.digest_limit or self.topic.digest_limit
+        self._show(lambda: [
+            f'<div class="digest">{digest_html(render_digest(self.topic.name, self.papers[:limit]))}</div>'])
+
+    def _show(self, parts: Callable[[], list[Figure | str]]) -> None:
+        """Display a section's parts (figures, HTML), or that there are no papers yet."""
+        if self.empty:
+            display(HTML(NO_PAPERS))
+            return
+        for part in parts():
+            if isinstance(part, Figure):
+                display(SVG(charts.svg(part), metadata={"alt": part.axes[0].get_title(loc="left")}))
+            else:
+                display(HTML(part))

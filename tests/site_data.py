@@ -1,0 +1,69 @@
+"""Data and a runner for the report-site tests: hostile metadata, a topics file, `build` in-process."""
+
+from __future__ import annotations
+
+import io
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+HOSTILE_TOPIC = "Hostile <i>names</i> & co"
+HOSTILE_TITLES = ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>")
+HOSTILE_AUTHOR = "$\\alpha$ O'Brien <b>"
+HOSTILE_ABSTRACT = "Zebra crossings.</details><script>alert(2)</script> &amp; <b>bold</b>"
+
+
+def hostile_records() -> list[dict]:
+    """Two papers whose metadata tries to inject HTML and mathtext into the page."""
+    common = {"version": 1, "published": "2026-02-05T10:00:00Z", "updated": "2026-02-05T10:00:00Z",
+              "categories": ["cs.CV", "cs.RO"], "primary_category": "cs.CV",
+              "comment": "<script>alert(3)</script>"}
+    return [
+        {**common, "id": "2602.99001", "title": HOSTILE_TITLES[0], "authors": [HOSTILE_AUTHOR, "Ada Lovelace"],
+         "abstract": HOSTILE_ABSTRACT},
+        {**common, "id": "2602.99002", "title": HOSTILE_TITLES[1], "authors": [HOSTILE_AUTHOR],
+         "abstract": "Zebra crossings again, $x$ and **stars**."},
+    ]
+
+
+def site_topics(path: Path, *slugs: str) -> Path:
+    """A topics file with the named topics of: the real 3D Reconstruction topic (from Feb 2026),
+    a hostile one and one that matches nothing."""
+    real = yaml.safe_load((ROOT / "topics.yml").read_text(encoding="utf-8"))["topics"][0]
+    topics = {
+        "3d-reconstruction": {**real, "since": "2026-02-01"},
+        "hostile": {"name": HOSTILE_TOPIC, "slug": "hostile", "terms": ["zebra crossings"], "since": "2026-02-01"},
+        "nothing-yet": {"name": "Nothing Yet", "slug": "nothing-yet", "terms": ["no such phrase anywhere"],
+                        "since": "2026-02-01"},
+    }
+    path.write_text(yaml.safe_dump({"topics": [topics[slug] for slug in slugs]}), encoding="utf-8")
+    return path
+
+
+@dataclass(frozen=True)
+class BuildRun:
+    code: int
+    out: str
+    err: str
+
+
+def run_build(environment: dict[str, str], *args: str) -> BuildRun:
+    """`topic-report build ARGS…` in-process, with these environment variables set meanwhile.
+
+    The site is rendered by the nbconvert fallback even where Quarto is installed, so the tests
+    see one known layout; test_site.py renders the same project with Quarto where it can.
+    """
+    from helpers import site
+    from helpers.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, redirect_stdout(out), redirect_stderr(err):
+        for name, value in environment.items():
+            patch.setenv(name, value)
+        patch.setattr(site, "find_quarto", lambda: None)
+        code = main(["build", *args])
+    return BuildRun(code, out.getvalue(), err.getvalue())

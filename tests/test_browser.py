@@ -1,0 +1,136 @@
+"""The built site in headless Chromium, with the network blocked: no script errors, a live table,
+and hostile metadata that opens no dialog and injects no element."""
+
+from __future__ import annotations
+
+import functools
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from site_data import HOSTILE_AUTHOR, HOSTILE_TITLES, HOSTILE_TOPIC
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+LOCAL_HOST = "127.0.0.1"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"),
+]
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format, *args) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def site_url(report_site):
+    handler = functools.partial(_QuietHandler, directory=str(report_site.output))
+    with ThreadingHTTPServer((LOCAL_HOST, 0), handler) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        yield f"http://{LOCAL_HOST}:{server.server_address[1]}"
+        server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Visit:
+    """One page opened with every non-local request blocked, recording what went wrong."""
+
+    def __init__(self, browser, url: str):
+        self.errors: list[str] = []
+        self.blocked: list[str] = []
+        self.dialogs: list[str] = []
+        self.context = browser.new_context()
+        self.context.route("**/*", self._route)
+        self.page = self.context.new_page()
+        self.page.on("pageerror", lambda error: self.errors.append(f"pageerror: {error}"))
+        self.page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
+        self.page.on("dialog", self._dialog)
+        self.page.goto(url)
+
+    def _route(self, route) -> None:
+        if urlsplit(route.request.url).hostname == LOCAL_HOST:
+            route.continue_()
+        else:
+            self.blocked.append(route.request.url)
+            route.abort()
+
+    def _dialog(self, dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def rows(self) -> list[str]:
+        return self.page.locator("#papers tbody tr").all_inner_texts()
+
+
+@pytest.fixture
+def visit(browser, site_url):
+    visits = []
+
+    def open_page(name: str) -> Visit:
+        visits.append(Visit(browser, f"{site_url}/{name}"))
+        return visits[-1]
+
+    yield open_page
+    for opened in visits:
+        opened.context.close()
+
+
+def live_table(visit: Visit):
+    visit.page.wait_for_selector("table#papers.dataTable", timeout=15_000)
+    return visit.page.locator(".dt-search input")
+
+
+def test_topic_page_loads_offline_without_errors_and_its_table_is_live(visit, report_site):
+    page = visit("3d-reconstruction.html")
+    search = live_table(page)
+    assert len(page.rows()) == 15
+    search.fill("VersaViT")
+    page.page.wait_for_function("document.querySelectorAll('#papers tbody tr').length === 1")
+    assert page.rows()[0].startswith("VersaViT: Enhancing MLLM Vision Backbones")
+    assert page.page.locator("#papers tbody a").first.get_attribute("href") == "https://arxiv.org/abs/2602.09934"
+    assert page.errors == [] and page.blocked == []
+
+
+def test_index_and_empty_topic_pages_load_without_errors(visit):
+    for name in ("index.html", "nothing-yet.html"):
+        page = visit(name)
+        page.page.wait_for_load_state("load")
+        assert page.page.locator("nav a").count() == 4
+        assert page.errors == [] and page.blocked == []
+    assert "No papers yet" in page.page.locator("main").inner_text()
+
+
+def test_hostile_metadata_opens_no_dialog_and_injects_no_element(visit):
+    page = visit("hostile.html")
+    live_table(page)
+    rows = page.rows()
+    assert sorted(row.split("\t")[0] for row in rows) == sorted(HOSTILE_TITLES)
+    assert all(HOSTILE_AUTHOR in row for row in rows)
+    injected = page.page.evaluate("""() => ({
+        images: document.querySelectorAll('img[src="x"]').length,
+        bold: [...document.querySelectorAll('b')].map(b => b.textContent),
+        italics: [...document.querySelectorAll('main i, nav i, title i')].length,
+        alertScripts: [...document.scripts].filter(s => s.textContent.trim().startsWith('alert')).length,
+        digestItems: document.querySelectorAll('.digest li').length,
+        digestDetails: document.querySelectorAll('.digest li > details').length,
+    })""")
+    assert injected == {"images": 0, "bold": [], "italics": 0, "alertScripts": 0, "digestItems": 2,
+                        "digestDetails": 2}
+    assert page.page.title().startswith(HOSTILE_TOPIC)
+    assert page.dialogs == [] and page.errors == [] and page.blocked == []

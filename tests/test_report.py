@@ -1,0 +1,172 @@
+"""The report notebook (executed with papermill) and the helpers it calls."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta, timezone
+
+import papermill
+import pytest
+from papermill.exceptions import PapermillExecutionError
+
+from helpers import TopicReportError, charts
+from helpers.digest import render_digest
+from helpers.frame import papers_frame
+from helpers.report import DEFAULT_CONFIG, PROJECT_ROOT, Parameters, digest_html
+from helpers.store import Paper
+from helpers.tables import abs_link, papers_table, short_authors
+
+NOTEBOOK = PROJECT_ROOT / "notebooks" / "topic.ipynb"
+CHARTS = {"over-time": 2, "authors": 2, "categories": 1}  # cell id: charts it shows
+START = datetime(2026, 2, 1, 9, 30, tzinfo=timezone.utc)
+
+
+def execute(output_dir, **parameters):
+    return papermill.execute_notebook(str(NOTEBOOK), str(output_dir / "topic.ipynb"), parameters=parameters,
+                                      kernel_name="python3", progress_bar=False)
+
+
+def outputs(notebook, cell_id: str) -> list[dict]:
+    cell = next(cell for cell in notebook.cells if cell.get("id") == cell_id)
+    return [output["data"] for output in cell.outputs]
+
+
+def html_of(notebook, cell_id: str) -> str:
+    (only,) = outputs(notebook, cell_id)
+    return only["text/html"]
+
+
+def without_time(text: str) -> str:
+    return re.sub(r"Updated: \d{4}-\d\d-\d\d \d\d:\d\d UTC", "Updated: …", text)
+
+
+def paper(number: int, **fields) -> Paper:
+    published = fields.pop("published", START + timedelta(days=number % 10))
+    values = {"id": f"2602.{number:05d}", "version": 1, "title": f"Paper {number}", "abstract": f"Abstract {number}.",
+              "authors": [f"Author {number}"], "published": published, "updated": published,
+              "primary_category": "cs.CV", "categories": ["cs.CV"], **fields}
+    return Paper(**values)
+
+
+def frame_of(papers: list[Paper]):
+    return papers_frame(papers, "topic")
+
+
+# --- the notebook ----------------------------------------------------------------------------
+
+def test_notebook_executes_with_parameters_for_a_fetched_topic(env, cli):
+    code, _, err = cli("fetch", "--topic", "3D Reconstruction", "--since", "2026-02-01", "--until", "2026-02-11")
+    assert code == 0, err
+    notebook = execute(env, topic="3D Reconstruction", db_path=str(env / "papers.sqlite"), digest_limit=5,
+                       previous_build="2026-01-01T00:00:00Z")
+    headline = html_of(notebook, "headline")
+    assert '<span class="stat-value">15</span><span class="stat-label">papers</span>' in headline
+    assert '<span class="stat-value">15</span><span class="stat-label">new since the last build</span>' in headline
+    for cell_id, count in CHARTS.items():
+        shown = outputs(notebook, cell_id)
+        assert len(shown) == count and all(data["image/svg+xml"].startswith("<svg") for data in shown)
+    assert 'id="papers"' in html_of(notebook, "table")
+    _, markdown, _ = cli("digest", "--topic", "3D Reconstruction", "--limit", "5")
+    expected = f'<div class="digest">{digest_html(markdown)}</div>'
+    assert without_time(html_of(notebook, "digest")) == without_time(expected)
+
+
+def test_a_wrong_parameter_type_stops_the_notebook_with_one_clear_line(tmp_path):
+    with pytest.raises(PapermillExecutionError) as raised:
+        execute(tmp_path, topic="3D Reconstruction", top_authors="many")
+    assert raised.value.ename == "TopicReportError"
+    assert raised.value.evalue == "parameter top_authors must be a whole number of at least 1, not 'many' (str)"
+
+
+# --- parameters ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("wrong, message", [
+    ({"topic": " "}, "parameter topic must be a non-empty text, not ' ' (str)"),
+    ({"topic": 3}, "parameter topic must be a non-empty text, not 3 (int)"),
+    ({"since": "01/02/2026"}, "parameter since must be a date YYYY-MM-DD or None, not '01/02/2026' (str)"),
+    ({"until": 20260201}, "parameter until must be a date YYYY-MM-DD or None, not 20260201 (int)"),
+    ({"digest_limit": 0}, "parameter digest_limit must be a whole number of at least 1, not 0 (int)"),
+    ({"top_authors": True}, "parameter top_authors must be a whole number of at least 1, not True (bool)"),
+    ({"top_authors": 2.5}, "parameter top_authors must be a whole number of at least 1, not 2.5 (float)"),
+    ({"previous_build": "yesterday"}, "parameter previous_build must be an ISO 8601 time or None, not 'yesterday' (str)"),
+    ({"db_path": 7}, "parameter db_path must be a file path, not 7 (int)"),
+    ({"since": "2026-02-10", "until": "2026-02-01"}, "parameter since (2026-02-10) is after until (2026-02-01)"),
+])
+def test_wrong_parameters_are_named_in_one_line(wrong, message):
+    with pytest.raises(TopicReportError) as raised:
+        Parameters.check(**{"topic": "NeRF", **wrong})
+    assert str(raised.value) == message
+
+
+def test_parameters_are_converted_and_paths_resolved_from_the_project_root():
+    checked = Parameters.check(topic=" NeRF ", since="2026-02-01", until=date(2026, 2, 11), db_path="data/x.sqlite",
+                               previous_build="2026-02-01T10:00:00")
+    assert checked.topic == "NeRF"
+    assert (checked.since, checked.until) == (date(2026, 2, 1), date(2026, 2, 11))
+    assert checked.store_path() == PROJECT_ROOT / "data" / "x.sqlite"
+    assert checked.config == DEFAULT_CONFIG
+    assert checked.previous_build == datetime(2026, 2, 1, 10, tzinfo=timezone.utc)
+
+
+# --- charts ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("days, unit", [(10, "day"), (200, "week"), (4 * 365, "month")])
+def test_time_bins_follow_the_span(days, unit):
+    frame = frame_of([paper(1, published=START), paper(2, published=START + timedelta(days=days))])
+    assert charts.period(frame)[1] == unit
+    assert charts.papers_per_period(frame).axes[0].get_title(loc="left") == f"Papers per {unit}"
+
+
+def test_charts_are_titled_labelled_and_dated():
+    frame = frame_of([paper(n, authors=["A", "B"][: 1 + n % 2], categories=["cs.CV", "cs.RO"]) for n in range(30)])
+    figures = [charts.papers_per_period(frame), charts.cumulative_papers(frame), charts.top_authors(frame, 5),
+               charts.authors_per_paper(frame), charts.categories(frame)]
+    for figure in figures:
+        axes = figure.axes[0]
+        assert axes.get_title(loc="left") and axes.get_xlabel()
+    for figure in figures[:2]:
+        assert isinstance(figure.axes[0].xaxis.get_major_formatter(), charts.mdates.ConciseDateFormatter)
+
+
+def test_chart_labels_are_shown_literally_never_as_mathtext_or_markup():
+    names = ["$\\alpha$ O'Brien <b>", "Price $5", "\\$\\frac{1}{0"]
+    frame = frame_of([paper(n, authors=names) for n in range(3)])
+    svg = charts.svg(charts.top_authors(frame, 5))
+    assert "$\\alpha$ O'Brien &lt;b&gt;" in svg and "Price $5" in svg and "\\$\\frac{1}{0" in svg
+    assert "α" not in svg
+
+
+# --- table -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("paper_id, linked", [
+    ("2602.09934", True), ("0704.0001", True), ("hep-th/9901001", True), ("math.AG/0601001", True),
+    ("2602.09934v2", False), ("javascript:alert(1)", False), ('2602.1" onclick="x', False),
+])
+def test_titles_link_only_to_arxiv_ids(paper_id, linked):
+    link = abs_link(paper_id, "<b>T</b>")
+    assert link == (f'<a href="https://arxiv.org/abs/{paper_id}">&lt;b&gt;T&lt;/b&gt;</a>' if linked
+                    else "&lt;b&gt;T&lt;/b&gt;")
+
+
+def test_long_author_lists_are_shortened_and_escaped():
+    assert short_authors(["A <i>", "B", "C"]) == "A &lt;i&gt;, B, C"
+    assert short_authors(["A", "B", "C", "D", "E"]) == "A, B, C +2 more"
+
+
+def test_the_table_keeps_every_paper_and_no_abstract():
+    papers = [paper(n, abstract=f"Unique abstract text {n}.") for n in range(3000)]
+    table = papers_table(frame_of(papers))
+    assert all(f"arxiv.org/abs/{p.id}" in table for p in (papers[0], papers[1500], papers[-1]))
+    assert "downsampl" not in table.lower() and "Unique abstract text" not in table
+
+
+# --- digest ----------------------------------------------------------------------------------
+
+def test_digest_html_keeps_its_details_and_escapes_the_text():
+    hostile = paper(1, title="<script>alert(1)</script>", abstract="x</details><img src=x onerror=alert(1)> &amp; *y*")
+    rendered = digest_html(render_digest("T <i>", [hostile]))
+    assert rendered.count("<details>") == rendered.count("</details>") == 1
+    assert "<summary>Abstract</summary>" in rendered
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in rendered
+    assert "x&lt;/details&gt;&lt;img src=x onerror=alert(1)&gt; &amp;amp; *y*" in rendered
+    assert "<h3>T &lt;i&gt;</h3>" in rendered  # the digest's title sits below the page's sections

@@ -1,0 +1,177 @@
+"""The built site: index, topic pages, skipping unchanged topics, failures, hostile metadata, Quarto."""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+import shutil
+import subprocess
+
+import nbformat
+import pytest
+import yaml
+
+from helpers import build as build_module
+from site_data import HOSTILE_AUTHOR, HOSTILE_TITLES, HOSTILE_TOPIC, run_build, site_topics
+
+SLUGS = ("3d-reconstruction", "hostile", "nothing-yet")
+NAMES = ("3D Reconstruction", HOSTILE_TOPIC, "Nothing Yet")
+SVG_IMAGE = re.compile(r'src="data:image/svg\+xml;base64,([^"]+)"')
+
+
+def page(report_site, slug: str) -> str:
+    return (report_site.output / f"{slug}.html").read_text(encoding="utf-8")
+
+
+def charts(text: str) -> list[str]:
+    return [base64.b64decode(data).decode("utf-8") for data in SVG_IMAGE.findall(text)]
+
+
+def digest_part(text: str) -> str:
+    return text[text.index('<div class="digest">'):]
+
+
+def test_first_build_fetches_executes_and_renders_every_topic(report_site):
+    run = report_site.first
+    assert run.code == 0, run.err
+    assert "3D Reconstruction: 15 fetched, 15 new" in run.out
+    for name in NAMES:
+        assert f"{name}: page executed in" in run.out
+    assert "and 3 topic pages, rendered with nbconvert" in run.out
+
+
+def test_index_links_every_topic_with_counts(report_site):
+    index = (report_site.output / "index.html").read_text(encoding="utf-8")
+    for slug, name in zip(SLUGS, NAMES):
+        assert f'<a href="{slug}.html">{html.escape(name)}</a>' in index
+    assert re.search(r'3d-reconstruction\.html">3D Reconstruction</a></td>\s*<td class="count">15</td>', index)
+    assert re.search(r'nothing-yet\.html">Nothing Yet</a></td>\s*<td class="count">0</td>', index)
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_every_page_has_the_navbar_to_every_page(report_site, slug):
+    text = page(report_site, slug)
+    assert '<a class="brand" href="index.html">' in text
+    for other in SLUGS:
+        assert f'href="{other}.html"' in text
+
+
+def test_topic_page_has_its_papers_charts_table_and_digest(report_site, sample_records):
+    text = page(report_site, "3d-reconstruction")
+    assert '<span class="stat-value">15</span><span class="stat-label">papers</span>' in text
+    assert '<span class="stat-value">2026-02-08 – 2026-02-10</span>' in text
+    for record in sample_records:
+        assert f'<a href="https://arxiv.org/abs/{record["id"]}">' in text  # in the table
+        assert html.escape(record["title"], quote=False) in digest_part(text)
+    titles = ["Papers per day", "Cumulative papers", "Most prolific authors (top 15)", "Authors per paper",
+              "Categories: primary and cross-lists"]
+    svgs = charts(text)
+    assert len(svgs) == len(titles) and all(title in svg for title, svg in zip(titles, svgs))
+    assert re.search(r'<table [^>]*id="papers"', text)
+    assert digest_part(text).count("<details>") == 15
+
+
+def test_zero_paper_topic_page_says_no_papers_yet(report_site):
+    text = page(report_site, "nothing-yet")
+    assert "<strong>No papers yet</strong> for Nothing Yet" in text
+    assert "itables" not in text and not charts(text)
+
+
+def test_unchanged_topics_are_not_executed_again(report_site):
+    run = report_site.second
+    assert f"{HOSTILE_TOPIC}: unchanged, page kept" in run.out
+    assert "Nothing Yet: unchanged, page kept" in run.out
+    assert "page executed" not in run.out
+    mtimes = {path.name: path.stat().st_mtime_ns for path in report_site.project.glob("*.ipynb")}
+    assert mtimes == report_site.executed_mtimes
+
+
+def test_failed_fetch_keeps_the_topic_page_and_fails_the_build(report_site):
+    run = report_site.second
+    assert run.code == 1
+    assert run.err.strip().splitlines() == ["topic-report: error: 3D Reconstruction: arXiv answered HTTP 503 (after 1 attempt)"]
+    assert "3D Reconstruction: fetch failed, page kept" in run.out
+    assert '<span class="stat-value">15</span><span class="stat-label">papers</span>' in page(report_site, "3d-reconstruction")
+
+
+def test_hostile_metadata_is_escaped_in_page_table_digest_and_charts(report_site):
+    text = page(report_site, "hostile")
+    for raw in ("<script>alert(", "<img src=x", "O'Brien <b>", "<b>bold", "</details><script>"):
+        assert raw not in text
+    for paper_id, title in zip(("2602.99001", "2602.99002"), HOSTILE_TITLES):
+        assert f'<a href="https://arxiv.org/abs/{paper_id}">{html.escape(title)}</a>' in text  # the table
+        assert html.escape(title, quote=False) in digest_part(text)
+    assert html.escape(HOSTILE_AUTHOR, quote=False) in text
+    digest = digest_part(text)
+    assert digest.count("<details>") == digest.count("</details>") == 2
+    assert "&lt;/details&gt;&lt;script&gt;alert(2)&lt;/script&gt;" in digest
+    top_authors = next(svg for svg in charts(text) if "Most prolific authors" in svg)
+    assert "$\\alpha$ O'Brien &lt;b&gt;" in top_authors  # literal: no mathtext, no markup
+    assert "α" not in top_authors
+
+
+def test_topic_names_are_escaped_in_generated_html(report_site):
+    escaped = html.escape(HOSTILE_TOPIC)
+    for name in ("index.html", "hostile.html", "3d-reconstruction.html"):
+        text = (report_site.output / name).read_text(encoding="utf-8")
+        assert HOSTILE_TOPIC not in text
+        assert escaped in text
+    assert f"<title>{escaped} – " in page(report_site, "hostile")
+
+
+def test_quarto_project_lists_every_topic_and_does_not_execute(report_site):
+    config = yaml.safe_load((report_site.project / "_quarto.yml").read_text(encoding="utf-8"))
+    assert config["project"]["render"] == ["index.qmd", *(f"{slug}.ipynb" for slug in SLUGS)]
+    assert config["execute"]["enabled"] is False
+    navbar = config["website"]["navbar"]["left"]
+    assert [item["href"] for item in navbar] == [f"{slug}.ipynb" for slug in SLUGS]
+    assert "<i>" not in navbar[1]["text"]
+    assert (report_site.project / "index.qmd").is_file() and (report_site.project / "report.css").is_file()
+
+
+@pytest.mark.quarto
+def test_quarto_renders_the_built_project(report_site, tmp_path):
+    quarto = shutil.which("quarto")
+    if not quarto:
+        pytest.skip("quarto is not on PATH: the site was rendered by the nbconvert fallback")
+    project = tmp_path / "site"
+    shutil.copytree(report_site.project, project)
+    subprocess.run([quarto, "render", str(project), "--output-dir", "out"], check=True)
+    rendered = {slug: (project / "out" / f"{slug}.html").read_text(encoding="utf-8") for slug in SLUGS}
+    index = (project / "out" / "index.html").read_text(encoding="utf-8")
+    assert all(f"{slug}.html" in index for slug in SLUGS)
+    assert "No papers yet" in rendered["nothing-yet"]
+    assert re.search(r'<table [^>]*id="papers"', rendered["3d-reconstruction"])
+    assert HOSTILE_TITLES[0] not in rendered["hostile"] and HOSTILE_TOPIC not in rendered["hostile"]
+
+
+def test_unreachable_arxiv_is_said_once_and_the_sample_fills_an_empty_store(tmp_path):
+    config = site_topics(tmp_path / "topics.yml", "3d-reconstruction", "nothing-yet")
+    environment = {"ARXIV_API_URL": "http://arxiv.invalid/api/query", "ARXIV_RETRIES": "0",
+                   "TOPIC_REPORT_DB": str(tmp_path / "papers.sqlite")}
+    run = run_build(environment, "--config", str(config), "--output-dir", str(tmp_path / "_site"))
+    assert run.code == 0, run.err
+    assert run.err.count("unreachable") == 1
+    assert "3D Reconstruction: no stored papers; loaded 15 from the shipped sample" in run.out
+    text = (tmp_path / "_site" / "3d-reconstruction.html").read_text(encoding="utf-8")
+    assert '<span class="stat-value">15</span><span class="stat-label">papers</span>' in text
+
+
+def test_a_page_that_fails_to_execute_is_reported_in_one_line_and_the_build_goes_on(tmp_path, monkeypatch):
+    broken = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_raw_cell("---\ntitle: x\n---"),
+        nbformat.v4.new_code_cell("topic = None", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("raise ValueError('boom\\nand more')"),
+    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    broken.cells[0]["id"] = "front-matter"
+    nbformat.write(broken, tmp_path / "broken.ipynb")
+    monkeypatch.setattr(build_module, "NOTEBOOK", tmp_path / "broken.ipynb")
+    config = site_topics(tmp_path / "topics.yml", "nothing-yet")
+    run = run_build({"TOPIC_REPORT_DB": str(tmp_path / "papers.sqlite")}, "--offline", "--config", str(config),
+                    "--output-dir", str(tmp_path / "_site"))
+    assert run.code == 1
+    failed = tmp_path / "build" / "executing" / "nothing-yet.ipynb"
+    assert run.err.strip() == f"topic-report: error: Nothing Yet: page not executed: ValueError: boom (see {failed})"
+    assert failed.is_file() and not (tmp_path / "build" / "site" / "nothing-yet.ipynb").exists()
+    assert "and 0 topic pages" in run.out
