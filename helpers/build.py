@@ -26,10 +26,9 @@ from papermill.exceptions import PapermillExecutionError
 from tqdm import tqdm
 from traitlets.config import Config
 
-from helpers import TopicReportError
-from helpers.arxiv_source import ArxivSource, ArxivUnreachable
-from helpers.cli import PROG
-from helpers.fetching import fetch_topic
+from helpers import PROG
+from helpers.arxiv_source import ArxivSource
+from helpers.fetching import fetch_all
 from helpers.report import PROJECT_ROOT
 from helpers.sample import load_sample
 from helpers.settings import Settings
@@ -54,32 +53,18 @@ def build(topics: list[Topic], settings: Settings, output_dir: Path, offline: bo
     work_dir = output_dir.resolve().parent / "build"
     project_dir = work_dir / "site"
     with Store(settings.db_path) as store:
-        fetch_failed, unreachable = (set(), False) if offline else _fetch(topics, store, settings)
-        if offline or unreachable:
+        summary = None if offline else fetch_all(
+            topics, store, ArxivSource(settings),
+            unreachable_note="; building from the stored papers, or the shipped sample for topics with none")
+        fetch_failed = set() if summary is None or summary.unreachable else {t.slug for t in summary.failed}
+        if summary is None or summary.unreachable:
             _load_samples(topics, store)
         executed, execute_failed = _execute_all(topics, store, settings.db_path, work_dir, fetch_failed)
-        pages = [TopicPage(t, len(store.papers(t.slug)), store.last_success(t.slug)) for t in executed]
+        pages = [TopicPage(t, store.count(t.slug), store.last_success(t.slug)) for t in executed]
     renderer = render_site(pages, project_dir, output_dir)
     print(f"Site: {output_dir / 'index.html'} and {len(pages)} topic page{'s' if len(pages) != 1 else ''}, "
           f"rendered with {renderer}", flush=True)
     return 1 if fetch_failed or execute_failed else 0
-
-
-def _fetch(topics: list[Topic], store: Store, settings: Settings) -> tuple[set[str], bool]:
-    """Fetch each topic; returns (slugs whose fetch failed, whether arXiv was unreachable)."""
-    source = ArxivSource(settings)
-    failed: set[str] = set()
-    for topic in topics:
-        try:
-            print(fetch_topic(topic, store, source).line(), flush=True)
-        except ArxivUnreachable as exc:
-            print(f"{PROG}: {exc}; building from the stored papers, or the shipped sample for topics "
-                  f"with none", file=sys.stderr, flush=True)
-            return failed, True
-        except TopicReportError as exc:
-            failed.add(topic.slug)
-            print(f"{PROG}: error: {topic.name}: {exc}", file=sys.stderr, flush=True)
-    return failed, False
 
 
 def _load_samples(topics: list[Topic], store: Store) -> None:

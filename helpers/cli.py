@@ -7,10 +7,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from helpers import TopicReportError, settings as settings_module
+from helpers import PROG, TopicReportError, settings as settings_module
 from helpers.topics import DEFAULT_CONFIG, load_topics, select
-
-PROG = "topic-report"
 
 
 def _date(text: str) -> date:
@@ -33,27 +31,15 @@ def _check_dates(args) -> None:
 
 def cmd_fetch(args) -> int:
     from helpers.arxiv_source import ArxivSource
-    from helpers.fetching import fetch_topic
+    from helpers.fetching import fetch_all
     from helpers.store import Store
 
     _check_dates(args)
     topics = select(load_topics(args.config), args.topic)
     settings = settings_module.from_env()
-    source = ArxivSource(settings)
-    failed = 0
     with Store(settings.db_path) as store:
-        for topic in topics:
-            try:
-                outcome = fetch_topic(topic, store, source, args.since, args.until)
-                print(outcome.line(), flush=True)
-                if outcome.nothing_matches:
-                    raise TopicReportError(
-                        f"no paper matches this topic from {outcome.window.since:%Y-%m-%d} to "
-                        f"{outcome.window.until:%Y-%m-%d}; check its terms and categories")
-            except TopicReportError as exc:
-                failed += 1
-                print(f"{PROG}: error: {topic.name}: {exc}", file=sys.stderr, flush=True)
-    return 1 if failed else 0
+        summary = fetch_all(topics, store, ArxivSource(settings), args.since, args.until)
+    return 1 if summary.failed or summary.unmatched else 0
 
 
 def cmd_digest(args) -> int:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 
-from helpers import TopicReportError
-from helpers.arxiv_source import ArxivSource, Window, default_window
+from helpers import PROG, TopicReportError
+from helpers.arxiv_source import ArxivSource, ArxivUnreachable, Window, default_window
 from helpers.store import FetchCounts, Store, utc_now
 from helpers.topics import Topic
 
@@ -15,19 +16,16 @@ from helpers.topics import Topic
 class FetchOutcome:
     topic: Topic
     window: Window
-    counts: FetchCounts | None
+    counts: FetchCounts
     requests: int
-    stored: int = 0
-    error: str | None = None
+    stored: int
 
     @property
     def nothing_matches(self) -> bool:
         """The topic has no papers at all, even after this fetch: its query likely finds nothing."""
-        return self.counts is not None and self.counts.fetched == 0 and self.stored == 0
+        return self.counts.fetched == 0 and self.stored == 0
 
     def line(self) -> str:
-        if self.error:
-            return f"{self.topic.name}: FAILED: {self.error}"
         c = self.counts
         return (f"{self.topic.name}: {c.fetched} fetched, {c.new} new, {c.updated} updated, "
                 f"{self.requests} API request{'s' if self.requests != 1 else ''}")
@@ -63,3 +61,34 @@ def fetch_topic(topic: Topic, store: Store, source: ArxivSource,
     counts = store.save_fetch(topic.slug, papers, since=window.since, until=window.until,
                               started_at=started, requests=used)
     return FetchOutcome(topic, window, counts, used, stored=store.count(topic.slug))
+
+
+@dataclass(frozen=True)
+class FetchSummary:
+    failed: list[Topic]  # topics not fetched, for whatever reason
+    unreachable: bool    # arXiv could not be reached at all: the remaining topics were not tried
+    unmatched: list[Topic]  # fetched, but nothing matches them at all: their query needs a look
+
+
+def fetch_all(topics: list[Topic], store: Store, source: ArxivSource, since: date | None = None,
+              until: date | None = None, unreachable_note: str = "") -> FetchSummary:
+    """Fetch each topic, printing one line per topic (errors on stderr); one topic's failure
+    does not stop the others, but an unreachable arXiv is said once and ends the fetching."""
+    failed: list[Topic] = []
+    unmatched: list[Topic] = []
+    for index, topic in enumerate(topics):
+        try:
+            outcome = fetch_topic(topic, store, source, since, until)
+        except ArxivUnreachable as exc:
+            print(f"{PROG}: {exc}{unreachable_note}", file=sys.stderr, flush=True)
+            return FetchSummary(failed + topics[index:], unreachable=True, unmatched=unmatched)
+        except TopicReportError as exc:
+            failed.append(topic)
+            print(f"{PROG}: error: {topic.name}: {exc}", file=sys.stderr, flush=True)
+            continue
+        print(outcome.line(), flush=True)
+        if outcome.nothing_matches:
+            unmatched.append(topic)
+            print(f"{PROG}: {topic.name}: no paper matches this topic from {outcome.window.since:%Y-%m-%d} "
+                  f"to {outcome.window.until:%Y-%m-%d}; check its terms and categories", file=sys.stderr, flush=True)
+    return FetchSummary(failed, unreachable=False, unmatched=unmatched)

@@ -202,7 +202,7 @@ def test_an_empty_first_page_is_believed_when_nothing_is_known(env, cli, emulato
     emulator.fault("empty_page", times=1, total_zero=True)
     code, out, err = fetch(cli, *SEED_WINDOW)
     assert out == "3D Reconstruction: 0 fetched, 0 new, 0 updated, 1 API request\n"
-    assert code == 1 and err == ("topic-report: error: 3D Reconstruction: no paper matches this topic from "
+    assert code == 1 and err == ("topic-report: 3D Reconstruction: no paper matches this topic from "
                                  "2026-02-01 to 2026-02-11; check its terms and categories\n")
 
 

@@ -7,6 +7,7 @@ import html
 import re
 import shutil
 import subprocess
+from datetime import datetime, timezone
 
 import nbformat
 import pytest
@@ -90,7 +91,10 @@ def test_unchanged_topics_are_not_executed_again(report_site):
 def test_failed_fetch_keeps_the_topic_page_and_fails_the_build(report_site):
     run = report_site.second
     assert run.code == 1
-    assert run.err.strip().splitlines() == ["topic-report: error: 3D Reconstruction: arXiv answered HTTP 503 (after 1 attempt)"]
+    assert run.err.strip().splitlines() == [
+        "topic-report: error: 3D Reconstruction: arXiv answered HTTP 503 (after 1 attempt)",
+        f"topic-report: Nothing Yet: no paper matches this topic from 2026-02-01 to {datetime.now(timezone.utc):%Y-%m-%d}; "
+        "check its terms and categories"]
     assert "3D Reconstruction: fetch failed, page kept" in run.out
     assert '<span class="stat-value">15</span><span class="stat-label">papers</span>' in page(report_site, "3d-reconstruction")
 
