@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: report test bench page-size serve clean
+.PHONY: report test bench serve clean
 
 $(BIN)/topic-report: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,6 @@ test: $(BIN)/topic-report
 
 bench: $(BIN)/topic-report
 	$(BIN)/python bench/run.py
-
-page-size: $(BIN)/topic-report
 	$(BIN)/python bench/page_size.py
 
 serve:
