@@ -45,6 +45,8 @@ REPORT_CODE = [NOTEBOOK, *sorted((PROJECT_ROOT / "helpers").glob("*.py"))]
 KERNEL = "python3"
 KERNEL_CONFIG = Config({"KernelManager": {"transport": "ipc"}})
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
+# A cell running longer than this is stuck (a 10,000-paper page takes seconds): fail that page.
+CELL_TIMEOUT_SECONDS = 600
 
 
 def build(topics: list[Topic], settings: Settings, output_dir: Path, offline: bool) -> int:
@@ -147,6 +149,7 @@ def _execute(topic: Topic, target: Path, parameters: dict) -> None:
     papermill.execute_notebook(
         notebook, str(target), parameters=parameters, kernel_name=KERNEL, progress_bar=False,
         request_save_on_cell_execute=False, cwd=str(PROJECT_ROOT), config=KERNEL_CONFIG,
+        execution_timeout=CELL_TIMEOUT_SECONDS,
         extra_arguments=KERNEL_ARGUMENTS)
 
 

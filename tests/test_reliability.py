@@ -75,3 +75,21 @@ def test_readers_see_the_last_commit_while_a_writer_holds_the_store(env, cli, em
     out, err = waiting.communicate(timeout=120)
     assert waiting.returncode == 0, err
     assert "15 fetched, 0 new" in out
+
+
+def test_a_build_while_a_fetch_writes_shows_the_last_commit(env, cli, emulator, tmp_path):
+    from site_data import run_build, site_topics
+
+    fetch(cli, *SEED_WINDOW)
+    writer = sqlite3.connect(env / "papers.sqlite", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("DELETE FROM topic_papers")  # a writer mid-transaction
+    try:
+        config = site_topics(tmp_path / "topics.yml", "3d-reconstruction")
+        run = run_build({}, "--offline", "--config", str(config), "--output-dir", str(tmp_path / "_site"))
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert run.code == 0, run.err
+    page = (tmp_path / "_site" / "3d-reconstruction.html").read_text(encoding="utf-8")
+    assert '<span class="stat-value">15</span><span class="stat-label">papers</span>' in page

@@ -2,12 +2,13 @@
 
 import pytest
 
+from conftest import ROOT
 from helpers.sample import load_sample
 from helpers.store import Store
 from helpers.topics import Topic, load_topics
 
 
-@pytest.mark.parametrize("topic", load_topics("topics.yml"), ids=lambda t: t.slug)
+@pytest.mark.parametrize("topic", load_topics(ROOT / "topics.yml"), ids=lambda t: t.slug)
 def test_every_topic_has_a_sample_that_loads(tmp_path, topic):
     with Store(tmp_path / "s.sqlite") as store:
         loaded = load_sample(topic, store)
