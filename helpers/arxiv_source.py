@@ -34,6 +34,10 @@ class TransientPageError(Exception):
     """A page that must be asked for again: truncated, malformed or unexpectedly empty."""
 
 
+class _RetryAfterTooLong(Exception):
+    """arXiv asked for a longer pause than we are willing to wait."""
+
+
 class ArxivUnreachable(TopicReportError):
     """No network path to arXiv at all (the name does not resolve)."""
 
@@ -170,6 +174,7 @@ class ArxivSource:
         url = self.client._format_url(search, start, self.settings.page_size)
 
         def attempt():
+            # first_page=True: the client must not judge empty pages; we do, the first included.
             feed = self.client._parse_feed(url, first_page=True)
             body = self.session.last_response.content if self.session.last_response is not None else b""
             if not body.rstrip().endswith(b"</feed>"):
@@ -211,16 +216,12 @@ class ArxivSource:
         return TopicReportError(f"unexpected failure talking to arXiv: {type(exc).__name__}: {exc}")
 
 
-class _RetryAfterTooLong(Exception):
-    pass
-
-
 def _is_transient(exc: BaseException) -> bool:
     if isinstance(exc, arxiv.HTTPError):
         return exc.status in RETRYABLE_STATUS
     if isinstance(exc, requests.ConnectionError):
         return not _name_not_resolved(exc)
-    return isinstance(exc, (requests.Timeout, TransientPageError, arxiv.UnexpectedEmptyPageError))
+    return isinstance(exc, (requests.Timeout, TransientPageError))
 
 
 def _retry_after(response: requests.Response | None) -> float:

@@ -38,14 +38,15 @@ def _number(name: str, default, kind, minimum):
 
 
 def from_env() -> Settings:
-    page_size = _number("ARXIV_PAGE_SIZE", API_MAX_PAGE_SIZE, int, 1)
+    """Settings from the environment; unset or empty variables take the defaults above."""
+    page_size = _number("ARXIV_PAGE_SIZE", Settings.page_size, int, 1)
     if page_size > API_MAX_PAGE_SIZE:
         raise TopicReportError(f"ARXIV_PAGE_SIZE={page_size} exceeds the API's maximum of {API_MAX_PAGE_SIZE}")
     return Settings(
-        api_url=os.environ.get("ARXIV_API_URL") or ARXIV_API_URL,
+        api_url=os.environ.get("ARXIV_API_URL") or Settings.api_url,
         page_size=page_size,
-        delay_seconds=_number("ARXIV_DELAY_SECONDS", 3.0, float, 0.0),
-        timeout_seconds=_number("ARXIV_TIMEOUT_SECONDS", 30.0, float, 0.01),
-        retries=_number("ARXIV_RETRIES", 4, int, 0),
-        db_path=Path(os.environ.get("TOPIC_REPORT_DB") or "data/papers.sqlite"),
+        delay_seconds=_number("ARXIV_DELAY_SECONDS", Settings.delay_seconds, float, 0.0),
+        timeout_seconds=_number("ARXIV_TIMEOUT_SECONDS", Settings.timeout_seconds, float, 0.01),
+        retries=_number("ARXIV_RETRIES", Settings.retries, int, 0),
+        db_path=Path(os.environ.get("TOPIC_REPORT_DB") or Settings.db_path),
     )
