@@ -6,7 +6,8 @@
 2. Execute notebooks/topic.ipynb with papermill into build/site/<slug>.ipynb, skipping a topic
    whose stored papers, definition and report code are unchanged since the page was executed
    (recorded in build/state.json), and keeping the existing page of a topic whose fetch failed.
-3. Render build/site/ into the output directory with Quarto, or nbconvert without it.
+3. Render build/site/ into the output directory with Quarto, or nbconvert without it, and write
+   each topic's markdown digest beside its page (`<slug>.md`).
 
 The working directory build/ sits next to the output directory (`_site` → `build`).
 """
@@ -28,6 +29,7 @@ from traitlets.config import Config
 
 from helpers import PROG
 from helpers.arxiv_source import ArxivSource
+from helpers.digest import render_digest
 from helpers.fetching import fetch_all
 from helpers.report import PROJECT_ROOT
 from helpers.sample import load_sample
@@ -63,7 +65,10 @@ def build(topics: list[Topic], settings: Settings, output_dir: Path, offline: bo
             _load_samples(topics, store)
         executed, execute_failed = _execute_all(topics, store, settings.db_path, work_dir, fetch_failed)
         pages = [TopicPage(t, store.count(t.slug), store.last_success(t.slug)) for t in executed]
+        digests = {t.slug: render_digest(t.name, store.papers(t.slug, limit=t.digest_limit)) for t in executed}
     renderer = render_site(pages, project_dir, output_dir)
+    for slug, digest in digests.items():  # after rendering: Quarto clears its output directory
+        (output_dir / f"{slug}.md").write_text(digest, encoding="utf-8")
     print(f"Site: {output_dir / 'index.html'} and {len(pages)} topic page{'s' if len(pages) != 1 else ''}, "
           f"rendered with {renderer}", flush=True)
     return 1 if fetch_failed or execute_failed else 0

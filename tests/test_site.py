@@ -50,6 +50,16 @@ def test_index_links_every_topic_with_counts(report_site):
     assert re.search(r'nothing-yet\.html">Nothing Yet</a></td>\s*<td class="count">0</td>', index)
 
 
+def test_each_topic_has_its_markdown_digest_beside_its_page(report_site):
+    index = (report_site.output / "index.html").read_text(encoding="utf-8")
+    for slug in SLUGS:
+        assert f'<a href="{slug}.md">markdown</a>' in index
+    digest = (report_site.output / "3d-reconstruction.md").read_text(encoding="utf-8")
+    assert digest.startswith("# 3D Reconstruction\n\n_Updated: ")
+    assert "Total papers shown: **15**" in digest and digest.count("<details>") == 15
+    assert "Total papers shown: **0**" in (report_site.output / "nothing-yet.md").read_text(encoding="utf-8")
+
+
 @pytest.mark.parametrize("slug", SLUGS)
 def test_every_page_has_the_navbar_to_every_page(report_site, slug):
     text = page(report_site, slug)
