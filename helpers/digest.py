@@ -11,14 +11,40 @@ MAX_AUTHORS = 10
 # `<` that could open a tag, comment or declaration (`k < 4` cannot), and `&` that could start an entity.
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 _ENTITY_START = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
-# Markdown's inline markers; escaped so a title like `**bold**` shows as written.
-_MARKDOWN_INLINE = re.compile(r"([*_`\[\]~])")
+# Markdown's inline markers, escaped so a title like `**bold**` shows as written; and a backslash
+# before one of them (or before `&`, `<`, another backslash or the end), escaped so that it cannot
+# undo the marker's escape: `\[x\](url)` must not become a link. Other backslashes stay as arXiv
+# gives them (`100\%`, `\textit{…}`), as in the digest we replace.
+_MARKDOWN_INLINE = re.compile(r"([*_`\[\]~]|\\(?=[\\*_`\[\]~&<]|$))")
+# What starts a block at the beginning of a line (heading, quote, list, rule, setext underline,
+# table row): the digest puts author lines and abstracts there.
+_BLOCK_START = re.compile(r"^(?:[#>+=|-]|\d{1,9}[.)])")
+_BIDI_EMBEDDINGS, _BIDI_ISOLATES = "\u202a\u202b\u202d\u202e", "\u2066\u2067\u2068"
+
+
+def close_bidi(text: str) -> str:
+    """The text with its unterminated bidi embeddings, overrides (U+202E…) and isolates closed at its
+    end, so that they cannot reverse what follows it (the next author's name, say)."""
+    open_ = []
+    for char in text:
+        if char in _BIDI_EMBEDDINGS:
+            open_.append("\u202c")
+        elif char in _BIDI_ISOLATES:
+            open_.append("\u2069")
+        elif char == "\u202c" and open_ and open_[-1] == "\u202c":
+            open_.pop()
+        elif char == "\u2069" and "\u2069" in open_:
+            del open_[len(open_) - 1 - open_[::-1].index("\u2069"):]
+    return text + "".join(reversed(open_))
 
 
 def neutralize(text: str) -> str:
-    """Text safe to drop into markdown: no HTML tag or entity can start, markdown markers escaped."""
+    """Text safe to drop into markdown: no HTML tag or entity can start, markdown markers escaped,
+    no block can start, bidi controls closed."""
     text = _TAG_START.sub("&lt;", _ENTITY_START.sub("&amp;", text))
-    return _MARKDOWN_INLINE.sub(r"\\\1", text)
+    text = _MARKDOWN_INLINE.sub(r"\\\1", text)
+    text = _BLOCK_START.sub(lambda start: start[0][:-1] + "\\" + start[0][-1], text)
+    return close_bidi(text)
 
 
 def abs_url(paper: Paper) -> str:
@@ -36,7 +62,7 @@ def _entry(paper: Paper) -> str:
     return (
         f"- **{neutralize(paper.title) or '(untitled)'}**  \n"
         f"  {author_line(paper.authors)}  \n"
-        f"  _{paper.published:%Y-%m-%d}_ · {abs_url(paper)}  \n"
+        f"  _{paper.published:%Y-%m-%d}_ · {neutralize(abs_url(paper))}  \n"
         f"  <details><summary>Abstract</summary>\n\n"
         f"  {neutralize(paper.abstract)}\n\n"
         f"  </details>\n\n\n"

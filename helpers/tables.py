@@ -13,6 +13,8 @@ import re
 import pandas as pd
 from itables import to_html_datatable
 
+from helpers.digest import close_bidi
+
 # Modern (2602.09934) and pre-2007 (hep-th/9901001, math.AG/0601001) arXiv ids.
 ARXIV_ID = re.compile(r"^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})$")
 TABLE_AUTHORS = 3
@@ -32,16 +34,17 @@ OPTIONS = {
 
 
 def abs_link(paper_id: str, title: str) -> str:
-    """The escaped title, linked to the paper's arXiv page when the id is a valid arXiv id."""
-    text = html.escape(title)
+    """The escaped title (or "(untitled)"), linked to the paper's arXiv page when the id is a valid arXiv id."""
+    text = html.escape(title) or "(untitled)"
     if not ARXIV_ID.match(paper_id):
         return text
     return f'<a href="https://arxiv.org/abs/{paper_id}">{text}</a>'
 
 
 def short_authors(authors: list[str]) -> str:
-    """The first few authors, escaped; longer lists end with how many more there are."""
-    shown = ", ".join(html.escape(name) for name in authors[:TABLE_AUTHORS])
+    """The first few authors, escaped, each closing its own bidi overrides (so a U+202E in one name
+    cannot reverse the next); longer lists end with how many more there are."""
+    shown = ", ".join(html.escape(close_bidi(name)) for name in authors[:TABLE_AUTHORS])
     hidden = len(authors) - TABLE_AUTHORS
     return f"{shown} +{hidden} more" if hidden > 0 else shown
 
