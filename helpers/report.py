@@ -7,6 +7,7 @@ narrative and calls only, and a topic without papers gets a clear "no papers yet
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -21,10 +22,11 @@ from matplotlib.figure import Figure
 from helpers import TopicReportError, charts, settings, tables
 from helpers.digest import render_digest
 from helpers.frame import papers_frame
-from helpers.store import Paper, Store
+from helpers.store import ARXIV_ID, Paper, Store
 from helpers.topics import Topic, load_topics, select
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ARXIV_ABS_URL = re.compile(rf"https://arxiv\.org/abs/(?:{ARXIV_ID.pattern})v\d+")
 DEFAULT_CONFIG = PROJECT_ROOT / "topics.yml"
 NO_PAPERS = '<p class="section-empty">No papers yet.</p>'
 # The digest's own headings sit below the page's section headings.
@@ -112,8 +114,10 @@ def _project_path(path: Path) -> Path:
 
 
 def digest_html(markdown: str) -> str:
-    """The digest's markdown as HTML (its `<details>` blocks kept; its text arrives neutralized)."""
-    parser = MarkdownIt("commonmark", {"html": True})
+    """The digest's markdown as HTML (its `<details>` blocks kept; its text arrives neutralized).
+    The papers' arXiv addresses become links; no other address does, whatever the text holds."""
+    parser = MarkdownIt("commonmark", {"html": True, "linkify": True}).enable("linkify")
+    parser.validateLink = lambda url: bool(ARXIV_ABS_URL.fullmatch(url))
     tokens = parser.parse(markdown)
     for token in tokens:
         if token.type in ("heading_open", "heading_close"):

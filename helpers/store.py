@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
@@ -56,6 +57,9 @@ CREATE TABLE IF NOT EXISTS fetch_runs (
 );
 CREATE INDEX IF NOT EXISTS papers_published ON papers(published);
 """
+
+# Modern (2602.09934) and pre-2007 (hep-th/9901001, math.AG/0601001) arXiv ids, without version.
+ARXIV_ID = re.compile(r"\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7}")
 
 # Seconds a writer waits for another process's transaction before giving up with a clear error.
 BUSY_TIMEOUT_SECONDS = 60

@@ -14,9 +14,8 @@ import pandas as pd
 from itables import to_html_datatable
 
 from helpers.digest import close_bidi
+from helpers.store import ARXIV_ID
 
-# Modern (2602.09934) and pre-2007 (hep-th/9901001, math.AG/0601001) arXiv ids.
-ARXIV_ID = re.compile(r"^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})$")
 TABLE_AUTHORS = 3
 COLUMNS = ["Title", "Authors", "Submitted", "Category"]
 OPTIONS = {
@@ -36,7 +35,7 @@ OPTIONS = {
 def abs_link(paper_id: str, title: str) -> str:
     """The escaped title (or "(untitled)"), linked to the paper's arXiv page when the id is a valid arXiv id."""
     text = html.escape(title) or "(untitled)"
-    if not ARXIV_ID.match(paper_id):
+    if not ARXIV_ID.fullmatch(paper_id):
         return text
     return f'<a href="https://arxiv.org/abs/{paper_id}">{text}</a>'
 

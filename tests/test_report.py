@@ -170,3 +170,10 @@ def test_digest_html_keeps_its_details_and_escapes_the_text():
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in rendered
     assert "x&lt;/details&gt;&lt;img src=x onerror=alert(1)&gt; &amp;amp; *y*" in rendered
     assert "<h3>T &lt;i&gt;</h3>" in rendered  # the digest's title sits below the page's sections
+
+
+def test_digest_html_links_the_arxiv_pages_and_nothing_else():
+    rendered = digest_html(render_digest("T", [paper(1, abstract="Code: https://evil.example/x. "
+                                                                  "javascript:alert(1) <https://evil.example/y>")]))
+    assert '<a href="https://arxiv.org/abs/2602.00001v1">https://arxiv.org/abs/2602.00001v1</a>' in rendered
+    assert rendered.count("<a ") == 1
