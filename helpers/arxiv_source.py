@@ -174,8 +174,13 @@ class ArxivSource:
         url = self.client._format_url(search, start, self.settings.page_size)
 
         def attempt():
-            # first_page=True: the client must not judge empty pages; we do, the first included.
-            feed = self.client._parse_feed(url, first_page=True)
+            try:
+                # first_page=True: the client must not judge empty pages; we do, the first included.
+                feed = self.client._parse_feed(url, first_page=True)
+            finally:
+                # The client times its delay from the last answer only; a request that failed
+                # (refused, reset, timed out) counts as well, or the next one could follow at once.
+                self.client._last_request_dt = datetime.now()
             body = self.session.last_response.content if self.session.last_response is not None else b""
             if not body.rstrip().endswith(b"</feed>"):
                 raise TransientPageError("arXiv sent a truncated Atom document")

@@ -93,3 +93,18 @@ def test_a_build_while_a_fetch_writes_shows_the_last_commit(env, cli, emulator, 
     assert run.code == 0, run.err
     page = (tmp_path / "_site" / "3d-reconstruction.html").read_text(encoding="utf-8")
     assert '<span class="stat-value">15</span><span class="stat-label">papers</span>' in page
+
+
+def test_a_failed_request_counts_for_the_delay_too(env, cli, emulator, monkeypatch):
+    """A topic failing at once (connection reset) must not let the next topic's request follow at once."""
+    monkeypatch.setenv("ARXIV_DELAY_SECONDS", "0.5")
+    monkeypatch.setenv("ARXIV_RETRIES", "0")
+    emulator.fault("reset", times=1)
+    config = env / "topics.yml"
+    config.write_text("topics:\n"
+                      "  - {name: First, slug: first, terms: [point clouds], categories: [cs.CV]}\n"
+                      "  - {name: Second, slug: second, terms: [point clouds], categories: [cs.CV]}\n")
+    code, out, err = cli("fetch", "--config", str(config), *SEED_WINDOW)
+    assert code == 1 and "First: cannot connect to arXiv" in err and out.startswith("Second: ")
+    first, second = (r.time for r in emulator.requests)
+    assert second - first >= 0.49
