@@ -1,12 +1,13 @@
 """`topic-report build`: fetch the topics, execute the report notebook once per topic, render the site.
 
-1. Fetch (unless offline) each topic into the store. If arXiv is unreachable, say so once and go
+1. Fetch (unless offline) each selected topic (`--topic`; default all) into the store. If arXiv is unreachable, say so once and go
    on with the stored papers; a topic with none then gets the shipped sample. Any other fetch
    failure is reported per topic and makes the exit code 1; the build goes on.
 2. Execute notebooks/topic.ipynb with papermill into build/site/<slug>.ipynb, skipping a topic
    whose stored papers, definition and report code are unchanged since the page was executed
    (recorded in build/state.json), and keeping the existing page of a topic whose fetch failed.
-3. Render build/site/ into the output directory with Quarto, or nbconvert without it, and write
+3. Render the site of every topic of topics.yml that has a page (so `--topic X` refreshes X's page
+   and keeps the others) from build/site/ into the output directory with Quarto, or nbconvert without it, and write
    each topic's markdown digest beside its page (`<slug>.md`).
 
 The working directory build/ sits next to the output directory (`_site` → `build`).
@@ -51,21 +52,25 @@ KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 CELL_TIMEOUT_SECONDS = 600
 
 
-def build(topics: list[Topic], settings: Settings, output_dir: Path, offline: bool) -> int:
-    """Fetch, execute and render; returns the exit code (1 if any topic failed)."""
+def build(topics: list[Topic], settings: Settings, output_dir: Path, offline: bool,
+          selected: list[Topic] | None = None) -> int:
+    """Fetch and execute the `selected` topics (default: all), render the site of every topic
+    with a page; returns the exit code (1 if any selected topic failed)."""
+    selected = selected or topics
     output_dir = Path(output_dir)
     work_dir = output_dir.resolve().parent / "build"
     project_dir = work_dir / "site"
     with Store(settings.db_path) as store:
         summary = None if offline else fetch_all(
-            topics, store, ArxivSource(settings),
+            selected, store, ArxivSource(settings),
             unreachable_note="; building from the stored papers, or the shipped sample for topics with none")
         fetch_failed = set() if summary is None or summary.unreachable else {t.slug for t in summary.failed}
         if summary is None or summary.unreachable:
-            _load_samples(topics, store)
-        executed, execute_failed = _execute_all(topics, store, settings.db_path, work_dir, fetch_failed)
-        pages = [TopicPage(t, store.count(t.slug), store.last_success(t.slug)) for t in executed]
-        digests = {t.slug: render_digest(t.name, store.papers(t.slug, limit=t.digest_limit)) for t in executed}
+            _load_samples(selected, store)
+        execute_failed = _execute_all(selected, topics, store, settings.db_path, work_dir, fetch_failed)
+        with_page = [t for t in topics if (project_dir / f"{t.slug}.ipynb").exists()]
+        pages = [TopicPage(t, store.count(t.slug), store.last_success(t.slug)) for t in with_page]
+        digests = {t.slug: render_digest(t.name, store.papers(t.slug, limit=t.digest_limit)) for t in with_page}
     renderer = render_site(pages, project_dir, output_dir)
     for slug, digest in digests.items():  # after rendering: Quarto clears its output directory
         (output_dir / f"{slug}.md").write_text(digest, encoding="utf-8")
@@ -108,26 +113,25 @@ def _report_code_digest() -> str:
     return digest.hexdigest()
 
 
-def _execute_all(topics: list[Topic], store: Store, db_path: Path, work_dir: Path,
-                 fetch_failed: set[str]) -> tuple[list[Topic], list[Topic]]:
-    """Execute each topic's page unless it is current; returns (topics with a page, failed topics)."""
+def _execute_all(topics: list[Topic], all_topics: list[Topic], store: Store, db_path: Path, work_dir: Path,
+                 fetch_failed: set[str]) -> list[Topic]:
+    """Execute each topic's page unless it is current; returns the topics that failed."""
     project_dir, running_dir = work_dir / "site", work_dir / "executing"
     project_dir.mkdir(parents=True, exist_ok=True)
     running_dir.mkdir(parents=True, exist_ok=True)
     config = work_dir / "topics.yml"  # the topics as given to build, for the notebooks to read
     config.write_text(yaml.safe_dump(
-        {"topics": [t.model_dump(mode="json", exclude_none=True) for t in topics]}, allow_unicode=True),
+        {"topics": [t.model_dump(mode="json", exclude_none=True) for t in all_topics]}, allow_unicode=True),
         encoding="utf-8")
     state = BuildState(work_dir / "state.json")
     code = _report_code_digest()
-    with_page, failed = [], []
+    failed = []
     for topic in tqdm(topics, desc="Pages", unit="topic", file=sys.stderr, leave=False, disable=None):
         page = project_dir / f"{topic.slug}.ipynb"
         inputs = {"fingerprint": store.fingerprint(topic.slug), "topic": topic.model_dump_json(), "code": code}
         if page.exists() and (topic.slug in fetch_failed or state.unchanged(topic.slug, inputs)):
             reason = "fetch failed" if topic.slug in fetch_failed else "unchanged"
             tqdm.write(f"{topic.name}: {reason}, page kept", file=sys.stdout)
-            with_page.append(topic)
             continue
         started, executed_at = time.monotonic(), iso(utc_now())
         parameters = {"topic": topic.slug, "config": str(config), "db_path": str(Path(db_path).resolve()),
@@ -138,14 +142,11 @@ def _execute_all(topics: list[Topic], store: Store, db_path: Path, work_dir: Pat
             failed.append(topic)
             tqdm.write(f"{PROG}: error: {topic.name}: page not executed: {_one_line(exc)} "
                        f"(see {running_dir / page.name})", file=sys.stderr)
-            if page.exists():
-                with_page.append(topic)
             continue
         (running_dir / page.name).replace(page)
         state.record(topic.slug, inputs, executed_at)
-        with_page.append(topic)
         tqdm.write(f"{topic.name}: page executed in {time.monotonic() - started:.1f} s", file=sys.stdout)
-    return with_page, failed
+    return failed
 
 
 def _execute(topic: Topic, target: Path, parameters: dict) -> None:

@@ -65,8 +65,9 @@ def cmd_digest(args) -> int:
 def cmd_build(args) -> int:
     from helpers.build import build
 
-    topics = select(load_topics(args.config), args.topic)
-    return build(topics, settings_module.from_env(), Path(args.output_dir), offline=args.offline)
+    topics = load_topics(args.config)
+    return build(topics, settings_module.from_env(), Path(args.output_dir), offline=args.offline,
+                 selected=select(topics, args.topic))
 
 
 class _Parser(argparse.ArgumentParser):

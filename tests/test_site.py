@@ -172,6 +172,21 @@ def test_unreachable_arxiv_is_said_once_and_the_sample_fills_an_empty_store(tmp_
     assert '<span class="stat-value">15</span><span class="stat-label">papers</span>' in text
 
 
+def test_building_one_topic_refreshes_it_and_keeps_the_others(tmp_path):
+    config = site_topics(tmp_path / "topics.yml", "3d-reconstruction", "nothing-yet")
+    environment = {"TOPIC_REPORT_DB": str(tmp_path / "papers.sqlite")}
+    args = ("--offline", "--config", str(config), "--output-dir", str(tmp_path / "_site"))
+    assert run_build(environment, *args).code == 0
+    kept = (tmp_path / "build" / "site" / "3d-reconstruction.ipynb").stat().st_mtime_ns
+    run = run_build(environment, *args, "--topic", "nothing-yet")
+    assert run.code == 0, run.err
+    assert "3D Reconstruction" not in run.out and "Nothing Yet: unchanged, page kept" in run.out
+    assert (tmp_path / "build" / "site" / "3d-reconstruction.ipynb").stat().st_mtime_ns == kept
+    index = (tmp_path / "_site" / "index.html").read_text(encoding="utf-8")
+    assert '<a href="3d-reconstruction.html">' in index and '<a href="nothing-yet.html">' in index
+    assert "Site: " in run.out and "and 2 topic pages" in run.out
+
+
 def test_a_page_that_fails_to_execute_is_reported_in_one_line_and_the_build_goes_on(tmp_path, monkeypatch):
     broken = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_raw_cell("---\ntitle: x\n---"),
