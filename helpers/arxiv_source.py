@@ -25,6 +25,9 @@ from helpers.store import Paper
 from helpers.topics import Topic
 
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
+# Connecting takes milliseconds when arXiv is there; a network that drops packets should not
+# cost the whole request timeout per attempt before the build falls back to stored papers.
+CONNECT_TIMEOUT_SECONDS = 10
 # Longest Retry-After we wait out; beyond it, failing clearly beats hanging for an hour.
 MAX_RETRY_AFTER_SECONDS = 300
 ENTRY_ID = re.compile(r"arxiv\.org/abs/(?P<id>.+?)v(?P<version>\d+)$")
@@ -39,7 +42,7 @@ class _RetryAfterTooLong(Exception):
 
 
 class ArxivUnreachable(TopicReportError):
-    """No network path to arXiv at all (the name does not resolve)."""
+    """No connection to arXiv can be made (the name does not resolve, or connecting fails)."""
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,7 @@ class _CountingSession(requests.Session):
         self.last_response: requests.Response | None = None
 
     def request(self, method, url, **kwargs):
-        kwargs.setdefault("timeout", self.timeout)
+        kwargs.setdefault("timeout", (min(CONNECT_TIMEOUT_SECONDS, self.timeout), self.timeout))
         self.requests_made += 1
         self.last_response = None
         self.last_response = super().request(method, url, **kwargs)
@@ -208,12 +211,14 @@ class ArxivSource:
         if isinstance(exc, arxiv.HTTPError):
             reason = _error_summary(self.session.last_response)
             return TopicReportError(f"arXiv answered HTTP {exc.status}{': ' + reason if reason else ''} ({tries})")
+        if _name_not_resolved(exc):
+            return ArxivUnreachable(f"arXiv is unreachable ({_host(self.settings.api_url)} does not resolve)")
+        if _no_connection(exc):
+            return ArxivUnreachable(f"arXiv is unreachable (cannot connect to {self.settings.api_url}, {tries})")
         if isinstance(exc, requests.Timeout):
             return TopicReportError(f"arXiv did not answer within {self.settings.timeout_seconds:g} s ({tries})")
         if isinstance(exc, requests.ConnectionError):
-            if _name_not_resolved(exc):
-                return ArxivUnreachable(f"arXiv is unreachable ({_host(self.settings.api_url)} does not resolve)")
-            return TopicReportError(f"cannot connect to arXiv at {self.settings.api_url} ({tries})")
+            return TopicReportError(f"the connection to arXiv broke off ({tries})")
         if isinstance(exc, TransientPageError):
             return TopicReportError(f"{exc} ({tries})")
         if isinstance(exc, _RetryAfterTooLong):
@@ -252,6 +257,12 @@ def _error_summary(response: requests.Response | None) -> str:
         return ""
     summary = root.findtext("{http://www.w3.org/2005/Atom}entry/{http://www.w3.org/2005/Atom}summary")
     return fold(summary)[:200]
+
+
+def _no_connection(exc: BaseException) -> bool:
+    """No connection could be made at all (refused, or no answer to connecting): arXiv is out of reach."""
+    return isinstance(exc, requests.ConnectTimeout) or (
+        isinstance(exc, requests.ConnectionError) and "NewConnectionError" in str(exc))
 
 
 def _name_not_resolved(exc: BaseException) -> bool:

@@ -105,6 +105,6 @@ def test_a_failed_request_counts_for_the_delay_too(env, cli, emulator, monkeypat
                       "  - {name: First, slug: first, terms: [point clouds], categories: [cs.CV]}\n"
                       "  - {name: Second, slug: second, terms: [point clouds], categories: [cs.CV]}\n")
     code, out, err = cli("fetch", "--config", str(config), *SEED_WINDOW)
-    assert code == 1 and "First: cannot connect to arXiv" in err and out.startswith("Second: ")
+    assert code == 1 and "First: the connection to arXiv broke off" in err and out.startswith("Second: ")
     first, second = (r.time for r in emulator.requests)
     assert second - first >= 0.49

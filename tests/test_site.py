@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from helpers import build as build_module
+from arxiv_server import unused_port
 from site_data import HOSTILE_AUTHOR, HOSTILE_TITLES, HOSTILE_TOPIC, run_build, site_topics
 
 SLUGS = ("3d-reconstruction", "hostile", "nothing-yet")
@@ -160,9 +161,11 @@ def test_quarto_renders_the_built_project(report_site, tmp_path):
     assert HOSTILE_TITLES[0] not in rendered["hostile"] and HOSTILE_TOPIC not in rendered["hostile"]
 
 
-def test_unreachable_arxiv_is_said_once_and_the_sample_fills_an_empty_store(tmp_path):
+@pytest.mark.parametrize("api_url", ["http://arxiv.invalid/api/query", f"http://127.0.0.1:{unused_port()}/api/query"],
+                         ids=["name does not resolve", "connection refused"])
+def test_unreachable_arxiv_is_said_once_and_the_sample_fills_an_empty_store(tmp_path, api_url):
     config = site_topics(tmp_path / "topics.yml", "3d-reconstruction", "nothing-yet")
-    environment = {"ARXIV_API_URL": "http://arxiv.invalid/api/query", "ARXIV_RETRIES": "0",
+    environment = {"ARXIV_API_URL": api_url, "ARXIV_RETRIES": "0",
                    "TOPIC_REPORT_DB": str(tmp_path / "papers.sqlite")}
     run = run_build(environment, "--config", str(config), "--output-dir", str(tmp_path / "_site"))
     assert run.code == 0, run.err
