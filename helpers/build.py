@@ -28,11 +28,10 @@ from papermill.exceptions import PapermillExecutionError
 from tqdm import tqdm
 from traitlets.config import Config
 
-from helpers import PROG
+from helpers import PROG, PROJECT_ROOT
 from helpers.arxiv_source import ArxivSource
 from helpers.digest import render_digest
 from helpers.fetching import fetch_all
-from helpers.report import PROJECT_ROOT
 from helpers.sample import load_sample
 from helpers.settings import Settings
 from helpers.site import TopicPage, front_matter, render_site
@@ -81,7 +80,7 @@ def build(topics: list[Topic], settings: Settings, output_dir: Path, offline: bo
 
 def _load_samples(topics: list[Topic], store: Store) -> None:
     for topic in topics:
-        if store.newest_published(topic.slug) is None:
+        if store.count(topic.slug) == 0:
             loaded = load_sample(topic, store)
             if loaded:
                 print(f"{topic.name}: no stored papers; loaded {loaded} from the shipped sample", flush=True)

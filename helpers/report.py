@@ -19,15 +19,14 @@ from itables import init_notebook_mode
 from markdown_it import MarkdownIt
 from matplotlib.figure import Figure
 
-from helpers import TopicReportError, charts, settings, tables
+from helpers import PROJECT_ROOT, TopicReportError, charts, settings, tables, topics
 from helpers.digest import render_digest
 from helpers.frame import papers_frame
 from helpers.store import ARXIV_ID, Paper, Store
 from helpers.topics import Topic, load_topics, select
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ARXIV_ABS_URL = re.compile(rf"https://arxiv\.org/abs/(?:{ARXIV_ID.pattern})v\d+")
-DEFAULT_CONFIG = PROJECT_ROOT / "topics.yml"
+DEFAULT_CONFIG = PROJECT_ROOT / topics.DEFAULT_CONFIG
 NO_PAPERS = '<p class="section-empty">No papers yet.</p>'
 # The digest's own headings sit below the page's section headings.
 DIGEST_HEADING_SHIFT = 2

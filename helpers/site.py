@@ -23,9 +23,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 from nbconvert import HTMLExporter
 
-from helpers import TopicReportError
+from helpers import PROJECT_ROOT, TopicReportError
 from helpers.digest import neutralize
-from helpers.report import PROJECT_ROOT
 from helpers.topics import Topic
 
 SITE_DIR = PROJECT_ROOT / "notebooks" / "site"
