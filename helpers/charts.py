@@ -109,19 +109,25 @@ def cumulative_papers(frame: pd.DataFrame) -> Figure:
     return figure
 
 
+def _ranked_rows(labels: list[str], title: str, height: float) -> tuple[Figure, matplotlib.axes.Axes]:
+    """Axes for horizontal bars of papers, one row per label (bottom to top); the caller draws them."""
+    figure, axes = _figure(height=height)
+    axes.set_yticks(range(len(labels)), [_label(text) for text in labels])
+    axes.set_title(title)
+    axes.set_xlabel("Papers")
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.grid(axis="y", visible=False)
+    return figure, axes
+
+
 @styled
 def top_authors(frame: pd.DataFrame, limit: int) -> Figure:
     """Horizontal bars of the `limit` authors with the most papers (ties by name)."""
     counts = frame["authors"].explode().dropna().value_counts()
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
-    figure, axes = _figure(height=max(2.4, 0.6 + 0.26 * len(ranked)))
-    names = [_label(name) for name, _ in ranked][::-1]
+    figure, axes = _ranked_rows([name for name, _ in ranked][::-1], f"Most prolific authors (top {len(ranked)})",
+                                height=max(2.4, 0.6 + 0.26 * len(ranked)))
     axes.barh(range(len(ranked)), [count for _, count in ranked][::-1], color=COLOR)
-    axes.set_yticks(range(len(ranked)), names)
-    axes.set_title(f"Most prolific authors (top {len(ranked)})")
-    axes.set_xlabel("Papers")
-    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.grid(axis="y", visible=False)
     return figure
 
 
@@ -150,17 +156,13 @@ def categories(frame: pd.DataFrame, limit: int = 12) -> Figure:
     cross = listed.sub(primary, fill_value=0).clip(lower=0)
     total = primary.add(cross, fill_value=0)
     order = sorted(total.index, key=lambda c: (-total[c], c))[:limit][::-1]
-    figure, axes = _figure(height=max(2.4, 0.8 + 0.28 * len(order)))
+    figure, axes = _ranked_rows(order, "Categories: primary and cross-lists",
+                                height=max(2.4, 0.8 + 0.28 * len(order)))
     rows = range(len(order))
     primary_counts = [primary.get(c, 0) for c in order]
     axes.barh(rows, primary_counts, color=COLOR, label="primary category")
     axes.barh(rows, [cross.get(c, 0) for c in order], left=primary_counts, color=CROSS_LIST_COLOR,
               label="cross-list")
-    axes.set_yticks(rows, [_label(c) for c in order])
-    axes.set_title("Categories: primary and cross-lists")
-    axes.set_xlabel("Papers")
-    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.grid(axis="y", visible=False)
     axes.legend(loc="lower right", frameon=False)
     return figure
 
