@@ -8,7 +8,6 @@ The table stays light for large topics: no abstracts, author lists shortened.
 from __future__ import annotations
 
 import html
-import re
 
 import pandas as pd
 from itables import to_html_datatable
