@@ -3,8 +3,12 @@
 from pathlib import Path
 
 PROG = "topic-report"
-# The checkout (or install) the package lives in: notebooks, topics.yml, samples are found from here.
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+# The shipped files: notebooks/ (the report and the site templates), data/sample/, _quarto.yml and
+# the starter topics.yml. A checkout (or an editable install) uses its own; an installed wheel
+# carries copies in helpers/resources/, in the same layout (see pyproject.toml).
+_WHEEL_RESOURCES = PACKAGE_DIR / "resources"
+RESOURCES = _WHEEL_RESOURCES if _WHEEL_RESOURCES.is_dir() else PACKAGE_DIR.parent
 
 
 class TopicReportError(Exception):

@@ -28,7 +28,7 @@ from papermill.exceptions import PapermillExecutionError
 from tqdm import tqdm
 from traitlets.config import Config
 
-from helpers import PROG, PROJECT_ROOT
+from helpers import PACKAGE_DIR, PROG, RESOURCES
 from helpers.arxiv_source import ArxivSource
 from helpers.digest import render_digest
 from helpers.fetching import fetch_all
@@ -38,9 +38,9 @@ from helpers.site import TopicPage, front_matter, render_site
 from helpers.store import Store, iso, utc_now
 from helpers.topics import Topic
 
-NOTEBOOK = PROJECT_ROOT / "notebooks" / "topic.ipynb"
+NOTEBOOK = RESOURCES / "notebooks" / "topic.ipynb"
 # What a page is computed from, besides the data: a change to any of these re-executes every page.
-REPORT_CODE = [NOTEBOOK, *sorted((PROJECT_ROOT / "helpers").glob("*.py"))]
+REPORT_CODE = [NOTEBOOK, *sorted(PACKAGE_DIR.glob("*.py"))]
 # jupyter_client starts the kernelspec "python3" with this very interpreter (sys.executable), so
 # the notebook runs in the project's environment wherever the build runs. Local sockets (ipc)
 # rather than TCP ports; the kernel's own log would only add noise to the build's output.
@@ -153,7 +153,7 @@ def _execute(topic: Topic, target: Path, parameters: dict) -> None:
     next(cell for cell in notebook.cells if cell.get("id") == "front-matter").source = front_matter(topic.name)
     papermill.execute_notebook(
         notebook, str(target), parameters=parameters, kernel_name=KERNEL, progress_bar=False,
-        request_save_on_cell_execute=False, cwd=str(PROJECT_ROOT), config=KERNEL_CONFIG,
+        request_save_on_cell_execute=False, cwd=str(target.parent), config=KERNEL_CONFIG,
         execution_timeout=CELL_TIMEOUT_SECONDS,
         extra_arguments=KERNEL_ARGUMENTS)
 

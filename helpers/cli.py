@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 from helpers import PROG, TopicReportError, settings as settings_module
-from helpers.topics import DEFAULT_CONFIG, load_topics, select
+from helpers.project import Project
+from helpers.settings import Settings
+from helpers.topics import Topic, load_topics, select
 
 
 def _date(text: str) -> date:
@@ -29,16 +32,23 @@ def _check_dates(args) -> None:
         raise TopicReportError(f"--since {args.since} is after --until {args.until}")
 
 
+def _project(args) -> tuple[Project, list[Topic], Settings]:
+    """The project (helpers/project.py's rule), its topics, and the settings with its store."""
+    project = Project.find(args.config)
+    topics = load_topics(project.topics_file)
+    settings = settings_module.from_env()
+    return project, topics, replace(settings, db_path=project.store_path(settings.db_path))
+
+
 def cmd_fetch(args) -> int:
     from helpers.arxiv_source import ArxivSource
     from helpers.fetching import fetch_all
     from helpers.store import Store
 
     _check_dates(args)
-    topics = select(load_topics(args.config), args.topic)
-    settings = settings_module.from_env()
+    _, topics, settings = _project(args)
     with Store(settings.db_path) as store:
-        summary = fetch_all(topics, store, ArxivSource(settings), args.since, args.until)
+        summary = fetch_all(select(topics, args.topic), store, ArxivSource(settings), args.since, args.until)
     return 1 if summary.failed or summary.unmatched else 0
 
 
@@ -47,8 +57,8 @@ def cmd_digest(args) -> int:
     from helpers.store import Store
 
     _check_dates(args)
-    topic = select(load_topics(args.config), [args.topic])[0]
-    settings = settings_module.from_env()
+    _, topics, settings = _project(args)
+    topic = select(topics, [args.topic])[0]
     with Store(settings.db_path) as store:
         papers = store.papers(topic.slug, args.since, args.until, limit=args.limit or topic.digest_limit)
     text = render_digest(topic.name, papers)
@@ -65,8 +75,8 @@ def cmd_digest(args) -> int:
 def cmd_build(args) -> int:
     from helpers.build import build
 
-    topics = load_topics(args.config)
-    return build(topics, settings_module.from_env(), Path(args.output_dir), offline=args.offline,
+    project, topics, settings = _project(args)
+    return build(topics, settings, args.output_dir or project.output_dir, offline=args.offline,
                  selected=select(topics, args.topic))
 
 
@@ -83,8 +93,9 @@ def parser() -> argparse.ArgumentParser:
 
     def command(name: str, help: str, func) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help, description=help)
-        sub.add_argument("--config", type=Path, default=DEFAULT_CONFIG, metavar="FILE",
-                         help=f"topics file (default: {DEFAULT_CONFIG})")
+        sub.add_argument("--config", type=Path, metavar="FILE",
+                         help="topics file; the store and the site are in its folder "
+                              "(default: topics.yml in the current folder or the nearest one above)")
         sub.set_defaults(func=func)
         return sub
 
@@ -104,7 +115,8 @@ def parser() -> argparse.ArgumentParser:
 
     build = command("build", "Fetch, execute the report notebook per topic and render the site.", cmd_build)
     build.add_argument("--topic", action="append", metavar="NAME", help="topic name or slug (repeatable; default: all)")
-    build.add_argument("--output-dir", default="_site", metavar="DIR", help="where the site goes (default: _site)")
+    build.add_argument("--output-dir", type=Path, metavar="DIR",
+                       help="where the site goes (default: _site in the topics file's folder)")
     build.add_argument("--offline", action="store_true", help="use the stored papers; do not contact arXiv")
     return main
 

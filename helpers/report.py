@@ -19,14 +19,14 @@ from itables import init_notebook_mode
 from markdown_it import MarkdownIt
 from matplotlib.figure import Figure
 
-from helpers import PROJECT_ROOT, TopicReportError, charts, settings, tables, topics
+from helpers import TopicReportError, charts, settings, tables
 from helpers.digest import render_digest
 from helpers.frame import papers_frame
+from helpers.project import Project
 from helpers.store import ARXIV_ID, Paper, Store
 from helpers.topics import Topic, load_topics, select
 
 ARXIV_ABS_URL = re.compile(rf"https://arxiv\.org/abs/(?:{ARXIV_ID.pattern})v\d+")
-DEFAULT_CONFIG = PROJECT_ROOT / topics.DEFAULT_CONFIG
 NO_PAPERS = '<p class="section-empty">No papers yet.</p>'
 # The digest's own headings sit below the page's section headings.
 DIGEST_HEADING_SHIFT = 2
@@ -34,14 +34,15 @@ DIGEST_HEADING_SHIFT = 2
 
 @dataclass(frozen=True)
 class Parameters:
-    """The notebook's parameters, checked. Relative paths are relative to the project root."""
+    """The notebook's parameters, checked. The topics file and the store follow the command line's rule
+    (helpers/project.py): given paths as given, else the nearest topics.yml and the store in its folder."""
 
     topic: str
     since: date | None
     until: date | None
     digest_limit: int | None
     top_authors: int
-    config: Path
+    config: Path | None
     db_path: Path | None
     previous_build: datetime | None
 
@@ -55,7 +56,7 @@ class Parameters:
             until=_date("until", until),
             digest_limit=None if digest_limit is None else _count("digest_limit", digest_limit),
             top_authors=_count("top_authors", top_authors),
-            config=DEFAULT_CONFIG if config is None else _path("config", config),
+            config=None if config is None else _path("config", config),
             db_path=None if db_path is None else _path("db_path", db_path),
             previous_build=_moment("previous_build", previous_build),
         )
@@ -63,8 +64,11 @@ class Parameters:
             raise TopicReportError(f"parameter since ({checked.since}) is after until ({checked.until})")
         return checked
 
+    def project(self) -> Project:
+        return Project.find(self.config)
+
     def store_path(self) -> Path:
-        return self.db_path or _project_path(settings.from_env().db_path)
+        return self.db_path or self.project().store_path(settings.from_env().db_path)
 
 
 def _problem(name: str, expected: str, value) -> TopicReportError:
@@ -105,11 +109,7 @@ def _moment(name: str, value) -> datetime | None:
 def _path(name: str, value) -> Path:
     if not isinstance(value, (str, Path)) or not str(value):
         raise _problem(name, "a file path", value)
-    return _project_path(Path(value))
-
-
-def _project_path(path: Path) -> Path:
-    return path if path.is_absolute() else PROJECT_ROOT / path
+    return Path(value)
 
 
 def digest_html(markdown: str) -> str:
@@ -143,7 +143,7 @@ class TopicReport:
     def load(cls, **raw) -> "TopicReport":
         """Check the notebook parameters and read the topic's papers from the store."""
         params = Parameters.check(**raw)
-        topic = select(load_topics(params.config), [params.topic])[0]
+        topic = select(load_topics(params.project().topics_file), [params.topic])[0]
         with Store(params.store_path()) as store:
             papers = store.papers(topic.slug, params.since, params.until)
             new = store.added_since(topic.slug, params.previous_build) if params.previous_build else None

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helpers import PROJECT_ROOT
+from helpers import RESOURCES
 from helpers.arxiv_source import parse_feed
 from helpers.store import Store, utc_now
 from helpers.topics import Topic
 
-SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
+SAMPLE_DIR = RESOURCES / "data" / "sample"
 
 
 def load_sample(topic: Topic, store: Store, sample_dir: Path = SAMPLE_DIR) -> int:

@@ -23,11 +23,11 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 from nbconvert import HTMLExporter
 
-from helpers import PROJECT_ROOT, TopicReportError
+from helpers import RESOURCES, TopicReportError
 from helpers.digest import neutralize
 from helpers.topics import Topic
 
-SITE_DIR = PROJECT_ROOT / "notebooks" / "site"
+SITE_DIR = RESOURCES / "notebooks" / "site"
 INDEX_TITLE = "Topics"
 _templates = Environment(loader=FileSystemLoader(SITE_DIR), autoescape=True, undefined=StrictUndefined,
                          keep_trailing_newline=True)
@@ -43,7 +43,7 @@ class TopicPage:
 
 
 def base_config() -> dict:
-    return yaml.safe_load((PROJECT_ROOT / "_quarto.yml").read_text(encoding="utf-8"))
+    return yaml.safe_load((RESOURCES / "_quarto.yml").read_text(encoding="utf-8"))
 
 
 def front_matter(title: str) -> str:

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 import papermill
 import pytest
 from papermill.exceptions import PapermillExecutionError
 
-from helpers import TopicReportError, charts
+from helpers import RESOURCES, TopicReportError, charts
 from helpers.digest import render_digest
 from helpers.frame import papers_frame
-from helpers.report import DEFAULT_CONFIG, PROJECT_ROOT, Parameters, digest_html
+from helpers.report import Parameters, digest_html
 from helpers.store import Paper
 from helpers.tables import abs_link, papers_table, short_authors
 
-NOTEBOOK = PROJECT_ROOT / "notebooks" / "topic.ipynb"
+NOTEBOOK = RESOURCES / "notebooks" / "topic.ipynb"
 CHARTS = {"over-time": 2, "authors": 2, "categories": 1}  # cell id: charts it shows
 START = datetime(2026, 2, 1, 9, 30, tzinfo=timezone.utc)
 
@@ -98,13 +99,13 @@ def test_wrong_parameters_are_named_in_one_line(wrong, message):
     assert str(raised.value) == message
 
 
-def test_parameters_are_converted_and_paths_resolved_from_the_project_root():
+def test_parameters_are_converted_and_given_paths_kept_as_given():
     checked = Parameters.check(topic=" NeRF ", since="2026-02-01", until=date(2026, 2, 11), db_path="data/x.sqlite",
                                previous_build="2026-02-01T10:00:00")
     assert checked.topic == "NeRF"
     assert (checked.since, checked.until) == (date(2026, 2, 1), date(2026, 2, 11))
-    assert checked.store_path() == PROJECT_ROOT / "data" / "x.sqlite"
-    assert checked.config == DEFAULT_CONFIG
+    assert checked.store_path() == Path("data/x.sqlite")
+    assert checked.config is None
     assert checked.previous_build == datetime(2026, 2, 1, 10, tzinfo=timezone.utc)
 
 
