@@ -22,7 +22,7 @@ from tqdm import tqdm
 from helpers import TopicReportError
 from helpers.settings import API_MAX_RESULTS_PER_QUERY, Settings
 from helpers.store import Paper
-from helpers.topics import Topic
+from helpers.topics import Topic, quote_phrase
 
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 # Connecting takes milliseconds when arXiv is there; a network that drops packets should not
@@ -61,15 +61,24 @@ class Window:
         return f"submittedDate:[{self.since:%Y%m%d%H%M} TO {self.until:%Y%m%d%H%M}]"
 
 
+def _phrases(phrases: list[str]) -> str:
+    return "(" + " OR ".join(f"ti:{quote_phrase(p)} OR abs:{quote_phrase(p)}" for p in phrases) + ")"
+
+
 def build_query(topic: Topic, window: Window | None = None) -> str:
-    """`(ti:"t" OR abs:"t" …) AND (cat:a OR cat:b …) AND submittedDate:[… TO …]`."""
-    terms = " OR ".join(f'ti:"{term}" OR abs:"{term}"' for term in topic.terms)
-    parts = [f"({terms})"]
-    if topic.categories:
-        parts.append("(" + " OR ".join(f"cat:{c}" for c in topic.categories) + ")")
+    """`(ti:"t" OR abs:"t" …) AND (cat:a OR cat:b …) ANDNOT (ti:"x" OR abs:"x" …) AND submittedDate:[… TO …]`,
+    or `(<the topic's own query>) ANDNOT (…) AND submittedDate:[…]`."""
+    if topic.query is not None:
+        query = f"({topic.query})"
+    else:
+        query = _phrases(topic.terms)
+        if topic.categories:
+            query += " AND (" + " OR ".join(f"cat:{c}" for c in topic.categories) + ")"
+    if topic.exclude:
+        query += " ANDNOT " + _phrases(topic.exclude)
     if window:
-        parts.append(window.clause())
-    return " AND ".join(parts)
+        query += " AND " + window.clause()
+    return query
 
 
 def paper_from_result(result: arxiv.Result) -> Paper:

@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timezone
 
 from helpers import PROG, TopicReportError
 from helpers.arxiv_source import ArxivSource, ArxivUnreachable, Window, default_window
-from helpers.store import FetchCounts, Store, utc_now
+from helpers.store import FetchCounts, FetchRecord, Store, utc_now
 from helpers.topics import Topic
 
 
@@ -58,8 +58,9 @@ def fetch_topic(topic: Topic, store: Store, source: ArxivSource,
                           requests=used, error=str(exc))
         raise
     used = source.requests_made - before
-    counts = store.save_fetch(topic.slug, papers, since=window.since, until=window.until,
-                              started_at=started, requests=used)
+    record = FetchRecord(kind="update" if since is None and until is None else "dates",
+                         since=window.since, until=window.until, matched_terms=topic.terms_matched(papers))
+    counts = store.save_fetch(topic.slug, papers, started_at=started, requests=used, record=record)
     return FetchOutcome(topic, window, counts, used, stored=store.count(topic.slug))
 
 

@@ -4,11 +4,14 @@ Columns (one row per paper, newest first, then arXiv id descending):
   id (str, no version) · version (int) · title (str) · authors (list[str], in order) ·
   first_author (str) · n_authors (int) · published, updated (datetime64[ns, UTC]) ·
   primary_category (str) · categories (list[str]) · abstract (str) · comment, journal_ref,
-  doi (str or None) · abs_url, pdf_url (str) · topic (str, the slug)
+  doi (str or None) · abs_url, pdf_url (str) · topic (str, the slug) ·
+  matched_terms (list[str]: which of the topic's terms, or its query's phrases, the paper's title
+  or abstract holds; empty when none or not known yet)
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 import pandas as pd
@@ -18,11 +21,14 @@ from helpers.store import Paper, Store
 COLUMNS = [
     "id", "version", "title", "authors", "first_author", "n_authors", "published", "updated",
     "primary_category", "categories", "abstract", "comment", "journal_ref", "doi", "abs_url",
-    "pdf_url", "topic",
+    "pdf_url", "topic", "matched_terms",
 ]
 
 
-def papers_frame(papers: list[Paper], topic: str) -> pd.DataFrame:
+def papers_frame(papers: list[Paper], topic: str, matched_terms: Mapping[str, list[str]] | None = None) -> pd.DataFrame:
+    """The papers as a DataFrame; `matched_terms` maps paper ids to the terms each matched
+    (`Store.matched_terms`)."""
+    matched_terms = matched_terms or {}
     rows = [
         {
             "id": p.id, "version": p.version, "title": p.title, "authors": list(p.authors),
@@ -32,6 +38,7 @@ def papers_frame(papers: list[Paper], topic: str) -> pd.DataFrame:
             "journal_ref": p.journal_ref, "doi": p.doi,
             "abs_url": f"https://arxiv.org/abs/{p.versioned_id}",
             "pdf_url": f"https://arxiv.org/pdf/{p.versioned_id}", "topic": topic,
+            "matched_terms": list(matched_terms.get(p.id, [])),
         }
         for p in papers
     ]
@@ -45,4 +52,4 @@ def papers_frame(papers: list[Paper], topic: str) -> pd.DataFrame:
 
 def load_frame(store: Store, topic: str, since: date | None = None, until: date | None = None) -> pd.DataFrame:
     """The topic's stored papers as a DataFrame (see the module docstring for the schema)."""
-    return papers_frame(store.papers(topic, since, until), topic)
+    return papers_frame(store.papers(topic, since, until), topic, store.matched_terms(topic))

@@ -147,7 +147,8 @@ class TopicReport:
         with Store(params.store_path()) as store:
             papers = store.papers(topic.slug, params.since, params.until)
             new = store.added_since(topic.slug, params.previous_build) if params.previous_build else None
-        return cls(topic, params, papers, papers_frame(papers, topic.slug), new)
+            matched = store.matched_terms(topic.slug)
+        return cls(topic, params, papers, papers_frame(papers, topic.slug, matched), new)
 
     @property
     def empty(self) -> bool:

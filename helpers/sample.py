@@ -6,7 +6,7 @@ from pathlib import Path
 
 from helpers import RESOURCES
 from helpers.arxiv_source import parse_feed
-from helpers.store import Store, utc_now
+from helpers.store import FetchRecord, Store, utc_now
 from helpers.topics import Topic
 
 SAMPLE_DIR = RESOURCES / "data" / "sample"
@@ -18,5 +18,6 @@ def load_sample(topic: Topic, store: Store, sample_dir: Path = SAMPLE_DIR) -> in
     if not path.is_file():
         return 0
     papers = parse_feed(path.read_bytes())
-    store.save_fetch(topic.slug, papers, since=None, until=None, started_at=utc_now(), requests=0)
+    store.save_fetch(topic.slug, papers, started_at=utc_now(), requests=0,
+                     record=FetchRecord(kind="sample", matched_terms=topic.terms_matched(papers)))
     return len(papers)

@@ -3,6 +3,9 @@
 Papers are keyed by arXiv id without version; a newer version replaces the older one. Every
 write is one transaction, so a failed or interrupted fetch leaves the papers as they were. WAL
 mode and a busy timeout let a fetch and a build (or two fetches) share the file safely.
+
+The schema is versioned (`PRAGMA user_version`): a store of an older version is upgraded in place,
+in one transaction, keeping every row; a newer or foreign one is refused in one line.
 """
 
 from __future__ import annotations
@@ -17,8 +20,30 @@ from pathlib import Path
 
 from helpers import TopicReportError
 
+SCHEMA_VERSION = 2
+# What version 2 adds to version 1 (the first, unversioned schema); the upgrade runs exactly this.
+SCHEMA_2 = """
+CREATE TABLE fetch_requests (
+    run_id   INTEGER NOT NULL REFERENCES fetch_runs(id),
+    seq      INTEGER NOT NULL,           -- order within the run
+    query    TEXT NOT NULL,              -- search_query
+    sort_by  TEXT NOT NULL,
+    start    INTEGER NOT NULL,
+    reported INTEGER NOT NULL,           -- totalResults of the answer
+    arrived  INTEGER NOT NULL,           -- entries in the answer
+    PRIMARY KEY (run_id, seq)
+);
+CREATE TABLE topic_state (
+    topic         TEXT PRIMARY KEY,      -- slug
+    name          TEXT NOT NULL,
+    definition    TEXT NOT NULL,         -- fingerprint of what the topic matches (helpers.topics.Topic.definition)
+    covered_since TEXT NOT NULL,         -- the topic's papers are complete from here (up to the cap)
+    swept_until   TEXT NOT NULL,         -- to here: when its last run asked arXiv
+    capped_at     INTEGER                -- max_results when a run stopped at it, else NULL
+);
+"""
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS papers (
+CREATE TABLE papers (
     id               TEXT PRIMARY KEY,   -- arXiv id without version, e.g. 2602.09934
     version          INTEGER NOT NULL,
     title            TEXT NOT NULL,
@@ -35,13 +60,14 @@ CREATE TABLE IF NOT EXISTS papers (
     links            TEXT NOT NULL,      -- JSON list of {href, rel, title, type}
     stored_at        TEXT NOT NULL       -- when this row last changed
 );
-CREATE TABLE IF NOT EXISTS topic_papers (
+CREATE TABLE topic_papers (
     topic    TEXT NOT NULL,              -- topic slug
     paper_id TEXT NOT NULL REFERENCES papers(id),
     added_at TEXT NOT NULL,
+    matched_terms TEXT,                  -- JSON list of the topic's terms the paper matched, NULL until known
     PRIMARY KEY (topic, paper_id)
 );
-CREATE TABLE IF NOT EXISTS fetch_runs (
+CREATE TABLE fetch_runs (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     topic       TEXT NOT NULL,
     since       TEXT,
@@ -53,10 +79,23 @@ CREATE TABLE IF NOT EXISTS fetch_runs (
     updated     INTEGER NOT NULL,
     requests    INTEGER NOT NULL,
     outcome     TEXT NOT NULL,           -- ok | error
-    error       TEXT
+    error       TEXT,
+    kind        TEXT,                    -- window (the topic's whole window), update, dates (--since/--until), sample
+    reported    INTEGER,                 -- papers arXiv reported matching the run's query (totalResults)
+    capped      INTEGER NOT NULL DEFAULT 0, -- 1: the run stopped at the topic's max_results
+    removed     INTEGER NOT NULL DEFAULT 0  -- papers that left the topic (its definition changed)
 );
-CREATE INDEX IF NOT EXISTS papers_published ON papers(published);
-"""
+CREATE INDEX papers_published ON papers(published);
+""" + SCHEMA_2
+V1_TABLES = {"papers", "topic_papers", "fetch_runs"}
+V1_UPGRADE = [
+    "ALTER TABLE topic_papers ADD COLUMN matched_terms TEXT",
+    "ALTER TABLE fetch_runs ADD COLUMN kind TEXT",
+    "ALTER TABLE fetch_runs ADD COLUMN reported INTEGER",
+    "ALTER TABLE fetch_runs ADD COLUMN capped INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE fetch_runs ADD COLUMN removed INTEGER NOT NULL DEFAULT 0",
+    *SCHEMA_2.split(";"),
+]
 
 # Modern (2602.09934) and pre-2007 (hep-th/9901001, math.AG/0601001) arXiv ids, without version.
 ARXIV_ID = re.compile(r"\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7}")
@@ -102,6 +141,57 @@ class FetchCounts:
     fetched: int
     new: int
     updated: int
+    removed: int = 0  # papers that left the topic: its definition no longer matches them
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One answered request of a fetch: what arXiv reported matching, and what arrived."""
+
+    query: str
+    sort_by: str
+    start: int
+    reported: int
+    arrived: int
+
+
+@dataclass(frozen=True)
+class TopicState:
+    """What the store knows of a topic's coverage: the definition its papers were fetched with,
+    and the span they are complete for."""
+
+    topic: str
+    name: str
+    definition: str
+    covered_since: datetime
+    swept_until: datetime
+    capped_at: int | None = None
+
+
+@dataclass(frozen=True)
+class FetchRecord:
+    """How a successful fetch is to be stored, besides its papers."""
+
+    kind: str                               # window, update, dates or sample
+    since: datetime | None = None           # the run's submission-date window
+    until: datetime | None = None
+    requests: list[RequestRecord] = field(default_factory=list)
+    reported: int | None = None             # papers arXiv reported matching
+    capped: bool = False                    # stopped at max_results
+    matched_terms: dict[str, list[str]] | None = None  # per paper id, the topic's terms it matched
+    members_from: datetime | None = None    # the topic then holds exactly these papers among those submitted since
+    state: TopicState | None = None         # the topic's coverage after this fetch
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """A topic's coverage, for its page and its run line."""
+
+    last_fetched: datetime | None  # when its last successful run finished
+    reported: int | None           # what arXiv reported matching its window then
+    stored: int                    # papers the topic holds now
+    capped: bool                   # that run stopped at max_results
+    since: datetime | None         # the start of the window the topic covers
 
 
 _JSON_FIELDS = ("authors", "affiliations", "categories", "links")
@@ -140,9 +230,10 @@ class Store:
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._db = self._connect(str(self.path))
+                self._version(self._db)  # refuse a newer or foreign file before changing anything in it
                 if self._db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                     self._db.execute("PRAGMA journal_mode = WAL")
-                self._db.executescript(SCHEMA)
+                self._upgrade()
         except sqlite3.DatabaseError as exc:
             raise TopicReportError(f"store {self.path} is not usable: {exc}") from None
         except OSError as exc:
@@ -162,9 +253,52 @@ class Store:
         try:
             db = self._connect(uri + "?mode=ro", uri=True)
             db.execute("SELECT count(*) FROM papers").fetchone()
-            return db
         except sqlite3.OperationalError:
-            return self._connect(uri + "?immutable=1", uri=True)
+            db = self._connect(uri + "?immutable=1", uri=True)
+        version = self._version(db)
+        if version != SCHEMA_VERSION:
+            db.close()
+            raise TopicReportError(f"store {self.path} has schema version {version} and is read-only, "
+                                   f"so it cannot be upgraded to version {SCHEMA_VERSION}; make it writable once")
+        return db
+
+    def _version(self, db: sqlite3.Connection) -> int:
+        """The store's schema version; 1 for the first, unversioned one. Refuses newer and foreign files."""
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        tables.discard("sqlite_sequence")
+        if version > SCHEMA_VERSION:
+            raise TopicReportError(f"store {self.path} has schema version {version}, newer than this "
+                                   f"topic-report's {SCHEMA_VERSION}: upgrade topic-report to use it")
+        if version == 0 and tables:
+            columns = {row[1] for row in db.execute("PRAGMA table_info(papers)")}
+            if not V1_TABLES <= tables or not set(_COLUMNS) <= columns:
+                raise TopicReportError(f"store {self.path} is not a topic-report store "
+                                       f"(it holds tables {', '.join(sorted(tables))}); name another file")
+            return 1
+        return version
+
+    def _upgrade(self) -> None:
+        """Create the schema in an empty file, or upgrade an older store in place (one transaction)."""
+        if self._version(self._db) == SCHEMA_VERSION:
+            return  # the usual case, without taking the write lock a running fetch may hold
+        self._db.execute("BEGIN IMMEDIATE")  # a second process upgrading at once waits, then finds it done
+        try:
+            version = self._version(self._db)
+            if version == 0:
+                statements = SCHEMA.split(";")
+            elif version == 1:
+                statements = V1_UPGRADE
+            else:
+                statements = []
+            for statement in statements:
+                if statement.strip():
+                    self._db.execute(statement)
+            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         self._db.close()
@@ -183,17 +317,18 @@ class Store:
 
     # --- writes -------------------------------------------------------------------------------
 
-    def save_fetch(
-        self, topic: str, papers: list[Paper], *, since: datetime | None, until: datetime | None,
-        started_at: datetime, requests: int,
-    ) -> FetchCounts:
-        """Store one successful fetch atomically: papers (newest version wins), membership, log."""
+    def save_fetch(self, topic: str, papers: list[Paper], *, started_at: datetime, requests: int,
+                   record: FetchRecord) -> FetchCounts:
+        """Store one successful fetch atomically: papers (newest version wins), membership and the
+        terms each paper matched, the topic's coverage, the run and its requests in the log."""
         now = iso(utc_now())
-        new = updated = 0
+        matched = record.matched_terms or {}
+        new = updated = removed = 0
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                for paper in _newest_versions(papers):
+                fetched = _newest_versions(papers)
+                for paper in fetched:
                     stored = self._db.execute("SELECT version FROM papers WHERE id = ?", (paper.id,)).fetchone()
                     if stored is None or stored["version"] < paper.version:
                         self._db.execute(
@@ -201,16 +336,30 @@ class Store:
                             f"VALUES ({', '.join('?' * (len(_COLUMNS) + 1))})",
                             _row(paper, now),
                         )
+                    terms = json.dumps(matched[paper.id], ensure_ascii=False) if paper.id in matched else None
                     joined = self._db.execute(
-                        "INSERT OR IGNORE INTO topic_papers (topic, paper_id, added_at) VALUES (?, ?, ?)",
-                        (topic, paper.id, now),
-                    ).rowcount
+                        "INSERT OR IGNORE INTO topic_papers (topic, paper_id, added_at, matched_terms)"
+                        " VALUES (?, ?, ?, ?)", (topic, paper.id, now, terms)).rowcount
                     if joined:
                         new += 1
-                    elif stored is not None and stored["version"] < paper.version:
-                        updated += 1
-                counts = FetchCounts(fetched=len(papers), new=new, updated=updated)
-                self._log(topic, since, until, started_at, counts, requests, "ok", None)
+                    else:
+                        if terms is not None:
+                            self._db.execute("UPDATE topic_papers SET matched_terms = ? WHERE topic = ? AND paper_id = ?",
+                                             (terms, topic, paper.id))
+                        if stored is not None and stored["version"] < paper.version:
+                            updated += 1
+                if record.members_from is not None:
+                    removed = self._keep_only(topic, {p.id for p in fetched}, record.members_from)
+                counts = FetchCounts(fetched=len(papers), new=new, updated=updated, removed=removed)
+                run_id = self._log(topic, record.since, record.until, started_at, counts, requests,
+                                   "ok", None, record)
+                self._db.executemany(
+                    "INSERT INTO fetch_requests (run_id, seq, query, sort_by, start, reported, arrived)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(run_id, seq, r.query, r.sort_by, r.start, r.reported, r.arrived)
+                     for seq, r in enumerate(record.requests)])
+                if record.state is not None:
+                    self._put_state(record.state)
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -219,20 +368,72 @@ class Store:
             raise TopicReportError(f"store {self.path}: {exc}") from None
         return counts
 
-    def log_failure(self, topic: str, *, since, until, started_at: datetime, requests: int, error: str) -> None:
+    def _keep_only(self, topic: str, ids: set[str], members_from: datetime) -> int:
+        """Remove from the topic (not from the store) its papers submitted since `members_from`
+        that are not among `ids`; returns how many left."""
+        rows = self._db.execute(
+            "SELECT t.paper_id FROM topic_papers t JOIN papers p ON p.id = t.paper_id"
+            " WHERE t.topic = ? AND p.published >= ?", (topic, iso(members_from))).fetchall()
+        leaving = [(topic, row[0]) for row in rows if row[0] not in ids]
+        self._db.executemany("DELETE FROM topic_papers WHERE topic = ? AND paper_id = ?", leaving)
+        return len(leaving)
+
+    def _put_state(self, state: TopicState) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO topic_state (topic, name, definition, covered_since, swept_until, capped_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (state.topic, state.name, state.definition, iso(state.covered_since), iso(state.swept_until),
+             state.capped_at))
+
+    def rename_topic(self, old: str, new: str) -> None:
+        """Move a topic's membership, log and coverage from slug `old` to slug `new` (a renamed slug)."""
+        self._transaction([
+            ("UPDATE topic_papers SET topic = ? WHERE topic = ?", (new, old)),
+            ("UPDATE fetch_runs SET topic = ? WHERE topic = ?", (new, old)),
+            ("UPDATE topic_state SET topic = ? WHERE topic = ?", (new, old)),
+        ])
+
+    def forget_topic(self, topic: str) -> None:
+        """Drop a topic's membership, log and coverage (its papers stay in the store): its slug
+        now names another topic, which must not inherit them."""
+        self._transaction([(f"DELETE FROM {table} WHERE topic = ?", (topic,))
+                           for table in ("topic_papers", "topic_state")]
+                          + [("DELETE FROM fetch_requests WHERE run_id IN (SELECT id FROM fetch_runs WHERE topic = ?)",
+                              (topic,)),
+                             ("DELETE FROM fetch_runs WHERE topic = ?", (topic,))])
+
+    def _transaction(self, statements: list[tuple[str, tuple]]) -> None:
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for sql, params in statements:
+                    self._db.execute(sql, params)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        except sqlite3.DatabaseError as exc:
+            raise TopicReportError(f"store {self.path}: {exc}") from None
+
+    def log_failure(self, topic: str, *, since, until, started_at: datetime, requests: int, error: str,
+                    kind: str | None = None) -> None:
         """Record a failed run in the log; papers and membership are not touched."""
         try:
-            self._log(topic, since, until, started_at, FetchCounts(0, 0, 0), requests, "error", error)
+            self._log(topic, since, until, started_at, FetchCounts(0, 0, 0), requests, "error", error,
+                      FetchRecord(kind=kind or "window"))
         except sqlite3.DatabaseError:
             pass  # a store that cannot even take the log line must not hide the original error
 
-    def _log(self, topic, since, until, started_at, counts: FetchCounts, requests, outcome, error) -> None:
-        self._db.execute(
+    def _log(self, topic, since, until, started_at, counts: FetchCounts, requests, outcome, error,
+             record: FetchRecord) -> int:
+        return self._db.execute(
             "INSERT INTO fetch_runs (topic, since, until, started_at, finished_at, fetched, new, updated,"
-            " requests, outcome, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " requests, outcome, error, kind, reported, capped, removed)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (topic, since and iso(since), until and iso(until), iso(started_at), iso(utc_now()),
-             counts.fetched, counts.new, counts.updated, requests, outcome, error),
-        )
+             counts.fetched, counts.new, counts.updated, requests, outcome, error, record.kind,
+             record.reported, int(record.capped), counts.removed),
+        ).lastrowid
 
     # --- reads --------------------------------------------------------------------------------
 
@@ -284,10 +485,56 @@ class Store:
         sql = "SELECT * FROM fetch_runs" + (" WHERE topic = ?" if topic else "") + " ORDER BY id"
         return [dict(row) for row in self._query(sql, (topic,) if topic else ())]
 
+    def matched_terms(self, topic: str) -> dict[str, list[str]]:
+        """Per paper id of the topic, which of its terms the paper matched (absent: not known yet)."""
+        rows = self._query("SELECT paper_id, matched_terms FROM topic_papers WHERE topic = ?"
+                           " AND matched_terms IS NOT NULL", (topic,))
+        return {row[0]: json.loads(row[1]) for row in rows}
+
+    def updated_since(self, topic: str, moment: datetime) -> set[str]:
+        """Ids of the topic's papers that were there before `moment` and got a new version after it."""
+        rows = self._query(
+            "SELECT p.id FROM papers p JOIN topic_papers t ON t.paper_id = p.id"
+            " WHERE t.topic = ? AND p.stored_at > ? AND t.added_at <= ? AND p.version > 1",
+            (topic, iso(moment), iso(moment)))
+        return {row[0] for row in rows}
+
+    def topic_state(self, topic: str) -> TopicState | None:
+        rows = self._query("SELECT * FROM topic_state WHERE topic = ?", (topic,))
+        return _state(rows[0]) if rows else None
+
+    def topic_states(self) -> list[TopicState]:
+        return [_state(row) for row in self._query("SELECT * FROM topic_state ORDER BY topic")]
+
+    def coverage(self, topic: str) -> Coverage:
+        """The topic's coverage: its last successful run of its own window, and what it holds now."""
+        rows = self._query(
+            "SELECT finished_at, reported, capped FROM fetch_runs WHERE topic = ? AND outcome = 'ok'"
+            " AND kind IN ('window', 'update') ORDER BY id DESC LIMIT 1", (topic,))
+        state = self.topic_state(topic)
+        run = rows[0] if rows else None
+        return Coverage(
+            last_fetched=datetime.fromisoformat(run["finished_at"]) if run else None,
+            reported=run["reported"] if run else None,
+            stored=self.count(topic),
+            capped=bool(run["capped"]) if run else False,
+            since=state.covered_since if state else None,
+        )
+
+    def fetch_requests(self, run_id: int) -> list[RequestRecord]:
+        rows = self._query("SELECT query, sort_by, start, reported, arrived FROM fetch_requests"
+                           " WHERE run_id = ? ORDER BY seq", (run_id,))
+        return [RequestRecord(*row) for row in rows]
+
     def last_success(self, topic: str) -> datetime | None:
         row = self._query(
             "SELECT max(finished_at) FROM fetch_runs WHERE topic = ? AND outcome = 'ok'", (topic,))[0][0]
         return datetime.fromisoformat(row) if row else None
+
+
+def _state(row: sqlite3.Row) -> TopicState:
+    return TopicState(row["topic"], row["name"], row["definition"], datetime.fromisoformat(row["covered_since"]),
+                      datetime.fromisoformat(row["swept_until"]), row["capped_at"])
 
 
 def _newest_versions(papers: list[Paper]) -> list[Paper]:

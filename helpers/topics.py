@@ -1,9 +1,17 @@
-"""Load and validate `topics.yml`: each topic's name, slug, query terms, categories, window and cap."""
+"""Load and validate `topics.yml`: each topic's name, slug, what it matches (terms, exclude,
+categories, or an arXiv query of its own), its window and cap.
+
+Text matching follows arXiv's: case-insensitive, on words (runs of letters and digits), a phrase
+matching where its words appear consecutively, so "3D reconstruction" matches "3D-Reconstruction".
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -14,6 +22,45 @@ from helpers import TopicReportError
 DEFAULT_CONFIG = Path("topics.yml")
 CATEGORY = re.compile(r"^[a-z-]+(\.[A-Za-z-]+)?$")
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+WORD = re.compile(r"[^\W_]+")
+OPERATORS = ("AND", "OR", "ANDNOT")
+# Characters with a meaning in arXiv's query syntax even inside a quoted phrase. None is a letter
+# or digit, so arXiv's matching ignores them: they become spaces in the phrase sent.
+SYNTAX_CHARACTERS = re.compile(r'[()\[\]{}:\\]')
+# Fields of arXiv's search_query: title, author, abstract, comment, journal ref, category,
+# report number, id, all of them. Dates are the window's business, not the query's.
+QUERY_FIELDS = ("ti", "au", "abs", "co", "jr", "cat", "rn", "id", "all")
+TEXT_FIELDS = ("ti", "abs", "all")  # the fields whose values are phrases matched in title or abstract
+
+
+def words(text: str | None) -> list[str]:
+    """The words arXiv matches on: runs of letters and digits, lower-cased."""
+    return WORD.findall((text or "").lower())
+
+
+def _contains(haystack: list[str], phrase: list[str]) -> bool:
+    return bool(phrase) and f" {' '.join(phrase)} " in f" {' '.join(haystack)} "
+
+
+def quote_phrase(term: str) -> str:
+    """A term as a double-quoted phrase of arXiv's query syntax that means just the term: characters
+    of the syntax become spaces, operator words are lower-cased (arXiv's matching ignores both)."""
+    spaced = SYNTAX_CHARACTERS.sub(" ", term).split()
+    return '"' + " ".join(w.lower() if w in OPERATORS else w for w in spaced) + '"'
+
+
+def _check_phrases(values: list[str], what: str) -> list[str]:
+    cleaned = [" ".join(v.split()) for v in values]
+    for phrase in cleaned:
+        if not phrase:
+            raise ValueError(f"a{'n' if what[0] in 'aeiou' else ''} {what} is empty")
+        if '"' in phrase:
+            raise ValueError(f"{what} {phrase!r} must not contain double quotes")
+        if not words(phrase):
+            raise ValueError(f"{what} {phrase!r} has no letters or digits")
+        if all(w in OPERATORS for w in SYNTAX_CHARACTERS.sub(" ", phrase).split()):
+            raise ValueError(f"{what} {phrase!r} is an operator of arXiv's query syntax, not a phrase")
+    return cleaned
 
 
 class Topic(BaseModel):
@@ -23,9 +70,13 @@ class Topic(BaseModel):
 
     name: str = Field(min_length=1)
     slug: str
-    terms: list[str] = Field(min_length=1, description="phrases searched in titles and abstracts")
+    terms: list[str] = Field(default_factory=list, description="phrases searched in titles and abstracts")
+    exclude: list[str] = Field(default_factory=list, description="phrases that keep a paper out of the topic")
     categories: list[str] = Field(default_factory=list, description="arXiv categories; empty means any")
-    window_days: int = Field(default=30, ge=1, description="how far back a first fetch reaches")
+    query: str | None = Field(default=None, description="an arXiv search query, instead of terms and categories")
+    window_days: int = Field(default=30, ge=1, le=36_500, description="how far back a first fetch reaches")
+    lookback_days: int = Field(default=7, ge=0, le=365,
+                               description="how late after its submission a paper may appear and still be fetched")
     max_results: int = Field(default=10_000, ge=1, description="cap on papers fetched per run")
     digest_limit: int = Field(default=25, ge=1, description="papers shown in the digest")
     since: date | None = Field(default=None, description="fixed start instead of the rolling window")
@@ -40,13 +91,57 @@ class Topic(BaseModel):
     @field_validator("terms")
     @classmethod
     def _terms(cls, values: list[str]) -> list[str]:
-        cleaned = [" ".join(v.split()) for v in values]
-        for term in cleaned:
-            if not term:
-                raise ValueError("a query term is empty")
-            if '"' in term:
-                raise ValueError(f"term {term!r} must not contain double quotes")
-        return cleaned
+        return _check_phrases(values, "query term")
+
+    @field_validator("exclude")
+    @classmethod
+    def _exclude(cls, values: list[str]) -> list[str]:
+        return _check_phrases(values, "exclude phrase")
+
+    @field_validator("query")
+    @classmethod
+    def _query(cls, value: str | None) -> str | None:
+        if value is not None:
+            value = " ".join(value.split())
+            QueryCheck(value).phrases()  # raises ValueError saying what is wrong
+        return value
+
+    @model_validator(mode="after")
+    def _terms_or_query(self) -> "Topic":
+        if self.query is not None and (self.terms or self.categories):
+            raise ValueError("give either query, or terms (and categories), not both")
+        if self.query is None and not self.terms:
+            raise ValueError("terms: give at least one term (or a query)")
+        return self
+
+    @property
+    def search_terms(self) -> list[str]:
+        """The phrases the topic looks for in titles and abstracts: its terms, or the positive
+        ti:/abs:/all: values of its query."""
+        return list(self.terms) if self.query is None else list(_query_phrases(self.query))
+
+    def matched_terms(self, title: str, abstract: str) -> list[str]:
+        """Which of the topic's search terms a paper's title or abstract holds (as arXiv matches them)."""
+        title_words, abstract_words = words(title), words(abstract)
+        return [term for term in self.search_terms
+                if _contains(title_words, words(term)) or _contains(abstract_words, words(term))]
+
+    def terms_matched(self, papers) -> dict[str, list[str]]:
+        """Per paper id, `matched_terms` of each paper (anything with id, title and abstract)."""
+        return {p.id: self.matched_terms(p.title, p.abstract) for p in papers}
+
+    def excluded(self, title: str, abstract: str) -> bool:
+        """Whether a paper's title or abstract holds one of the topic's exclude phrases."""
+        title_words, abstract_words = words(title), words(abstract)
+        return any(_contains(title_words, words(p)) or _contains(abstract_words, words(p)) for p in self.exclude)
+
+    @property
+    def definition(self) -> str:
+        """A fingerprint of what the topic matches and how far back: when it changes, the topic's
+        whole window is fetched again."""
+        keys = ("terms", "exclude", "categories", "query", "since", "window_days")
+        text = json.dumps(self.model_dump(mode="json", include=set(keys)), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     @field_validator("categories")
     @classmethod
@@ -57,9 +152,101 @@ class Topic(BaseModel):
         return values
 
 
+class QueryCheck:
+    """Checks a topic's arXiv query before any request, and finds the phrases it searches for.
+
+    Grammar (arXiv's): term ((AND | OR | ANDNOT) term)*; a term is `( … )`, `field:value` or a bare
+    value (meaning all:); a value is a word or a "quoted phrase". Raises ValueError saying what is wrong.
+    """
+
+    TOKEN = re.compile(r'\s*(?:(?P<paren>[()])|(?P<field>[A-Za-z]+):|"(?P<phrase>[^"]*)"|(?P<open>")'
+                       r'|(?P<word>[^\s()"]+))')
+
+    def __init__(self, query: str):
+        self.tokens: list[tuple[str, str]] = []
+        for match in self.TOKEN.finditer(query):
+            kind = match.lastgroup
+            if kind == "open":
+                raise ValueError("a double quote is not closed")
+            self.tokens.append((kind, match[kind]))
+        if not self.tokens:
+            raise ValueError("is empty")
+        self.i = 0
+
+    def phrases(self) -> list[str]:
+        found: list[str] = []
+        self._expression(found, negated=False)
+        if self.i < len(self.tokens):
+            kind, text = self.tokens[self.i]
+            raise ValueError("unbalanced parentheses: ')' without '('" if text == ")"
+                             else f"{text!r} follows a term without AND, OR or ANDNOT between them")
+        return list(dict.fromkeys(found))
+
+    def _next(self) -> tuple[str, str] | None:
+        token = self.tokens[self.i] if self.i < len(self.tokens) else None
+        self.i += token is not None
+        return token
+
+    def _expression(self, found: list[str], negated: bool) -> None:
+        self._term(found, negated)
+        while self.i < len(self.tokens) and self.tokens[self.i] in [("word", op) for op in OPERATORS]:
+            operator = self._next()[1]
+            self._term(found, negated or operator == "ANDNOT")
+
+    def _term(self, found: list[str], negated: bool) -> None:
+        token = self._next()
+        if token is None:
+            raise ValueError("ends where a term is expected")
+        kind, text = token
+        if token == ("paren", "("):
+            self._expression(found, negated)
+            if self._next() != ("paren", ")"):
+                raise ValueError("unbalanced parentheses: '(' without ')'")
+            return
+        field = "all"
+        if kind == "field":
+            field = text
+            if field not in QUERY_FIELDS:
+                hint = " (dates are set by since and window_days)" if field.endswith("Date") else ""
+                raise ValueError(f"unknown field {field + ':'!r}{hint}; arXiv's fields are "
+                                 + ", ".join(f + ":" for f in QUERY_FIELDS))
+            token = self._next()
+            if token is None or token[0] not in ("word", "phrase") or token[1] in OPERATORS:
+                raise ValueError(f"{field}: has no value")
+            kind, text = token
+        if kind == "paren":
+            raise ValueError("unbalanced parentheses: ')' without '('" if text == ")" else "'(' after a term")
+        if kind == "word" and text in OPERATORS:
+            raise ValueError(f"{text} needs a term on each side")
+        if not words(text):
+            raise ValueError(f'{field}:"{text}" is an empty phrase' if kind == "phrase"
+                             else f"{field}:{text} has no letters or digits")
+        if field in TEXT_FIELDS and not negated:
+            found.append(" ".join(text.split()))
+
+
+@lru_cache(maxsize=256)
+def _query_phrases(query: str) -> tuple[str, ...]:
+    return tuple(QueryCheck(query).phrases())
+
+
 class TopicsFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    exclude: list[str] = Field(default_factory=list, description="phrases that keep a paper out of every topic")
     topics: list[Topic] = Field(min_length=1)
+
+    @field_validator("exclude")
+    @classmethod
+    def _exclude(cls, values: list[str]) -> list[str]:
+        return _check_phrases(values, "exclude phrase")
+
+    @model_validator(mode="after")
+    def _shared_exclude(self) -> "TopicsFile":
+        """The top-level exclude applies to every topic: it becomes part of each one's own."""
+        if self.exclude:
+            self.topics = [t.model_copy(update={"exclude": list(dict.fromkeys([*t.exclude, *self.exclude]))})
+                           for t in self.topics]
+        return self
 
     @model_validator(mode="after")
     def _unique(self) -> "TopicsFile":

@@ -87,3 +87,28 @@ def test_a_read_only_store_fails_clearly_and_keeps_its_papers(tmp_path, emulator
     finally:
         store_dir.chmod(0o755)
     assert db.read_bytes() == before
+
+
+def test_a_read_only_store_of_the_first_schema_says_it_cannot_be_upgraded(tmp_path):
+    """An old store we may not write cannot be upgraded: one line, and the file stays as it was."""
+    store_dir = tmp_path / "store"
+    store_dir.mkdir()
+    db = store_dir / "papers.sqlite"
+    shutil.copy(ROOT / "tests" / "data" / "store-v1.sqlite", db)
+    before = db.read_bytes()
+    db.chmod(0o444)
+    store_dir.chmod(0o555)
+    user = None
+    if os.geteuid() == 0:
+        user = "65534"  # nobody
+        for part in [tmp_path, *tmp_path.parents]:
+            if part.stat().st_mode & 0o005 != 0o005:
+                part.chmod(part.stat().st_mode | 0o005)
+    try:
+        digest = run("digest", "--topic", "3d-reconstruction", env={"TOPIC_REPORT_DB": str(db)}, user=user)
+    finally:
+        store_dir.chmod(0o755)
+    assert digest.returncode == 1 and digest.stdout == ""
+    assert digest.stderr == (f"topic-report: error: store {db} has schema version 1 and is read-only, so it "
+                             f"cannot be upgraded to version 2; make it writable once\n")
+    assert db.read_bytes() == before

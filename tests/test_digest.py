@@ -2,12 +2,11 @@
 
 import re
 from datetime import datetime, timezone
-from pathlib import Path
-
+from arxiv_server import SHARED_DIR
 from helpers.digest import author_line, neutralize, render_digest
 from helpers.store import Paper
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "000_f92145e8728e4515.txt"
+SEED = SHARED_DIR / "seeds" / "000_f92145e8728e4515.txt"
 UPDATED = re.compile(r"^_Updated: \d{4}-\d\d-\d\d \d\d:\d\d UTC_$", re.M)
 
 

@@ -270,3 +270,17 @@ def test_a_recorded_error_response_is_explained(env, cli, emulator, monkeypatch)
     with pytest.raises(Exception) as error:
         source._page(arxiv.Search(id_list=["abc"], max_results=100), 0, expect_results=False)
     assert str(error.value) == "arXiv answered HTTP 400: incorrect id format for abc (after 1 attempt)"
+
+
+def test_the_terms_each_paper_matched_are_stored_and_in_the_frame(env, cli, sample_records):
+    from helpers.frame import COLUMNS, load_frame
+
+    fetch(cli, *SEED_WINDOW)
+    topic = select(load_topics("topics.yml"), ["3d-reconstruction"])[0]
+    with Store(env / "papers.sqlite") as store:
+        frame = load_frame(store, "3d-reconstruction")
+    assert COLUMNS[-1] == "matched_terms" and len(frame) == 15
+    for record in sample_records:
+        row = frame[frame["id"] == record["id"]].iloc[0]
+        assert row["matched_terms"] == topic.matched_terms(record["title"], record["abstract"])
+    assert frame["matched_terms"].map(len).sum() > 0

@@ -1,13 +1,15 @@
 """The SQLite store: newest version wins, membership, run log, bad files, two writers at once."""
 
 import multiprocessing
+import shutil
 import sqlite3
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
 from helpers import TopicReportError
-from helpers.store import Paper, Store
+from helpers.store import SCHEMA_VERSION, Coverage, FetchRecord, Paper, RequestRecord, Store, TopicState
 
 T0 = datetime(2026, 2, 10, 12, 0, tzinfo=timezone.utc)
 
@@ -23,7 +25,7 @@ def paper(n: int, version: int = 1, title: str | None = None, day: int = 10) -> 
 
 
 def save(store, topic, papers):
-    return store.save_fetch(topic, papers, since=None, until=None, started_at=T0, requests=1)
+    return store.save_fetch(topic, papers, started_at=T0, requests=1, record=FetchRecord(kind="dates"))
 
 
 def test_round_trip_keeps_every_field(tmp_path):
@@ -104,3 +106,141 @@ def test_two_processes_writing_at_once_lose_and_duplicate_nothing(tmp_path):
     assert db.execute("SELECT count(*) FROM papers").fetchone()[0] == 150
     assert db.execute("SELECT count(*) FROM topic_papers").fetchone()[0] == 150
     assert db.execute("SELECT count(*) FROM fetch_runs").fetchone()[0] == 400
+
+
+# --- the schema version: older stores are upgraded in place, newer and foreign ones refused -----
+
+V1_STORE = Path(__file__).parent / "data" / "store-v1.sqlite"  # made by the first, unversioned schema
+
+
+def rows(path, table, columns="*"):
+    """A table's rows, sorted."""
+    db = sqlite3.connect(path)
+    try:
+        return sorted(db.execute(f"SELECT {columns} FROM {table}").fetchall())
+    finally:
+        db.close()
+
+
+def test_a_store_of_the_first_schema_is_upgraded_in_place_keeping_every_row(tmp_path, env, cli):
+    path = env / "papers.sqlite"
+    shutil.copy(V1_STORE, path)
+    v1_runs = "id, topic, since, until, started_at, finished_at, fetched, new, updated, requests, outcome, error"
+    before = [rows(path, "papers"), rows(path, "topic_papers"), rows(path, "fetch_runs", v1_runs)]
+    assert rows(path, "pragma_user_version") == [(0,)] and len(before[0]) == 15
+    code, digest, err = cli("digest", "--topic", "3d-reconstruction")
+    assert code == 0, err
+    assert "Total papers shown: **15**" in digest and "VersaViT, revised" in digest
+    assert rows(path, "pragma_user_version") == [(SCHEMA_VERSION,)]
+    assert [rows(path, "papers"), rows(path, "topic_papers", "topic, paper_id, added_at"),
+            rows(path, "fetch_runs", v1_runs)] == before
+    with Store(path) as store:  # opening again changes nothing
+        assert store.count("3d-reconstruction") == 15
+        assert [r["outcome"] for r in store.fetch_runs("3d-reconstruction")] == ["ok", "ok", "error"]
+    assert [rows(path, "papers"), rows(path, "topic_papers", "topic, paper_id, added_at")] == before[:2]
+
+
+def test_a_store_of_a_newer_schema_is_refused_untouched(tmp_path):
+    path = tmp_path / "s.sqlite"
+    Store(path).close()
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.close()
+    data = path.read_bytes()
+    with pytest.raises(TopicReportError) as error:
+        Store(path)
+    assert str(error.value) == (f"store {path} has schema version {SCHEMA_VERSION + 1}, newer than this "
+                                f"topic-report's {SCHEMA_VERSION}: upgrade topic-report to use it")
+    assert path.read_bytes() == data
+
+
+def test_a_foreign_sqlite_file_is_refused_untouched(tmp_path, env, cli):
+    path = env / "papers.sqlite"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE papers (id TEXT, title TEXT)")
+    db.execute("CREATE TABLE notes (body TEXT)")
+    db.execute("INSERT INTO notes VALUES ('mine')")
+    db.commit()
+    db.close()
+    data = path.read_bytes()
+    code, out, err = cli("digest", "--topic", "3d-reconstruction")
+    assert code == 1 and out == ""
+    assert err == (f"topic-report: error: store {path} is not a topic-report store "
+                   "(it holds tables notes, papers); name another file\n")
+    assert path.read_bytes() == data
+
+
+def test_an_empty_sqlite_file_becomes_a_store(tmp_path):
+    path = tmp_path / "s.sqlite"
+    sqlite3.connect(path).close()
+    with Store(path) as store:
+        assert store.count("t") == 0
+    assert rows(path, "pragma_user_version") == [(SCHEMA_VERSION,)]
+
+
+def test_two_processes_upgrading_one_old_store_at_once_both_succeed(tmp_path):
+    path = tmp_path / "papers.sqlite"
+    shutil.copy(V1_STORE, path)
+    ctx = multiprocessing.get_context("spawn")
+    workers = [ctx.Process(target=_writer, args=(str(path), start, 20)) for start in (0, 10)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(120)
+    assert [w.exitcode for w in workers] == [0, 0]
+    assert rows(path, "pragma_user_version") == [(SCHEMA_VERSION,)]
+    assert len(rows(path, "topic_papers")) == 15 + 30
+
+
+# --- matched terms, membership after a definition change, slugs, coverage ---------------------
+
+def test_matched_terms_are_kept_per_topic_and_paper(tmp_path):
+    with Store(tmp_path / "s.sqlite") as store:
+        store.save_fetch("a", [paper(1), paper(2)], started_at=T0, requests=1, record=FetchRecord(
+            kind="update", matched_terms={"2602.00001": ["NeRF"], "2602.00002": []}))
+        store.save_fetch("b", [paper(1)], started_at=T0, requests=1,
+                         record=FetchRecord(kind="update", matched_terms={"2602.00001": ["point cloud"]}))
+        assert store.matched_terms("a") == {"2602.00001": ["NeRF"], "2602.00002": []}
+        assert store.matched_terms("b") == {"2602.00001": ["point cloud"]}
+        save(store, "a", [paper(1, version=2)])  # not told: what was known stays
+        assert store.matched_terms("a")["2602.00001"] == ["NeRF"]
+
+
+def test_members_from_leaves_exactly_the_fetched_papers_in_the_topic_and_all_in_the_store(tmp_path):
+    with Store(tmp_path / "s.sqlite") as store:
+        save(store, "t", [paper(1, day=5), paper(2, day=9), paper(3, day=10)])
+        save(store, "u", [paper(2, day=9)])
+        counts = store.save_fetch("t", [paper(3, day=10)], started_at=T0, requests=1, record=FetchRecord(
+            kind="window", members_from=T0.replace(day=8)))
+        assert (counts.new, counts.removed) == (0, 1)
+        assert [p.id for p in store.papers("t")] == ["2602.00003", "2602.00001"]  # day 5 is before the window
+        assert [p.id for p in store.papers("u")] == ["2602.00002"]
+        assert store.fetch_runs("t")[-1]["removed"] == 1
+
+
+def test_rename_moves_a_topic_and_forget_drops_only_its_membership(tmp_path):
+    with Store(tmp_path / "s.sqlite") as store:
+        state = TopicState("old", "Old", "abc", T0, T0)
+        store.save_fetch("old", [paper(1)], started_at=T0, requests=1,
+                         record=FetchRecord(kind="window", state=state, reported=1))
+        store.rename_topic("old", "new")
+        assert store.count("old") == 0 and store.count("new") == 1
+        assert store.topic_state("new").name == "Old" and store.topic_state("old") is None
+        assert store.coverage("new").reported == 1
+        store.forget_topic("new")
+        assert store.count("new") == 0 and store.topic_state("new") is None and store.fetch_runs("new") == []
+        assert store.coverage("new") == Coverage(None, None, 0, False, None)
+        db = sqlite3.connect(tmp_path / "s.sqlite")
+        assert db.execute("SELECT count(*) FROM papers").fetchone()[0] == 1
+
+
+def test_each_request_of_a_run_is_logged_with_what_arxiv_reported_and_what_arrived(tmp_path):
+    requests = [RequestRecord("ti:x", "submittedDate", 0, 317, 50)]
+    with Store(tmp_path / "s.sqlite") as store:
+        store.save_fetch("t", [paper(1)], started_at=T0, requests=2, record=FetchRecord(
+            kind="window", requests=requests, reported=317, capped=True))
+        (run,) = store.fetch_runs("t")
+        assert (run["requests"], run["reported"], run["capped"]) == (2, 317, 1)
+        assert store.fetch_requests(run["id"]) == requests
+        coverage = store.coverage("t")
+        assert (coverage.reported, coverage.stored, coverage.capped) == (317, 1, True)
