@@ -1,4 +1,4 @@
-"""`topic-report`: fetch topics from arXiv, write digests, build the report site."""
+"""`topic-report`: start a project, fetch its topics from arXiv, write digests, build the report site."""
 
 from __future__ import annotations
 
@@ -30,6 +30,15 @@ def _positive(text: str) -> int:
 def _check_dates(args) -> None:
     if args.since and args.until and args.since > args.until:
         raise TopicReportError(f"--since {args.since} is after --until {args.until}")
+
+
+def cmd_init(args) -> int:
+    from helpers.starter import init
+
+    written = init(args.folder)
+    print(f"Wrote {', '.join(path.name for path in written)} into {args.folder}. "
+          f"Build the site: cd {args.folder} && {PROG} build")
+    return 0
 
 
 def _project(args) -> tuple[Project, list[Topic], Settings]:
@@ -102,6 +111,13 @@ def parser() -> argparse.ArgumentParser:
     def window(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="first submission date (inclusive)")
         sub.add_argument("--until", type=_date, metavar="YYYY-MM-DD", help="last submission date (inclusive)")
+
+    init = commands.add_parser("init", help="Write a starter project (topics.yml, _quarto.yml, README.md) into DIR.",
+                               description="Write a starter project into DIR: topics.yml (three topics the shipped "
+                                           "samples cover, so it builds offline at once), _quarto.yml, README.md, "
+                                           ".gitignore. Existing files are never overwritten.")
+    init.add_argument("folder", type=Path, metavar="DIR", help="the project folder (created if needed)")
+    init.set_defaults(func=cmd_init)
 
     fetch = command("fetch", "Fetch topics' papers from arXiv into the store.", cmd_fetch)
     fetch.add_argument("--topic", action="append", metavar="NAME", help="topic name or slug (repeatable; default: all)")
