@@ -1,21 +1,29 @@
 """Topic → arXiv query → papers, through the real `arxiv` client over HTTP.
 
-What this adds to `arxiv.Client`: request timeouts (it sets none), retries with exponential
-backoff that honour Retry-After on 429/5xx, connection errors, truncated documents and arXiv's
-spurious empty pages (the first page too, when the store says the window holds papers), the
-API's 30,000-results-per-query cap (a larger window is split into date slices), and a count of
-the HTTP requests made. The client's own delay keeps requests at least `delay_seconds` apart.
+What this adds to `arxiv.Client`: a transport that keeps every request, redirect hops and
+retries included, `delay_seconds` apart, bounds each one by a deadline (not only the gap
+between bytes) and by a size (decompressed), and refuses redirects off arXiv's host; retries
+with exponential backoff that honour Retry-After on 429/5xx, connection errors (before or
+after the headers), truncated or malformed documents, HTML pages and arXiv's spurious empty
+pages (the first page too, when the store says the window holds papers); a check of every
+page (totalResults, each entry's id and dates, a page sent again) so that no paper is dropped
+silently; the API's 30,000-results-per-query cap (a larger window is split into date slices);
+and a count of the HTTP requests made.
 """
 
 from __future__ import annotations
 
 import re
+import socket
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import arxiv
 import requests
 import tenacity
+import urllib3
 from lxml import etree
 from tqdm import tqdm
 
@@ -30,11 +38,23 @@ RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 CONNECT_TIMEOUT_SECONDS = 10
 # Longest Retry-After we wait out; beyond it, failing clearly beats hanging for an hour.
 MAX_RETRY_AFTER_SECONDS = 300
+# export.arxiv.org redirects http to https at most; more hops than this is a loop.
+MAX_REDIRECTS = 5
 ENTRY_ID = re.compile(r"arxiv\.org/abs/(?P<id>.+?)v(?P<version>\d+)$")
+# SQLite's INTEGER is 64-bit: a version of more digits cannot be stored (nor is it real).
+MAX_VERSION_DIGITS = 18
+CHUNK_BYTES = 64 * 1024
+_ATOM = "{http://www.w3.org/2005/Atom}"
+_OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
 
 
 class TransientPageError(Exception):
-    """A page that must be asked for again: truncated, malformed or unexpectedly empty."""
+    """A page that must be asked for again: truncated, malformed, an HTML page, or unexpectedly
+    empty or repeated."""
+
+
+class FeedError(TopicReportError):
+    """arXiv sent something that cannot be used as it is, and asking again would not help."""
 
 
 class _RetryAfterTooLong(Exception):
@@ -84,7 +104,10 @@ def build_query(topic: Topic, window: Window | None = None) -> str:
 def paper_from_result(result: arxiv.Result) -> Paper:
     match = ENTRY_ID.search(result.entry_id)
     if not match:
-        raise TransientPageError(f"unexpected entry id {result.entry_id!r}")
+        raise FeedError(f"arXiv sent an entry id of unknown form: {_shown(result.entry_id)}")
+    if len(match["version"]) > MAX_VERSION_DIGITS:
+        raise FeedError(f"arXiv sent an impossible version number for {_shown(match['id'])}: "
+                        f"v{_shown(match['version'])}")
     return Paper(
         id=match["id"],
         version=int(match["version"]),
@@ -113,21 +136,191 @@ def parse_feed(content: bytes) -> list[Paper]:
     return [paper_from_result(r) for r in arxiv._feed.parse(content).results]
 
 
-class _CountingSession(requests.Session):
-    """A session with a default timeout that counts requests and keeps the last response."""
+class ResponseTooLarge(FeedError):
+    """One response held more than the cap (`ARXIV_MAX_RESPONSE_MB`), decompressed."""
 
-    def __init__(self, timeout: float):
+
+class RedirectRefused(FeedError):
+    """A redirect off arXiv's host (or down from https to http)."""
+
+
+_exchange = threading.local()  # the _Deadline of the HTTP exchange this thread is making
+
+
+class _Deadline:
+    """Ends one HTTP exchange at a fixed time, whatever it is doing (waiting for headers, reading
+    a body that trickles in one byte at a time): it shuts the socket down, so the blocked read
+    returns. urllib3's timeouts only bound the gap between two reads."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.passed = False
+        self._connection = None  # until the headers are in: the socket is the connection's
+        self._response: urllib3.HTTPResponse | None = None  # then the response's
+        self._finished = False
+        self._lock = threading.Lock()
+        self._timer = self._start_timer(seconds)
+
+    def _start_timer(self, seconds: float) -> threading.Timer:
+        timer = threading.Timer(seconds, self._expire)
+        timer.daemon = True
+        timer.start()
+        return timer
+
+    def watch(self, connection) -> None:
+        with self._lock:
+            self._connection = connection
+
+    def watch_response(self, response: urllib3.HTTPResponse) -> None:
+        with self._lock:
+            self._response = response
+
+    def _expire(self) -> None:
+        with self._lock:
+            if self._finished:
+                return
+            self.passed = True
+            try:
+                if self._response is not None:
+                    self._response.shutdown()
+                elif getattr(self._connection, "sock", None) is not None:
+                    self._connection.sock.shutdown(socket.SHUT_RDWR)
+                else:  # still connecting (bounded by the connect timeout): look again soon
+                    self._timer = self._start_timer(0.05)
+            except (OSError, ValueError, RuntimeError):
+                pass  # already closed
+
+    def __enter__(self) -> "_Deadline":
+        _exchange.deadline = self
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        _exchange.deadline = None
+        with self._lock:
+            self._finished = True
+            self._timer.cancel()
+
+
+class _WatchedPool:
+    """Hands the connection an exchange takes from the pool to that exchange's deadline."""
+
+    def _get_conn(self, timeout=None):
+        connection = super()._get_conn(timeout)
+        deadline = getattr(_exchange, "deadline", None)
+        if deadline is not None:
+            deadline.watch(connection)
+        return connection
+
+
+class _WatchedHTTPPool(_WatchedPool, urllib3.HTTPConnectionPool):
+    pass
+
+
+class _WatchedHTTPSPool(_WatchedPool, urllib3.HTTPSConnectionPool):
+    pass
+
+
+_WATCHED_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
+class _GuardedAdapter(requests.adapters.HTTPAdapter):
+    """Every HTTP exchange, each redirect hop included: kept `delay_seconds` after the previous
+    one ended (failed ones too), ended at `timeout_seconds` however the bytes come, its body
+    read in chunks and refused past `max_bytes` decompressed (a gzip bomb stops there too)."""
+
+    def __init__(self, settings: Settings):
         super().__init__()
-        self.timeout = timeout
+        self.delay_seconds = settings.delay_seconds
+        self.timeout_seconds = settings.timeout_seconds
+        self.max_bytes = int(settings.max_response_mb * 1_000_000)
+        self.max_mb = settings.max_response_mb
         self.requests_made = 0
         self.last_response: requests.Response | None = None
+        self._last_ended: float | None = None
 
-    def request(self, method, url, **kwargs):
-        kwargs.setdefault("timeout", (min(CONNECT_TIMEOUT_SECONDS, self.timeout), self.timeout))
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _WATCHED_POOLS
+
+    def proxy_manager_for(self, proxy, **kwargs):
+        manager = super().proxy_manager_for(proxy, **kwargs)
+        manager.pool_classes_by_scheme = _WATCHED_POOLS
+        return manager
+
+    def send(self, request, stream=False, timeout=None, **kwargs):
+        if self._last_ended is not None:
+            time.sleep(max(0.0, self._last_ended + self.delay_seconds - time.monotonic()))
         self.requests_made += 1
         self.last_response = None
-        self.last_response = super().request(method, url, **kwargs)
-        return self.last_response
+        timeouts = (min(CONNECT_TIMEOUT_SECONDS, self.timeout_seconds), self.timeout_seconds)
+        try:
+            with _Deadline(self.timeout_seconds) as deadline:
+                try:
+                    response = super().send(request, stream=True, timeout=timeouts, **kwargs)
+                    deadline.watch_response(response.raw)
+                    self.last_response = response
+                    response._content = self._body(response)  # what requests' .content would hold
+                except requests.RequestException as exc:
+                    if deadline.passed:
+                        raise self._late(request) from exc
+                    raise
+                if deadline.passed:  # cut off while reading the headers, it may look whole
+                    raise self._late(request)
+        finally:
+            self._last_ended = time.monotonic()
+        return response
+
+    def _late(self, request) -> requests.ReadTimeout:
+        return requests.ReadTimeout(f"no whole answer within {self.timeout_seconds:g} s", request=request)
+
+    def _body(self, response: requests.Response) -> bytes:
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            response.close()
+            raise ResponseTooLarge(f"arXiv announced {int(declared):,} bytes, {self._over_cap}")
+        body = bytearray()
+        for chunk in response.iter_content(CHUNK_BYTES):  # decompressed, at most CHUNK_BYTES each
+            body += chunk
+            if len(body) > self.max_bytes:
+                response.close()
+                raise ResponseTooLarge(f"arXiv sent {len(body):,} bytes and more, {self._over_cap}")
+        return bytes(body)
+
+    @property
+    def _over_cap(self) -> str:
+        return f"over the {self.max_mb:g} MB one response may hold (ARXIV_MAX_RESPONSE_MB)"
+
+
+class _ArxivSession(requests.Session):
+    """requests' session with the guarded transport; it follows at most MAX_REDIRECTS
+    redirects, each one an exchange of its own, and only on arXiv's host (http to https of the
+    same host is the one change allowed)."""
+
+    def __init__(self, settings: Settings):
+        super().__init__()
+        self.max_redirects = MAX_REDIRECTS
+        self.transport = _GuardedAdapter(settings)
+        self.mount("http://", self.transport)
+        self.mount("https://", self.transport)
+
+    def get_redirect_target(self, response):
+        location = super().get_redirect_target(response)
+        if location:
+            target = requests.compat.urljoin(response.url, location)
+            if not redirect_allowed(response.url, target):
+                raise RedirectRefused(f"arXiv redirected {_shown(response.url)} to {_shown(target)}; "
+                                      "only redirects on the same host are followed")
+        return location
+
+
+def redirect_allowed(source: str, target: str) -> bool:
+    """Same scheme, host and port; or http to https of the same host."""
+    before, after = urllib3.util.parse_url(source), urllib3.util.parse_url(target)
+    if (before.host or "").lower() != (after.host or "").lower():
+        return False
+    if before.scheme == after.scheme:
+        return before.port == after.port
+    return before.scheme == "http" and after.scheme == "https"
 
 
 class ArxivSource:
@@ -138,12 +331,13 @@ class ArxivSource:
         self.progress = progress
         self.client = arxiv.Client(page_size=settings.page_size, delay_seconds=settings.delay_seconds, num_retries=0)
         self.client.query_url_format = settings.api_url + "?{}"
-        self.session = _CountingSession(settings.timeout_seconds)
+        self.session = _ArxivSession(settings)
         self.client._session = self.session
+        self._paging: tuple[str, set[str]] = ("", set())  # a query and the entry ids its pages sent
 
     @property
     def requests_made(self) -> int:
-        return self.session.requests_made
+        return self.session.transport.requests_made
 
     def fetch(self, topic: Topic, window: Window, expect_results: bool = False) -> list[Paper]:
         """Every paper of the topic submitted in the window, newest first, up to the topic's cap.
@@ -186,18 +380,11 @@ class ArxivSource:
         url = self.client._format_url(search, start, self.settings.page_size)
 
         def attempt():
-            try:
-                # first_page=True: the client must not judge empty pages; we do, the first included.
-                feed = self.client._parse_feed(url, first_page=True)
-            finally:
-                # The client times its delay from the last answer only; a request that failed
-                # (refused, reset, timed out) counts as well, or the next one could follow at once.
-                self.client._last_request_dt = datetime.now()
-            body = self.session.last_response.content if self.session.last_response is not None else b""
-            if not body.rstrip().endswith(b"</feed>"):
-                raise TransientPageError("arXiv sent a truncated Atom document")
-            if not feed.results and (expect_results or start < feed.header.total_results):
-                raise TransientPageError("arXiv sent an empty page where results were expected")
+            response = self.session.get(url, headers={"User-Agent": arxiv._USER_AGENT})
+            if response.status_code != requests.codes.ok:
+                raise arxiv.HTTPError(url, 0, response.status_code)
+            feed = parse_page(response)
+            self._check_paging(search.query, start, feed, expect_results)
             return feed
 
         retrying = tenacity.Retrying(
@@ -211,14 +398,30 @@ class ArxivSource:
         except Exception as exc:  # one line for the user, whatever went wrong below
             raise self._explain(exc, retrying.statistics.get("attempt_number", 1)) from exc
 
+    def _check_paging(self, query: str, start: int, feed, expect_results: bool) -> None:
+        """The page fits the paging: not empty where results were announced or are known, no
+        more entries than announced, not a page sent before (a server ignoring `start`)."""
+        total, ids = feed.header.total_results, [result.entry_id for result in feed.results]
+        if not ids and (expect_results or start < total):
+            where = f"at {start} of the {total} results it announced" if start < total else "where results were expected"
+            raise TransientPageError(f"arXiv sent an empty page {where}")
+        if len(ids) > total - start:
+            raise FeedError(f"arXiv announced {total} results but sent {len(ids)} from {start} on")
+        seen = self._paging[1] if self._paging[0] == query and start > 0 else set()
+        if start > 0 and ids and seen.issuperset(ids):
+            raise TransientPageError(f"arXiv sent the same entries again for the page at {start} (is `start` ignored?)")
+        self._paging = (query, seen | set(ids))
+
     def _wait(self, state: tenacity.RetryCallState) -> float:
         backoff = tenacity.wait_exponential(multiplier=max(self.settings.delay_seconds, 0.1), max=120)(state)
-        return max(backoff, _retry_after(self.session.last_response))
+        return max(backoff, _retry_after(self.session.transport.last_response))
 
     def _explain(self, exc: Exception, attempts: int) -> TopicReportError:
         tries = f"after {attempts} attempt{'s' if attempts > 1 else ''}"
+        if isinstance(exc, TopicReportError):
+            return exc
         if isinstance(exc, arxiv.HTTPError):
-            reason = _error_summary(self.session.last_response)
+            reason = _error_summary(self.session.transport.last_response)
             return TopicReportError(f"arXiv answered HTTP {exc.status}{': ' + reason if reason else ''} ({tries})")
         if _name_not_resolved(exc):
             return ArxivUnreachable(f"arXiv is unreachable ({_host(self.settings.api_url)} does not resolve)")
@@ -226,7 +429,11 @@ class ArxivSource:
             return ArxivUnreachable(f"arXiv is unreachable (cannot connect to {self.settings.api_url}, {tries})")
         if isinstance(exc, requests.Timeout):
             return TopicReportError(f"arXiv did not answer within {self.settings.timeout_seconds:g} s ({tries})")
-        if isinstance(exc, requests.ConnectionError):
+        if isinstance(exc, requests.TooManyRedirects):
+            return TopicReportError(f"arXiv redirected more than {MAX_REDIRECTS} times (a redirect loop?)")
+        if isinstance(exc, requests.exceptions.ContentDecodingError):
+            return TopicReportError(f"arXiv sent a compressed answer that does not decompress ({tries})")
+        if isinstance(exc, (requests.ConnectionError, requests.exceptions.ChunkedEncodingError)):
             return TopicReportError(f"the connection to arXiv broke off ({tries})")
         if isinstance(exc, TransientPageError):
             return TopicReportError(f"{exc} ({tries})")
@@ -240,7 +447,65 @@ def _is_transient(exc: BaseException) -> bool:
         return exc.status in RETRYABLE_STATUS
     if isinstance(exc, requests.ConnectionError):
         return not _name_not_resolved(exc)
-    return isinstance(exc, (requests.Timeout, TransientPageError))
+    # A connection broken after the headers (IncompleteRead, a reset mid-body) or a body
+    # damaged on the way is as passing as one broken before them.
+    return isinstance(exc, (requests.Timeout, requests.exceptions.ChunkedEncodingError,
+                            requests.exceptions.ContentDecodingError, TransientPageError))
+
+
+def parse_page(response: requests.Response):
+    """The page as the `arxiv` package parses it, once the document is known to be whole: an
+    Atom feed (not an HTML page), well-formed, with a numeric totalResults, every entry with an
+    id and dates the package can read (it skips, or fails on, those it cannot)."""
+    body = response.content
+    if _looks_like_html(response):
+        title = etree.HTML(body).findtext(".//title") if body.strip() else None
+        raise TransientPageError("arXiv sent an HTML page" + (f" ({_shown(title)})" if fold(title) else "")
+                                 + " instead of an Atom feed")
+    if not body.rstrip().endswith(b"</feed>"):
+        raise TransientPageError("arXiv sent a truncated Atom document")
+    try:
+        root = etree.fromstring(body, etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError as exc:
+        raise TransientPageError(f"arXiv sent a malformed Atom document ({_shown(str(exc))})") from None
+    if root.tag != _ATOM + "feed":
+        raise FeedError(f"arXiv sent a {_shown(etree.QName(root).localname)} document instead of an Atom feed")
+    total = root.findtext(_OPENSEARCH + "totalResults")
+    if total is None:
+        raise FeedError("arXiv sent a page without totalResults")
+    if not total.strip().isdigit():
+        raise FeedError(f"arXiv sent totalResults {_shown(total)}, not a number")
+    for number, entry in enumerate(root.iterfind(_ATOM + "entry"), 1):
+        entry_id = fold(entry.findtext(_ATOM + "id"))
+        if not entry_id:
+            raise FeedError(f"arXiv sent an entry without id (entry {number} of the page at "
+                            f"{fold(root.findtext(_OPENSEARCH + 'startIndex')) or '?'})")
+        for field in ("published", "updated"):
+            stamp = entry.findtext(_ATOM + field)
+            if stamp is None:
+                raise FeedError(f"arXiv sent {_shown(entry_id)} without a {field} date")
+            try:
+                arxiv._feed._parse_datetime(stamp)
+            except ValueError:
+                raise FeedError(f"arXiv sent {_shown(entry_id)} with the {field} date {_shown(stamp)}, "
+                                "which is not a date") from None
+    return arxiv._feed.parse(body)
+
+
+def _looks_like_html(response: requests.Response) -> bool:
+    head = response.content[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<!doctype html", b"<html")):
+        return True
+    return "html" in response.headers.get("Content-Type", "").lower() and b"<feed" not in head
+
+
+def _shown(text: str | None, limit: int = 80, quoted: bool = True) -> str:
+    """Text from the network as it may appear in a one-line message: folded, shortened, and
+    quoted (repr escapes control characters) or stripped of them, so that nothing reaches a
+    terminal as a control sequence."""
+    text = fold(text)
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return repr(text) if quoted else "".join(char for char in text if char.isprintable())
 
 
 def _retry_after(response: requests.Response | None) -> float:
@@ -265,7 +530,7 @@ def _error_summary(response: requests.Response | None) -> str:
     except etree.XMLSyntaxError:
         return ""
     summary = root.findtext("{http://www.w3.org/2005/Atom}entry/{http://www.w3.org/2005/Atom}summary")
-    return fold(summary)[:200]
+    return _shown(summary, 200, quoted=False)
 
 
 def _no_connection(exc: BaseException) -> bool:

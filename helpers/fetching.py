@@ -39,8 +39,11 @@ def resolve_window(topic: Topic, store: Store, since: date | None, until: date |
     start = (datetime.combine(since, time.min, timezone.utc) if since
              else default_window(topic, None, now).since)
     end = datetime.combine(until, time(23, 59), timezone.utc) if until else now.replace(second=0, microsecond=0)
+    if start > end and since is None:
+        raise TopicReportError(f"--until {end:%Y-%m-%d} is before the start of the topic's window, "
+                               f"{start:%Y-%m-%d}; give --since too")
     if start > end:
-        raise TopicReportError(f"--since {start:%Y-%m-%d} is after --until {end:%Y-%m-%d}")
+        raise TopicReportError(f"--since {start:%Y-%m-%d} is after {'--until' if until else 'today,'} {end:%Y-%m-%d}")
     return Window(start, end)
 
 

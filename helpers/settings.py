@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from helpers import TopicReportError
 
@@ -12,6 +14,8 @@ ARXIV_API_URL = "https://export.arxiv.org/api/query"
 API_MAX_PAGE_SIZE = 2000
 # The API serves at most this many results of one query, whatever the paging.
 API_MAX_RESULTS_PER_QUERY = 30_000
+# Longer than anyone means to wait between or for requests; beyond it, timers overflow.
+MAX_SECONDS = 86_400
 
 
 @dataclass(frozen=True)
@@ -19,22 +23,45 @@ class Settings:
     api_url: str = ARXIV_API_URL
     page_size: int = API_MAX_PAGE_SIZE
     delay_seconds: float = 3.0
-    timeout_seconds: float = 30.0
+    timeout_seconds: float = 60.0
     retries: int = 4
+    # A 2,000-entry page of arXiv weighs a few MB; a response past this (decompressed) is refused.
+    max_response_mb: float = 64.0
     db_path: Path = Path("data/papers.sqlite")
 
 
-def _number(name: str, default, kind, minimum):
+def _number(name: str, default, kind, minimum, maximum=None):
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
     try:
         value = kind(raw)
     except ValueError:
-        raise TopicReportError(f"{name}={raw!r} is not a {kind.__name__}") from None
+        raise TopicReportError(f"{name}={raw!r} is not a {'whole ' if kind is int else ''}number") from None
+    if not math.isfinite(value):
+        raise TopicReportError(f"{name}={raw!r} is not a finite number")
     if value < minimum:
         raise TopicReportError(f"{name}={raw!r} must be at least {minimum}")
+    if maximum is not None and value > maximum:
+        raise TopicReportError(f"{name}={raw!r} must be at most {maximum}")
     return value
+
+
+def _api_url(raw: str) -> str:
+    """An http(s) URL the client can append `?query` to: no query, fragment or braces of its own."""
+    example = f"an http(s) URL without query string, like {ARXIV_API_URL}"
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 (raises on a malformed port)
+    except ValueError:
+        raise TopicReportError(f"ARXIV_API_URL={raw!r} is not {example}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise TopicReportError(f"ARXIV_API_URL={raw!r} is not {example}")
+    if parts.query or parts.fragment or "?" in raw or "#" in raw:
+        raise TopicReportError(f"ARXIV_API_URL={raw!r} has a query string or fragment; give {example}")
+    if any(char in raw for char in "{} \t\r\n"):
+        raise TopicReportError(f"ARXIV_API_URL={raw!r} has braces or spaces; give {example}")
+    return raw
 
 
 def from_env() -> Settings:
@@ -43,10 +70,11 @@ def from_env() -> Settings:
     if page_size > API_MAX_PAGE_SIZE:
         raise TopicReportError(f"ARXIV_PAGE_SIZE={page_size} exceeds the API's maximum of {API_MAX_PAGE_SIZE}")
     return Settings(
-        api_url=os.environ.get("ARXIV_API_URL") or Settings.api_url,
+        api_url=_api_url(os.environ.get("ARXIV_API_URL") or Settings.api_url),
         page_size=page_size,
-        delay_seconds=_number("ARXIV_DELAY_SECONDS", Settings.delay_seconds, float, 0.0),
-        timeout_seconds=_number("ARXIV_TIMEOUT_SECONDS", Settings.timeout_seconds, float, 0.01),
-        retries=_number("ARXIV_RETRIES", Settings.retries, int, 0),
+        delay_seconds=_number("ARXIV_DELAY_SECONDS", Settings.delay_seconds, float, 0.0, MAX_SECONDS),
+        timeout_seconds=_number("ARXIV_TIMEOUT_SECONDS", Settings.timeout_seconds, float, 0.01, MAX_SECONDS),
+        retries=_number("ARXIV_RETRIES", Settings.retries, int, 0, 100),
+        max_response_mb=_number("ARXIV_MAX_RESPONSE_MB", Settings.max_response_mb, float, 0.01, 100_000),
         db_path=Path(os.environ.get("TOPIC_REPORT_DB") or Settings.db_path),
     )
