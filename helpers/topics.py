@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import date
+import unicodedata
+from datetime import date, datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,6 +23,18 @@ from helpers import TopicReportError
 DEFAULT_CONFIG = Path("topics.yml")
 CATEGORY = re.compile(r"^[a-z-]+(\.[A-Za-z-]+)?$")
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+# A topic's outputs are <slug>.html, <slug>.md, <slug>_files/… beside what the site itself writes
+# there: nbconvert's index.html; Quarto's index.html, search.json, site_libs/, and sitemap.xml,
+# listings.json, 404.html, robots.txt when so configured. A slug among these would overwrite one.
+RESERVED_SLUGS = ("index", "search", "sitemap", "listings", "404", "robots")
+# arXiv's first paper (hep-th/9108001) was submitted on this day: nothing is older.
+ARXIV_FIRST_DAY = date(1991, 8, 14)
+
+
+def _utc_today() -> date:
+    return datetime.now(timezone.utc).date()
+
+
 WORD = re.compile(r"[^\W_]+")
 OPERATORS = ("AND", "OR", "ANDNOT")
 # Characters with a meaning in arXiv's query syntax even inside a quoted phrase. None is a letter
@@ -74,18 +87,49 @@ class Topic(BaseModel):
     exclude: list[str] = Field(default_factory=list, description="phrases that keep a paper out of the topic")
     categories: list[str] = Field(default_factory=list, description="arXiv categories; empty means any")
     query: str | None = Field(default=None, description="an arXiv search query, instead of terms and categories")
-    window_days: int = Field(default=30, ge=1, le=36_500, description="how far back a first fetch reaches")
+    window_days: int = Field(default=30, ge=1, description="how far back a first fetch reaches")
     lookback_days: int = Field(default=7, ge=0, le=365,
                                description="how late after its submission a paper may appear and still be fetched")
     max_results: int = Field(default=10_000, ge=1, description="cap on papers fetched per run")
     digest_limit: int = Field(default=25, ge=1, description="papers shown in the digest")
     since: date | None = Field(default=None, description="fixed start instead of the rolling window")
 
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        # Line breaks and other control characters would break out of the page's title, the
+        # navbar and the Quarto files the name is written into.
+        if any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in value):
+            raise ValueError("must be one line of text, without line breaks or control characters")
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
     @field_validator("slug")
     @classmethod
     def _slug(cls, value: str) -> str:
         if not SLUG.match(value):
             raise ValueError("must be lowercase letters, digits and single dashes, e.g. 3d-reconstruction")
+        if value in RESERVED_SLUGS:
+            raise ValueError(f"{value!r} is reserved for the site's own files ({', '.join(RESERVED_SLUGS)})")
+        return value
+
+    @field_validator("window_days")
+    @classmethod
+    def _window_days(cls, value: int) -> int:
+        longest = (_utc_today() - ARXIV_FIRST_DAY).days
+        if value > longest:
+            raise ValueError(f"{value} days reaches back before arXiv's first paper ({ARXIV_FIRST_DAY}); "
+                             f"at most {longest}")
+        return value
+
+    @field_validator("since")
+    @classmethod
+    def _since(cls, value: date | None) -> date | None:
+        if value is not None and value < ARXIV_FIRST_DAY:
+            raise ValueError(f"{value} is before arXiv's first paper ({ARXIV_FIRST_DAY})")
+        if value is not None and value > _utc_today():
+            raise ValueError(f"{value} is in the future")
         return value
 
     @field_validator("terms")
@@ -257,6 +301,13 @@ class TopicsFile(BaseModel):
                 if value in seen:
                     raise ValueError(f"duplicate topic {key} {getattr(topic, key)!r}")
                 seen.add(value)
+        # A name is looked up after the slugs (`select`): one equal to another topic's slug
+        # could never be selected by it, and would look like the other topic.
+        slugs = {topic.slug: topic for topic in self.topics}
+        for topic in self.topics:
+            other = slugs.get(topic.name.lower())
+            if other is not None and other is not topic:
+                raise ValueError(f"topic name {topic.name!r} is the slug of topic {other.name!r}")
         return self
 
 
@@ -305,9 +356,15 @@ def load_topics(path: Path | str = DEFAULT_CONFIG) -> list[Topic]:
     """Parse and validate the topics file; raise TopicReportError with one line naming topic and key."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise TopicReportError(f"cannot read topics file {path}: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise TopicReportError(f"{path}:{line}: not UTF-8 text (byte {raw[exc.start]:#04x}); "
+                               f"save the file as UTF-8") from None
     try:
         data = yaml.load(text, Loader=_Loader)
         lines = _topic_lines(text)
@@ -325,14 +382,17 @@ def load_topics(path: Path | str = DEFAULT_CONFIG) -> list[Topic]:
 
 
 def select(topics: list[Topic], names: list[str] | None) -> list[Topic]:
-    """The topics named (by name or slug, case-insensitive), or all of them when none are named."""
+    """The topics named (by slug first, then by name; case-insensitive), or all of them when none are named."""
     if not names:
         return topics
     chosen = []
     for wanted in names:
-        match = [t for t in topics if wanted.lower() in (t.name.lower(), t.slug)]
-        if not match:
+        key = wanted.lower()
+        match = (next((t for t in topics if t.slug == key), None)
+                 or next((t for t in topics if t.name.lower() == key), None))
+        if match is None:
             known = ", ".join(repr(t.name) for t in topics)
             raise TopicReportError(f"unknown topic {wanted!r}; known topics: {known}")
-        chosen.extend(t for t in match if t not in chosen)
+        if match not in chosen:
+            chosen.append(match)
     return chosen
