@@ -56,7 +56,7 @@ def measure(work: Path) -> int:
                                   requests=0)
     print(f"stored {counts.new:,} papers under {TOPIC.name!r}")
     started = time.monotonic()
-    code = build([TOPIC], settings, work / "_site", offline=True)
+    code = build([TOPIC], settings, work / "_site", work_dir=work / "build", offline=True)
     seconds = time.monotonic() - started
     if code:
         raise SystemExit(f"build failed (exit {code})")

@@ -10,15 +10,23 @@
    and keeps the others) from build/site/ into the output directory with Quarto, or nbconvert without it, and write
    each topic's markdown digest beside its page (`<slug>.md`).
 
-The working directory build/ sits next to the output directory (`_site` → `build`).
+Working files go to the work directory, `build/` beside the topics file: one per project, whatever
+the output directory, taken by one build at a time (a lock file); its state.json records which
+topics each output directory holds, so the pages of a removed or renamed topic are removed.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
+import os
+import shutil
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
@@ -28,7 +36,7 @@ from papermill.exceptions import PapermillExecutionError
 from tqdm import tqdm
 from traitlets.config import Config
 
-from helpers import PACKAGE_DIR, PROG, RESOURCES
+from helpers import PACKAGE_DIR, PROG, RESOURCES, TopicReportError
 from helpers.arxiv_source import ArxivSource
 from helpers.digest import render_digest
 from helpers.fetching import fetch_all
@@ -43,39 +51,87 @@ NOTEBOOK = RESOURCES / "notebooks" / "topic.ipynb"
 REPORT_CODE = [NOTEBOOK, *sorted(PACKAGE_DIR.glob("*.py"))]
 # jupyter_client starts the kernelspec "python3" with this very interpreter (sys.executable), so
 # the notebook runs in the project's environment wherever the build runs. Local sockets (ipc)
-# rather than TCP ports; the kernel's own log would only add noise to the build's output.
+# rather than TCP ports, in a private folder per kernel (see _execute); the kernel's own log
+# would only add noise to the build's output.
 KERNEL = "python3"
-KERNEL_CONFIG = Config({"KernelManager": {"transport": "ipc"}})
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 # A cell running longer than this is stuck (a 10,000-paper page takes seconds): fail that page.
 CELL_TIMEOUT_SECONDS = 600
 
 
-def build(topics: list[Topic], settings: Settings, output_dir: Path, offline: bool,
+def build(topics: list[Topic], settings: Settings, output_dir: Path, *, work_dir: Path, offline: bool,
           selected: list[Topic] | None = None) -> int:
     """Fetch and execute the `selected` topics (default: all), render the site of every topic
     with a page; returns the exit code (1 if any selected topic failed)."""
     selected = selected or topics
-    output_dir = Path(output_dir)
-    work_dir = output_dir.resolve().parent / "build"
+    output_dir = Path(output_dir).absolute()
+    work_dir = Path(work_dir).absolute()
     project_dir = work_dir / "site"
-    with Store(settings.db_path) as store:
+    for folder, what in ((output_dir, "output directory"), (project_dir, "work directory")):
+        _writable_dir(folder, what)
+    with _exclusive(work_dir), Store(settings.db_path) as store:
+        if store.created:
+            print(f"No store at {store.path}: created a new one", flush=True)
         summary = None if offline else fetch_all(
             selected, store, ArxivSource(settings),
             unreachable_note="; building from the stored papers, or the shipped sample for topics with none")
         fetch_failed = set() if summary is None or summary.unreachable else {t.slug for t in summary.failed}
         if summary is None or summary.unreachable:
             _load_samples(selected, store)
-        execute_failed = _execute_all(selected, topics, store, settings.db_path, work_dir, fetch_failed)
+        state = BuildState(work_dir / "state.json")
+        execute_failed = _execute_all(selected, topics, store, settings.db_path, work_dir, state, fetch_failed)
         with_page = [t for t in topics if (project_dir / f"{t.slug}.ipynb").exists()]
         pages = [TopicPage(t, store.count(t.slug), store.last_success(t.slug)) for t in with_page]
         digests = {t.slug: render_digest(t.name, store.papers(t.slug, limit=t.digest_limit)) for t in with_page}
-    renderer = render_site(pages, project_dir, output_dir)
-    for slug, digest in digests.items():  # after rendering: Quarto clears its output directory
-        (output_dir / f"{slug}.md").write_text(digest, encoding="utf-8")
+        try:
+            renderer = render_site(pages, project_dir, output_dir)
+            for slug, digest in digests.items():  # after rendering: Quarto clears its output directory
+                (output_dir / f"{slug}.md").write_text(digest, encoding="utf-8")
+        except OSError as exc:
+            raise TopicReportError(f"cannot write the site into {output_dir}: {exc.strerror or exc}") from None
+        _remove_stale(state, topics, [page.topic.slug for page in pages], project_dir, output_dir)
     print(f"Site: {output_dir / 'index.html'} and {len(pages)} topic page{'s' if len(pages) != 1 else ''}, "
-          f"rendered with {renderer}", flush=True)
+          f"rendered with {renderer} (working files in {work_dir})", flush=True)
     return 1 if fetch_failed or execute_failed else 0
+
+
+def _writable_dir(folder: Path, what: str) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise PermissionError(13, "Permission denied")
+    except OSError as exc:
+        raise TopicReportError(f"cannot write to the {what} {folder}: {exc.strerror or exc}") from None
+
+
+@contextlib.contextmanager
+def _exclusive(work_dir: Path) -> Iterator[None]:
+    """One build at a time per work directory: a second one waits (two builds would interleave
+    their state, notebooks and Quarto project)."""
+    with open(work_dir / ".lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"Waiting for another build using {work_dir} to finish", flush=True)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _remove_stale(state: "BuildState", topics: list[Topic], published: list[str], project_dir: Path,
+                  output_dir: Path) -> None:
+    """Remove what earlier builds wrote into `output_dir` for topics it no longer holds (a topic
+    removed from topics.yml or renamed): `<slug>.*` and `<slug>_files/`; forget removed topics."""
+    for slug in sorted(set(state.published(output_dir)) - set(published)):
+        for path in [*output_dir.glob(f"{slug}.*"), output_dir / f"{slug}_files"]:
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.exists():
+                path.unlink()
+    known = {t.slug for t in topics}
+    for slug in sorted(set(state.pages) - known):
+        (project_dir / f"{slug}.ipynb").unlink(missing_ok=True)
+        del state.pages[slug]
+    state.record_site(output_dir, published)
 
 
 def _load_samples(topics: list[Topic], store: Store) -> None:
@@ -87,22 +143,66 @@ def _load_samples(topics: list[Topic], store: Store) -> None:
 
 
 class BuildState:
-    """build/state.json: per topic, what its page was executed from, and when."""
+    """build/state.json: per topic, what its page was executed from, and when; per output
+    directory, the topics it holds. Written whole into a new file that replaces the old one, so
+    a build killed while writing leaves the previous state; a damaged file is discarded (the
+    pages are then executed again)."""
+
+    FORMAT = 1
 
     def __init__(self, path: Path):
         self.path = path
-        self.topics: dict[str, dict] = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        self.pages: dict[str, dict] = {}
+        self.sites: dict[str, list[str]] = {}
+        if path.exists():
+            try:
+                self._load(json.loads(path.read_text(encoding="utf-8")))
+            except (OSError, ValueError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+                self.pages, self.sites = {}, {}
+                print(f"{PROG}: warning: {path} is damaged ({_first_line(str(exc))}); discarded: "
+                      f"every page is executed again", file=sys.stderr, flush=True)
+
+    def _load(self, data) -> None:
+        if isinstance(data, dict) and "format" not in data:  # before the format number: pages only
+            data = {"format": self.FORMAT, "pages": data, "sites": {}}
+        if not (isinstance(data, dict) and data.get("format") == self.FORMAT
+                and isinstance(data.get("pages"), dict) and isinstance(data.get("sites"), dict)
+                and all(isinstance(v, dict) for v in data["pages"].values())
+                and all(isinstance(v, list) for v in data["sites"].values())):
+            raise ValueError("not the state of a build")
+        self.pages, self.sites = data["pages"], data["sites"]
 
     def unchanged(self, slug: str, inputs: dict) -> bool:
-        recorded = self.topics.get(slug, {})
+        recorded = self.pages.get(slug, {})
         return all(recorded.get(key) == value for key, value in inputs.items())
 
     def previous_build(self, slug: str) -> str | None:
-        return self.topics.get(slug, {}).get("executed_at")
+        return self.pages.get(slug, {}).get("executed_at")
 
-    def record(self, slug: str, inputs: dict, executed_at: str) -> None:
-        self.topics[slug] = {**inputs, "executed_at": executed_at}
-        self.path.write_text(json.dumps(self.topics, indent=2, sort_keys=True), encoding="utf-8")
+    def papers_shown(self, slug: str) -> int:
+        """How many papers the topic's current page was executed from (0 if unknown)."""
+        papers = self.pages.get(slug, {}).get("papers")
+        return papers if isinstance(papers, int) else 0
+
+    def published(self, output_dir: Path) -> list[str]:
+        return self.sites.get(str(output_dir), [])
+
+    def record(self, slug: str, inputs: dict, papers: int, executed_at: str) -> None:
+        self.pages[slug] = {**inputs, "papers": papers, "executed_at": executed_at}
+        self._save()
+
+    def record_site(self, output_dir: Path, slugs: list[str]) -> None:
+        self.sites[str(output_dir)] = slugs
+        self._save()
+
+    def _save(self) -> None:
+        text = json.dumps({"format": self.FORMAT, "pages": self.pages, "sites": self.sites}, indent=2, sort_keys=True)
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=self.path.parent, prefix=".state-",
+                                         suffix=".json", delete=False) as new:
+            new.write(text)
+            new.flush()
+            os.fsync(new.fileno())
+        os.replace(new.name, self.path)
 
 
 def _report_code_digest() -> str:
@@ -113,21 +213,27 @@ def _report_code_digest() -> str:
 
 
 def _execute_all(topics: list[Topic], all_topics: list[Topic], store: Store, db_path: Path, work_dir: Path,
-                 fetch_failed: set[str]) -> list[Topic]:
+                 state: BuildState, fetch_failed: set[str]) -> list[Topic]:
     """Execute each topic's page unless it is current; returns the topics that failed."""
     project_dir, running_dir = work_dir / "site", work_dir / "executing"
-    project_dir.mkdir(parents=True, exist_ok=True)
     running_dir.mkdir(parents=True, exist_ok=True)
     config = work_dir / "topics.yml"  # the topics as given to build, for the notebooks to read
     config.write_text(yaml.safe_dump(
         {"topics": [t.model_dump(mode="json", exclude_none=True) for t in all_topics]}, allow_unicode=True),
         encoding="utf-8")
-    state = BuildState(work_dir / "state.json")
     code = _report_code_digest()
     failed = []
     for topic in tqdm(topics, desc="Pages", unit="topic", file=sys.stderr, leave=False, disable=None):
         page = project_dir / f"{topic.slug}.ipynb"
         inputs = {"fingerprint": store.fingerprint(topic.slug), "topic": topic.model_dump_json(), "code": code}
+        papers, shown = store.count(topic.slug), state.papers_shown(topic.slug)
+        if page.exists() and papers == 0 and shown:
+            # The store never loses a topic's papers: this is another store (TOPIC_REPORT_DB, or a
+            # relative path from another folder). Its "No papers yet" must not replace the page.
+            failed.append(topic)
+            tqdm.write(f"{PROG}: error: {topic.name}: the store {Path(db_path).absolute()} holds none of its papers, "
+                       f"its page shows {shown:,}; page kept (is TOPIC_REPORT_DB the right store?)", file=sys.stderr)
+            continue
         if page.exists() and (topic.slug in fetch_failed or state.unchanged(topic.slug, inputs)):
             reason = "fetch failed" if topic.slug in fetch_failed else "unchanged"
             tqdm.write(f"{topic.name}: {reason}, page kept", file=sys.stdout)
@@ -143,7 +249,7 @@ def _execute_all(topics: list[Topic], all_topics: list[Topic], store: Store, db_
                        f"(see {running_dir / page.name})", file=sys.stderr)
             continue
         (running_dir / page.name).replace(page)
-        state.record(topic.slug, inputs, executed_at)
+        state.record(topic.slug, inputs, papers, executed_at)
         tqdm.write(f"{topic.name}: page executed in {time.monotonic() - started:.1f} s", file=sys.stdout)
     return failed
 
@@ -151,15 +257,26 @@ def _execute_all(topics: list[Topic], all_topics: list[Topic], store: Store, db_
 def _execute(topic: Topic, target: Path, parameters: dict) -> None:
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     next(cell for cell in notebook.cells if cell.get("id") == "front-matter").source = front_matter(topic.name)
-    papermill.execute_notebook(
-        notebook, str(target), parameters=parameters, kernel_name=KERNEL, progress_bar=False,
-        request_save_on_cell_execute=False, cwd=str(target.parent), config=KERNEL_CONFIG,
-        execution_timeout=CELL_TIMEOUT_SECONDS,
-        extra_arguments=KERNEL_ARGUMENTS)
+    # Each kernel's connection file and sockets in a folder of its own, readable by this user
+    # only: jupyter_client would otherwise name the sockets kernel-ipc-1… in the current folder,
+    # where two builds at once pick the same names and talk to each other's kernels.
+    with tempfile.TemporaryDirectory(prefix="topic-report-kernel-") as private:
+        config = Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(private, "kernel"),
+                                           "connection_file": os.path.join(private, "kernel.json")}})
+        papermill.execute_notebook(
+            notebook, str(target), parameters=parameters, kernel_name=KERNEL, progress_bar=False,
+            request_save_on_cell_execute=False, cwd=str(target.parent), config=config,
+            execution_timeout=CELL_TIMEOUT_SECONDS,
+            extra_arguments=KERNEL_ARGUMENTS)
 
 
 def _one_line(exc: Exception) -> str:
     name, message = ((exc.ename, exc.evalue) if isinstance(exc, PapermillExecutionError)
                      else (type(exc).__name__, str(exc)))
-    lines = message.strip().splitlines()
-    return f"{name}: {lines[0]}" if lines else name
+    first = _first_line(message)
+    return f"{name}: {first}" if first else name
+
+
+def _first_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[0] if lines else ""

@@ -68,7 +68,7 @@ def cmd_digest(args) -> int:
     _check_dates(args)
     _, topics, settings = _project(args)
     topic = select(topics, [args.topic])[0]
-    with Store(settings.db_path) as store:
+    with Store(settings.db_path, create=False) as store:
         papers = store.papers(topic.slug, args.since, args.until, limit=args.limit or topic.digest_limit)
     text = render_digest(topic.name, papers)
     if args.output:
@@ -85,8 +85,8 @@ def cmd_build(args) -> int:
     from helpers.build import build
 
     project, topics, settings = _project(args)
-    return build(topics, settings, args.output_dir or project.output_dir, offline=args.offline,
-                 selected=select(topics, args.topic))
+    return build(topics, settings, args.output_dir or project.output_dir, work_dir=project.root / "build",
+                 offline=args.offline, selected=select(topics, args.topic))
 
 
 class _Parser(argparse.ArgumentParser):

@@ -144,7 +144,7 @@ class TopicReport:
         """Check the notebook parameters and read the topic's papers from the store."""
         params = Parameters.check(**raw)
         topic = select(load_topics(params.project().topics_file), [params.topic])[0]
-        with Store(params.store_path()) as store:
+        with Store(params.store_path(), create=False) as store:
             papers = store.papers(topic.slug, params.since, params.until)
             new = store.added_since(topic.slug, params.previous_build) if params.previous_build else None
             matched = store.matched_terms(topic.slug)

@@ -222,8 +222,14 @@ def _paper(row: sqlite3.Row) -> Paper:
 class Store:
     """The SQLite store. Use as a context manager, or call close()."""
 
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, create: bool = True):
+        """Open the store at `path`; a missing one is created only if `create` (commands that
+        only read must not leave an empty store behind a mistyped path)."""
         self.path = Path(path)
+        self.created = not self.path.exists()
+        if self.created and not create:
+            raise TopicReportError(f"no store at {self.path}: fetch papers first (topic-report fetch), "
+                                   f"or point TOPIC_REPORT_DB at the store")
         try:
             if self.path.exists() and not _is_writable(self.path):
                 self._db = self._open_read_only()
@@ -235,7 +241,7 @@ class Store:
                     self._db.execute("PRAGMA journal_mode = WAL")
                 self._upgrade()
         except sqlite3.DatabaseError as exc:
-            raise TopicReportError(f"store {self.path} is not usable: {exc}") from None
+            raise TopicReportError(f"store {self.path} is not usable: {_describe(exc)}") from None
         except OSError as exc:
             raise TopicReportError(f"cannot open store {self.path}: {exc.strerror or exc}") from None
 
@@ -362,10 +368,11 @@ class Store:
                     self._put_state(record.state)
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:  # SQLite rolls back by itself on a full disk or I/O error
+                    self._db.execute("ROLLBACK")
                 raise
         except sqlite3.DatabaseError as exc:
-            raise TopicReportError(f"store {self.path}: {exc}") from None
+            raise TopicReportError(f"store {self.path}: {_describe(exc)}; nothing of this fetch was saved") from None
         return counts
 
     def _keep_only(self, topic: str, ids: set[str], members_from: datetime) -> int:
@@ -544,6 +551,13 @@ def _newest_versions(papers: list[Paper]) -> list[Paper]:
         if paper.id not in best or best[paper.id].version < paper.version:
             best[paper.id] = paper
     return list(best.values())
+
+
+def _describe(exc: sqlite3.DatabaseError) -> str:
+    """SQLite's message, saying plainly when the disk is full (SQLite's "database or disk is full")."""
+    if getattr(exc, "sqlite_errorname", None) == "SQLITE_FULL" or str(exc) == "database or disk is full":
+        return f"disk full ({exc})"
+    return str(exc)
 
 
 def _is_writable(path: Path) -> bool:
