@@ -303,8 +303,12 @@ class Store:
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             self._db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            self._rollback()
             raise
+
+    def _rollback(self) -> None:
+        if self._db.in_transaction:  # SQLite has rolled back by itself after a full disk or I/O error
+            self._db.execute("ROLLBACK")
 
     def close(self) -> None:
         self._db.close()
@@ -368,8 +372,7 @@ class Store:
                     self._put_state(record.state)
                 self._db.execute("COMMIT")
             except BaseException:
-                if self._db.in_transaction:  # SQLite rolls back by itself on a full disk or I/O error
-                    self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
         except sqlite3.DatabaseError as exc:
             raise TopicReportError(f"store {self.path}: {_describe(exc)}; nothing of this fetch was saved") from None
@@ -417,10 +420,10 @@ class Store:
                     self._db.execute(sql, params)
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
         except sqlite3.DatabaseError as exc:
-            raise TopicReportError(f"store {self.path}: {exc}") from None
+            raise TopicReportError(f"store {self.path}: {_describe(exc)}") from None
 
     def log_failure(self, topic: str, *, since, until, started_at: datetime, requests: int, error: str,
                     kind: str | None = None) -> None:
