@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import html
 import json
 import os
 import re
@@ -14,6 +15,8 @@ import textwrap
 
 import nbformat
 import pytest
+import yaml
+from markdown_it import MarkdownIt
 
 from conftest import ROOT
 from helpers import build as build_module
@@ -334,3 +337,38 @@ def test_a_build_with_another_store_keeps_the_published_page(tmp_path, emulator)
     assert second.err.strip() == (f"topic-report: error: {HOSTILE_TOPIC}: the store {other} holds none of its "
                                   "papers, its page shows 2; page kept (is TOPIC_REPORT_DB the right store?)")
     assert (tmp_path / "_site" / "hostile.html").read_text(encoding="utf-8") == page
+
+
+ODD_NAME = "[click](javascript:alert(1)) {{< env HOME >}} `code` <b>x</b> *y* ---"
+
+
+def markdown_text(markdown: str) -> tuple[str, str]:
+    """(the HTML CommonMark makes of `markdown`, the text a reader sees in it)."""
+    rendered = MarkdownIt("commonmark").render(markdown)
+    return rendered, html.unescape(re.sub(r"<[^>]+>", "", rendered)).strip()
+
+
+def test_a_topic_name_reaches_the_quarto_files_as_inert_text(tmp_path):
+    """The navbar (_quarto.yml), the page title (front matter) and index.qmd's raw HTML block are
+    read by Quarto as YAML, markdown and its own syntax: the name must show as written, nothing more."""
+    config = tmp_path / "topics.yml"
+    config.write_text(yaml.safe_dump({"topics": [{"name": ODD_NAME, "slug": "odd", "terms": ["no such phrase"]}]}),
+                      encoding="utf-8")
+    run = offline_build(tmp_path, config, tmp_path / "_site")
+    assert run.code == 0, run.err
+    project = tmp_path / "build" / "site"
+    navbar = yaml.safe_load((project / "_quarto.yml").read_text(encoding="utf-8"))["website"]["navbar"]["left"]
+    front = nbformat.read(project / "odd.ipynb", as_version=4).cells[0].source
+    title = yaml.safe_load(front.strip().strip("-"))["title"]
+    for markdown in (navbar[0]["text"], title):
+        assert "{{<" not in markdown
+        rendered, shown = markdown_text(markdown)
+        assert shown == ODD_NAME
+        assert not re.search(r"<(a|b|em|code|hr)\b", rendered)
+    index = (project / "index.qmd").read_text(encoding="utf-8")
+    block = index.split("```{=html}\n", 1)[1]
+    assert block.count("```") == 1 and block.endswith("```\n")  # only the block's own closing fence
+    assert "{{<" not in block and html.escape(ODD_NAME, quote=False) not in block
+    for page in (tmp_path / "_site").glob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert not re.search(r"""(href|src)\s*=\s*["']?\s*javascript:""", text)
