@@ -55,6 +55,10 @@ REPORT_CODE = [NOTEBOOK, *sorted(PACKAGE_DIR.glob("*.py"))]
 # would only add noise to the build's output.
 KERNEL = "python3"
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
+# What a build writes into the output directory for one topic: its page, digest and exports, and
+# Quarto's folder of the page's figures. Only these go when the topic leaves the site (nothing
+# else of the folder, which may be the project's own).
+TOPIC_OUTPUTS = ("{slug}.html", "{slug}.md", "{slug}.atom", "{slug}.bib", "{slug}.csv", "{slug}.json", "{slug}_files")
 # A cell running longer than this is stuck (a 10,000-paper page takes seconds): fail that page.
 CELL_TIMEOUT_SECONDS = 600
 
@@ -120,9 +124,9 @@ def _exclusive(work_dir: Path) -> Iterator[None]:
 def _remove_stale(state: "BuildState", topics: list[Topic], published: list[str], project_dir: Path,
                   output_dir: Path) -> None:
     """Remove what earlier builds wrote into `output_dir` for topics it no longer holds (a topic
-    removed from topics.yml or renamed): `<slug>.*` and `<slug>_files/`; forget removed topics."""
+    removed from topics.yml or renamed): the TOPIC_OUTPUTS of each; forget removed topics."""
     for slug in sorted(set(state.published(output_dir)) - set(published)):
-        for path in [*output_dir.glob(f"{slug}.*"), output_dir / f"{slug}_files"]:
+        for path in (output_dir / name.format(slug=slug) for name in TOPIC_OUTPUTS):
             if path.is_dir():
                 shutil.rmtree(path)
             elif path.exists():

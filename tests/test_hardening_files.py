@@ -310,12 +310,13 @@ def test_working_files_stay_in_the_project_and_stale_pages_go(tmp_path):
     (output / "beta.bib").write_text("an export of beta\n")  # any other output of the topic's
     (output / "beta_files").mkdir()
     (output / "notes.txt").write_text("mine\n")
+    (output / "beta.txt").write_text("mine too: not a file the build writes\n")
     config.write_text(config.read_text().replace("slug: gamma", "slug: gamma-2").replace(
         "  - {name: Topic beta, slug: beta, terms: [no such phrase anywhere]}\n", ""))
     second = offline_build(tmp_path, config, output)
     assert second.code == 0, second.err
     assert sorted(p.name for p in output.iterdir()) == [
-        "alpha.html", "alpha.md", "gamma-2.html", "gamma-2.md", "index.html", "notes.txt"]
+        "alpha.html", "alpha.md", "beta.txt", "gamma-2.html", "gamma-2.md", "index.html", "notes.txt"]
     assert sorted(p.name for p in (project / "build" / "site").glob("*.ipynb")) == ["alpha.ipynb", "gamma-2.ipynb"]
 
 
