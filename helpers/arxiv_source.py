@@ -220,7 +220,12 @@ class _WatchedHTTPSPool(_WatchedPool, urllib3.HTTPSConnectionPool):
     pass
 
 
-_WATCHED_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+def _watched(manager: urllib3.PoolManager) -> urllib3.PoolManager:
+    """The manager, its connections watched; a SOCKS proxy's keeps its own pools (unwatched
+    until the headers are in, watched after)."""
+    if manager.pool_classes_by_scheme is urllib3.poolmanager.pool_classes_by_scheme:
+        manager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+    return manager
 
 
 class _GuardedAdapter(requests.adapters.HTTPAdapter):
@@ -240,12 +245,10 @@ class _GuardedAdapter(requests.adapters.HTTPAdapter):
 
     def init_poolmanager(self, *args, **kwargs):
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = _WATCHED_POOLS
+        _watched(self.poolmanager)
 
     def proxy_manager_for(self, proxy, **kwargs):
-        manager = super().proxy_manager_for(proxy, **kwargs)
-        manager.pool_classes_by_scheme = _WATCHED_POOLS
-        return manager
+        return _watched(super().proxy_manager_for(proxy, **kwargs))
 
     def send(self, request, stream=False, timeout=None, **kwargs):
         if self._last_ended is not None:
@@ -459,7 +462,8 @@ def parse_page(response: requests.Response):
     id and dates the package can read (it skips, or fails on, those it cannot)."""
     body = response.content
     if _looks_like_html(response):
-        title = etree.HTML(body).findtext(".//title") if body.strip() else None
+        page = etree.HTML(body) if body.strip() else None
+        title = page.findtext(".//title") if page is not None else None
         raise TransientPageError("arXiv sent an HTML page" + (f" ({_shown(title)})" if fold(title) else "")
                                  + " instead of an Atom feed")
     if not body.rstrip().endswith(b"</feed>"):
