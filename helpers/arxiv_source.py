@@ -434,6 +434,8 @@ class ArxivSource:
             return TopicReportError(f"arXiv did not answer within {self.settings.timeout_seconds:g} s ({tries})")
         if isinstance(exc, requests.TooManyRedirects):
             return TopicReportError(f"arXiv redirected more than {MAX_REDIRECTS} times (a redirect loop?)")
+        if isinstance(exc, requests.exceptions.InvalidHeader):
+            return TopicReportError(f"arXiv sent malformed HTTP headers: {_shown(str(exc), quoted=False)}")
         if isinstance(exc, requests.exceptions.ContentDecodingError):
             return TopicReportError(f"arXiv sent a compressed answer that does not decompress ({tries})")
         if isinstance(exc, (requests.ConnectionError, requests.exceptions.ChunkedEncodingError)):

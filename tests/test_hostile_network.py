@@ -287,6 +287,23 @@ def test_a_connection_broken_every_time_fails_in_one_line(env, cli, front, seede
                       "the connection to arXiv broke off (after 3 attempts)")
 
 
+@pytest.mark.parametrize("raw, message", [
+    (b"", "the connection to arXiv broke off (after 2 attempts)"),
+    (b"hello there\r\n\r\n", "the connection to arXiv broke off (after 2 attempts)"),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\n<feed", "arXiv sent malformed HTTP headers: "),
+    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffffff\r\nabc",
+     "the connection to arXiv broke off (after 2 attempts)"),
+], ids=["nothing", "not-http", "two-lengths", "huge-chunk"])
+def test_an_answer_that_is_not_http_fails_in_one_line(env, cli, front, seeded, monkeypatch, raw, message):
+    monkeypatch.setenv("ARXIV_RETRIES", "1")
+
+    def behaviour(handler, number, params, upstream):
+        handler.wfile.write(raw)
+        handler.close_connection = True
+    front.behaviour = behaviour
+    fails_in_one_line(fetch(cli, *SEED_WINDOW), env / "papers.sqlite", seeded, message)
+
+
 # --- feeds that lie or lack what a paper needs ---------------------------------------------------
 
 
