@@ -153,7 +153,6 @@ class _Deadline:
     returns. urllib3's timeouts only bound the gap between two reads."""
 
     def __init__(self, seconds: float):
-        self.seconds = seconds
         self.passed = False
         self._connection = None  # until the headers are in: the socket is the connection's
         self._response: urllib3.HTTPResponse | None = None  # then the response's
@@ -318,12 +317,19 @@ class _ArxivSession(requests.Session):
 
 def redirect_allowed(source: str, target: str) -> bool:
     """Same scheme, host and port; or http to https of the same host."""
-    before, after = urllib3.util.parse_url(source), urllib3.util.parse_url(target)
-    if (before.host or "").lower() != (after.host or "").lower():
+    try:
+        before, after = urllib3.util.parse_url(source), urllib3.util.parse_url(target)
+    except urllib3.exceptions.LocationParseError:
+        return False
+    if not after.host or (before.host or "").lower() != after.host.lower():
         return False
     if before.scheme == after.scheme:
-        return before.port == after.port
+        return _port(before) == _port(after)
     return before.scheme == "http" and after.scheme == "https"
+
+
+def _port(url: urllib3.util.Url) -> int | None:
+    return url.port or {"http": 80, "https": 443}.get(url.scheme or "")
 
 
 class ArxivSource:

@@ -429,6 +429,9 @@ def test_a_redirect_on_the_same_host_is_followed(env, cli, front):
     ("https://export.arxiv.org/api/query", "https://evil.example/api/query", False),
     ("https://export.arxiv.org/api/query", "https://export.arxiv.org.evil.example/api/query", False),
     ("http://127.0.0.1:8080/api/query", "http://127.0.0.1:9090/api/query", False),
+    ("http://export.arxiv.org/api/query", "http://export.arxiv.org:80/api/query", True),
+    ("https://export.arxiv.org/api/query", "file:///etc/passwd", False),
+    ("https://export.arxiv.org/api/query", "https://export.arxiv.org:99999999/x", False),
 ])
 def test_which_redirects_are_followed(source, target, allowed):
     assert redirect_allowed(source, target) is allowed
