@@ -88,14 +88,14 @@ def build(topics: list[Topic], settings: Settings, output_dir: Path, *, work_dir
         pages = [TopicPage(t, store.count(t.slug), store.last_success(t.slug)) for t in with_page]
         digests = {t.slug: render_digest(t.name, store.papers(t.slug, limit=t.digest_limit)) for t in with_page}
         try:
-            renderer = render_site(pages, project_dir, output_dir)
-            for slug, digest in digests.items():  # after rendering: Quarto clears its output directory
+            rendering = render_site(pages, project_dir, output_dir)
+            for slug, digest in digests.items():  # after rendering, which creates the output directory
                 (output_dir / f"{slug}.md").write_text(digest, encoding="utf-8")
         except OSError as exc:
             raise TopicReportError(f"cannot write the site into {output_dir}: {exc.strerror or exc}") from None
         _remove_stale(state, topics, [page.topic.slug for page in pages], project_dir, output_dir)
     print(f"Site: {output_dir / 'index.html'} and {len(pages)} topic page{'s' if len(pages) != 1 else ''}, "
-          f"rendered with {renderer} (working files in {work_dir})", flush=True)
+          f"rendered with {rendering} (working files in {work_dir})", flush=True)
     return 1 if fetch_failed or execute_failed else 0
 
 

@@ -55,30 +55,48 @@ def cli(capsys):
 
 from dataclasses import dataclass  # noqa: E402
 
-from site_data import BuildRun, hostile_records, run_build, site_topics  # noqa: E402
+from site_data import RENDERER_NAMES, RENDERERS, BuildRun, hostile_records, require, run_build, site_topics  # noqa: E402
+
+
+@pytest.fixture(params=RENDERERS)
+def renderer(request) -> str:
+    """Each renderer present: "nbconvert", and "quarto" (marked `quarto`; skipped without it)."""
+    return require(request.param)
 
 
 @dataclass(frozen=True)
 class ReportSite:
+    renderer: str                    # "nbconvert" or "quarto"
     output: Path                     # the rendered site
     project: Path                    # build/site: the executed notebooks, the Quarto project
     first: BuildRun                  # the first build
     executed_mtimes: dict[str, int]  # the executed notebooks' mtimes after it
+    rendered_mtimes: dict[str, int]  # the rendered pages' mtimes after it
     second: BuildRun                 # the same build again, with the first topic's fetch failing
 
+    @property
+    def renderer_name(self) -> str:
+        return RENDERER_NAMES[self.renderer]
 
-@pytest.fixture(scope="session")
-def report_site(tmp_path_factory) -> ReportSite:
-    """Build the site once: 3D Reconstruction (the sample), a hostile topic and an empty one."""
-    root = tmp_path_factory.mktemp("report")
+
+def _mtimes(paths) -> dict[str, int]:
+    return {path.name: path.stat().st_mtime_ns for path in paths}
+
+
+@pytest.fixture(scope="session", params=RENDERERS)
+def report_site(request, tmp_path_factory) -> ReportSite:
+    """Build the site once per renderer: 3D Reconstruction (the sample), a hostile topic and an
+    empty one."""
+    renderer = require(request.param)
+    root = tmp_path_factory.mktemp(f"report-{renderer}")
     config = site_topics(root / "topics.yml", "3d-reconstruction", "hostile", "nothing-yet")
     with ArxivEmulator(papers=load_atom(SAMPLE_ATOM) + hostile_records()) as emulator:
         environment = {"ARXIV_API_URL": emulator.url, "TOPIC_REPORT_DB": str(root / "papers.sqlite"),
                        "ARXIV_DELAY_SECONDS": "0.01", "ARXIV_TIMEOUT_SECONDS": "2", "ARXIV_RETRIES": "0"}
         args = ("--config", str(config), "--output-dir", str(root / "_site"))
-        first = run_build(environment, *args)
+        first = run_build(environment, *args, renderer=renderer)
         project = root / "build" / "site"
-        mtimes = {path.name: path.stat().st_mtime_ns for path in project.glob("*.ipynb")}
+        executed, rendered = _mtimes(project.glob("*.ipynb")), _mtimes((root / "_site").glob("*.html"))
         emulator.fault("status", code=503)
-        second = run_build(environment, *args)
-    return ReportSite(root / "_site", project, first, mtimes, second)
+        second = run_build(environment, *args, renderer=renderer)
+    return ReportSite(renderer, root / "_site", project, first, executed, rendered, second)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import io
+import re
+import shutil
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 
+import lxml.html
 import pytest
 import yaml
 
@@ -51,12 +55,22 @@ class BuildRun:
     err: str
 
 
-def run_build(environment: dict[str, str], *args: str) -> BuildRun:
-    """`topic-report build ARGS…` in-process, with these environment variables set meanwhile.
+QUARTO_ABSENT = "quarto is not on PATH: this variant runs where Quarto is installed"
+# The renderers every site test runs on: nbconvert always, Quarto where it is installed.
+RENDERERS = ["nbconvert", pytest.param("quarto", marks=pytest.mark.quarto)]
+RENDERER_NAMES = {"nbconvert": "nbconvert", "quarto": "Quarto"}
 
-    The site is rendered by the nbconvert fallback even where Quarto is installed, so the tests
-    see one known layout; test_site.py renders the same project with Quarto where it can.
-    """
+
+def require(renderer: str) -> str:
+    """Skip a Quarto variant where Quarto is not installed; returns the renderer."""
+    if renderer == "quarto" and not shutil.which("quarto"):
+        pytest.skip(QUARTO_ABSENT)
+    return renderer
+
+
+def run_build(environment: dict[str, str], *args: str, renderer: str = "nbconvert") -> BuildRun:
+    """`topic-report build ARGS…` in-process, with these environment variables set meanwhile,
+    rendered by `renderer`: "nbconvert" (even where Quarto is installed) or "quarto"."""
     from helpers import site
     from helpers.cli import main
 
@@ -64,6 +78,34 @@ def run_build(environment: dict[str, str], *args: str) -> BuildRun:
     with pytest.MonkeyPatch.context() as patch, redirect_stdout(out), redirect_stderr(err):
         for name, value in environment.items():
             patch.setenv(name, value)
-        patch.setattr(site, "find_quarto", lambda: None)
+        if renderer == "nbconvert":
+            patch.setattr(site, "find_quarto", lambda: None)
         code = main(["build", *args])
     return BuildRun(code, out.getvalue(), err.getvalue())
+
+
+SVG_DATA = re.compile(r"data:image/svg\+xml;base64,(.+)")
+
+
+def page_images(text: str) -> list[str]:
+    """The `src` of every image of a page, in order (lxml: as a browser parses the page)."""
+    return [img.get("src", "") for img in lxml.html.fromstring(text).iter("img")]
+
+
+def charts(output: Path, text: str) -> list[str]:
+    """The SVG documents of a page's charts, whichever way they are shipped: inlined as data:
+    URIs (nbconvert) or as files beside the page (Quarto)."""
+    svgs = []
+    for src in page_images(text):
+        inlined = SVG_DATA.match(src)
+        if inlined:
+            svgs.append(base64.b64decode(inlined.group(1)).decode("utf-8"))
+        elif src.endswith(".svg") and (output / src).is_file():
+            svgs.append((output / src).read_text(encoding="utf-8"))
+    return svgs
+
+
+def nav_targets(text: str) -> list[str]:
+    """Where the links of a page's navbar go, as page names (`./x.html` is `x.html`)."""
+    navbar = lxml.html.fromstring(text).xpath("//nav")[0]
+    return [link.get("href").removeprefix("./") for link in navbar.iter("a") if link.get("href", "").endswith(".html")]

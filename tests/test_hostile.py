@@ -10,11 +10,8 @@ every text is shown as given (whitespace folded).
 
 from __future__ import annotations
 
-import functools
 import re
-import threading
 from dataclasses import dataclass
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import lxml.html
@@ -24,9 +21,8 @@ from lxml import etree
 from arxiv_server import ArxivEmulator, load_atom
 from conftest import SAMPLE_ATOM
 from helpers.report import digest_html
-from site_data import BuildRun, run_build, site_topics
-from test_browser import CHROMIUM, LOCAL_HOST, _QuietHandler, browser, live_table, visit  # noqa: F401 (fixtures)
-from test_site import charts
+from site_data import RENDERERS, BuildRun, charts, require, run_build, site_topics
+from test_browser import CHROMIUM, browser, live_table, serve, visit  # noqa: F401 (fixtures)
 
 # --- the papers ------------------------------------------------------------------------------
 
@@ -108,17 +104,19 @@ class HostileSite:
     digest: str       # `topic-report digest --topic hostile`, the markdown file
 
 
-@pytest.fixture(scope="module")
-def hostile_site(tmp_path_factory) -> HostileSite:
+@pytest.fixture(scope="module", params=RENDERERS)
+def hostile_site(request, tmp_path_factory) -> HostileSite:
+    """Built once per renderer present."""
     from helpers.cli import main
 
-    root = tmp_path_factory.mktemp("hostile")
+    renderer = require(request.param)
+    root = tmp_path_factory.mktemp(f"hostile-{renderer}")
     config = site_topics(root / "topics.yml", "3d-reconstruction", "hostile")
     environment = {"TOPIC_REPORT_DB": str(root / "papers.sqlite"), "ARXIV_DELAY_SECONDS": "0.01",
                    "ARXIV_TIMEOUT_SECONDS": "2", "ARXIV_RETRIES": "0"}
     with ArxivEmulator(papers=load_atom(SAMPLE_ATOM) + PAPERS, recorded_dir=None) as emulator:
         build = run_build({**environment, "ARXIV_API_URL": emulator.url}, "--config", str(config),
-                          "--output-dir", str(root / "_site"))
+                          "--output-dir", str(root / "_site"), renderer=renderer)
     digest = root / "digest.md"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("TOPIC_REPORT_DB", environment["TOPIC_REPORT_DB"])
@@ -230,8 +228,8 @@ def test_page_html_carries_no_hostile_markup_and_no_comment(page_html):
     assert "output_stderr" not in page_html and "UserWarning" not in page_html  # e.g. matplotlib's missing glyphs
 
 
-def test_author_chart_draws_hostile_names_as_escaped_text(page_html):
-    top = next(svg for svg in charts(page_html) if "Most prolific authors" in svg)
+def test_author_chart_draws_hostile_names_as_escaped_text(hostile_site, page_html):
+    top = next(svg for svg in charts(hostile_site.output, page_html) if "Most prolific authors" in svg)
     tree = etree.fromstring(top.encode("utf-8"))
     assert not tree.xpath("//*[local-name()='script' or local-name()='foreignObject']")
     assert not [a for a in tree.xpath("//@*") if a.attrname.lower().startswith("on") or "javascript:" in a.lower()]
@@ -250,11 +248,8 @@ in_chromium = [pytest.mark.browser,
 @pytest.fixture(scope="module")
 def site_url(hostile_site):
     """This module's site, for test_browser's `visit` fixture (it asks for `site_url` by name)."""
-    handler = functools.partial(_QuietHandler, directory=str(hostile_site.output))
-    with ThreadingHTTPServer((LOCAL_HOST, 0), handler) as server:
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        yield f"http://{LOCAL_HOST}:{server.server_address[1]}"
-        server.shutdown()
+    with serve(hostile_site.output) as url:
+        yield url
 
 
 INJECTION_CENSUS = """() => {
@@ -263,7 +258,7 @@ INJECTION_CENSUS = """() => {
         // the table's data sits in the page's own script as JSON text, so scripts are told by how they start
         scripts: [...document.scripts].map(s => s.src || s.textContent.trim().slice(0, 40)),
         imgX: document.querySelectorAll('img[src="x"]').length,
-        images: [...document.images].map(i => i.getAttribute('src').slice(0, 26)),
+        images: [...document.images].map(i => i.getAttribute('src')),
         handlers: attributes.filter(([name]) => name.toLowerCase().startsWith('on')),
         javascriptUrls: attributes.filter(([, value]) => /^\\s*javascript:/i.test(value)),
         links: [...document.querySelectorAll('[href]')].map(e => e.getAttribute('href'))
@@ -295,7 +290,10 @@ def test_hostile_page_runs_nothing_injects_nothing_and_fetches_nothing_remote(vi
     census = page.page.evaluate(INJECTION_CENSUS)
     assert census["scripts"] == own["scripts"] and len(own["scripts"]) >= 3
     assert census["links"] == own["links"]
-    assert census["images"] == own["images"] == ["data:image/svg+xml;base64,"] * 5  # the five charts, nothing else
+    # the five charts, nothing else: inlined (nbconvert) or files beside the page (Quarto)
+    assert len(census["images"]) == len(own["images"]) == 5
+    assert all(src.startswith("data:image/svg+xml;base64,") or re.fullmatch(r"hostile_files/[\w/.-]+\.svg", src)
+               for src in census["images"])
     assert {key: census[key] for key in ("imgX", "handlers", "javascriptUrls", "embedded")} == {
         "imgX": 0, "handlers": [], "javascriptUrls": [], "embedded": 0}
     assert census["digestEntries"] == len(PAPERS)

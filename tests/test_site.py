@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import base64
 import html
 import re
-import shutil
-import subprocess
 from datetime import datetime, timezone
+
+import lxml.html
 
 import nbformat
 import pytest
@@ -15,19 +14,14 @@ import yaml
 
 from helpers import build as build_module
 from arxiv_server import unused_port
-from site_data import HOSTILE_AUTHOR, HOSTILE_TITLES, HOSTILE_TOPIC, run_build, site_topics
+from site_data import HOSTILE_AUTHOR, HOSTILE_TITLES, HOSTILE_TOPIC, charts, nav_targets, run_build, site_topics
 
 SLUGS = ("3d-reconstruction", "hostile", "nothing-yet")
 NAMES = ("3D Reconstruction", HOSTILE_TOPIC, "Nothing Yet")
-SVG_IMAGE = re.compile(r'src="data:image/svg\+xml;base64,([^"]+)"')
 
 
 def page(report_site, slug: str) -> str:
     return (report_site.output / f"{slug}.html").read_text(encoding="utf-8")
-
-
-def charts(text: str) -> list[str]:
-    return [base64.b64decode(data).decode("utf-8") for data in SVG_IMAGE.findall(text)]
 
 
 def digest_part(text: str) -> str:
@@ -40,15 +34,16 @@ def test_first_build_fetches_executes_and_renders_every_topic(report_site):
     assert "3D Reconstruction: 15 fetched, 15 new" in run.out
     for name in NAMES:
         assert f"{name}: page executed in" in run.out
-    assert "and 3 topic pages, rendered with nbconvert" in run.out
+    assert f"and 3 topic pages, rendered with {report_site.renderer_name} (all 4 pages rendered)" in run.out
 
 
 def test_index_links_every_topic_with_counts(report_site):
-    index = (report_site.output / "index.html").read_text(encoding="utf-8")
-    for slug, name in zip(SLUGS, NAMES):
-        assert f'<a href="{slug}.html">{html.escape(name)}</a>' in index
-    assert re.search(r'3d-reconstruction\.html">3D Reconstruction</a></td>\s*<td class="count">15</td>', index)
-    assert re.search(r'nothing-yet\.html">Nothing Yet</a></td>\s*<td class="count">0</td>', index)
+    index = lxml.html.fromstring((report_site.output / "index.html").read_text(encoding="utf-8"))
+    rows = {row.xpath("string(td[1])").strip(): (row.xpath("td[1]//a/@href"), row.xpath("string(td[2])").strip())
+            for row in index.xpath("//main//table//tr[td]")}
+    assert rows["3D Reconstruction"] == (["3d-reconstruction.html"], "15")
+    assert rows["Nothing Yet"] == (["nothing-yet.html"], "0")
+    assert rows[HOSTILE_TOPIC][0] == ["hostile.html"]
 
 
 def test_each_topic_has_its_markdown_digest_beside_its_page(report_site):
@@ -63,10 +58,7 @@ def test_each_topic_has_its_markdown_digest_beside_its_page(report_site):
 
 @pytest.mark.parametrize("slug", SLUGS)
 def test_every_page_has_the_navbar_to_every_page(report_site, slug):
-    text = page(report_site, slug)
-    assert '<a class="brand" href="index.html">' in text
-    for other in SLUGS:
-        assert f'href="{other}.html"' in text
+    assert nav_targets(page(report_site, slug)) == ["index.html", *(f"{other}.html" for other in SLUGS)]
 
 
 def test_topic_page_has_its_papers_charts_table_and_digest(report_site, sample_records):
@@ -78,7 +70,7 @@ def test_topic_page_has_its_papers_charts_table_and_digest(report_site, sample_r
         assert html.escape(record["title"], quote=False) in digest_part(text)
     titles = ["Papers per day", "Cumulative papers", "Most prolific authors (top 15)", "Authors per paper",
               "Categories: primary and cross-lists"]
-    svgs = charts(text)
+    svgs = charts(report_site.output, text)
     assert len(svgs) == len(titles) and all(title in svg for title, svg in zip(titles, svgs))
     assert re.search(r'<table [^>]*id="papers"', text)
     assert digest_part(text).count("<details>") == 15
@@ -87,7 +79,7 @@ def test_topic_page_has_its_papers_charts_table_and_digest(report_site, sample_r
 def test_zero_paper_topic_page_says_no_papers_yet(report_site):
     text = page(report_site, "nothing-yet")
     assert "<strong>No papers yet</strong> for Nothing Yet" in text
-    assert "itables" not in text and not charts(text)
+    assert "itables" not in text and not charts(report_site.output, text)
 
 
 def test_unchanged_topics_are_not_executed_again(report_site):
@@ -97,6 +89,12 @@ def test_unchanged_topics_are_not_executed_again(report_site):
     assert "page executed" not in run.out
     mtimes = {path.name: path.stat().st_mtime_ns for path in report_site.project.glob("*.ipynb")}
     assert mtimes == report_site.executed_mtimes
+
+
+def test_unchanged_pages_are_not_rendered_again(report_site):
+    rendered = {path.name: path.stat().st_mtime_ns for path in report_site.output.glob("*.html")}
+    for slug in SLUGS:  # the index shows each topic's last update, so it may have changed
+        assert rendered[f"{slug}.html"] == report_site.rendered_mtimes[f"{slug}.html"]
 
 
 def test_failed_fetch_keeps_the_topic_page_and_fails_the_build(report_site):
@@ -121,7 +119,7 @@ def test_hostile_metadata_is_escaped_in_page_table_digest_and_charts(report_site
     digest = digest_part(text)
     assert digest.count("<details>") == digest.count("</details>") == 2
     assert "&lt;/details&gt;&lt;script&gt;alert(2)&lt;/script&gt;" in digest
-    top_authors = next(svg for svg in charts(text) if "Most prolific authors" in svg)
+    top_authors = next(svg for svg in charts(report_site.output, text) if "Most prolific authors" in svg)
     assert "$\\alpha$ O'Brien &lt;b&gt;" in top_authors  # literal: no mathtext, no markup
     assert "α" not in top_authors
 
@@ -142,32 +140,20 @@ def test_quarto_project_lists_every_topic_and_does_not_execute(report_site):
     navbar = config["website"]["navbar"]["left"]
     assert [item["href"] for item in navbar] == [f"{slug}.ipynb" for slug in SLUGS]
     assert "<i>" not in navbar[1]["text"]
-    assert (report_site.project / "index.qmd").is_file() and (report_site.project / "report.css").is_file()
-
-
-@pytest.mark.quarto
-def test_quarto_renders_the_built_project(report_site, tmp_path):
-    quarto = shutil.which("quarto")
-    if not quarto:
-        pytest.skip("quarto is not on PATH: the site was rendered by the nbconvert fallback")
-    project = tmp_path / "site"
-    shutil.copytree(report_site.project, project)
-    subprocess.run([quarto, "render", str(project), "--output-dir", "out"], check=True)
-    rendered = {slug: (project / "out" / f"{slug}.html").read_text(encoding="utf-8") for slug in SLUGS}
-    index = (project / "out" / "index.html").read_text(encoding="utf-8")
-    assert all(f"{slug}.html" in index for slug in SLUGS)
-    assert "No papers yet" in rendered["nothing-yet"]
-    assert re.search(r'<table [^>]*id="papers"', rendered["3d-reconstruction"])
-    assert HOSTILE_TITLES[0] not in rendered["hostile"] and HOSTILE_TOPIC not in rendered["hostile"]
+    # offline pages: the theme layer without the web-font import, the post-render step without CDN scripts
+    assert config["format"]["html"]["theme"] == ["cosmo", "offline.scss"]
+    assert config["project"]["post-render"] == "offline_pages.py"
+    for name in ("index.qmd", "report.css", "offline.scss", "offline_pages.py"):
+        assert (report_site.project / name).is_file()
 
 
 @pytest.mark.parametrize("api_url", ["http://arxiv.invalid/api/query", f"http://127.0.0.1:{unused_port()}/api/query"],
                          ids=["name does not resolve", "connection refused"])
-def test_unreachable_arxiv_is_said_once_and_the_sample_fills_an_empty_store(tmp_path, api_url):
+def test_unreachable_arxiv_is_said_once_and_the_sample_fills_an_empty_store(tmp_path, api_url, renderer):
     config = site_topics(tmp_path / "topics.yml", "3d-reconstruction", "nothing-yet")
     environment = {"ARXIV_API_URL": api_url, "ARXIV_RETRIES": "0",
                    "TOPIC_REPORT_DB": str(tmp_path / "papers.sqlite")}
-    run = run_build(environment, "--config", str(config), "--output-dir", str(tmp_path / "_site"))
+    run = run_build(environment, "--config", str(config), "--output-dir", str(tmp_path / "_site"), renderer=renderer)
     assert run.code == 0, run.err
     assert run.err.count("unreachable") == 1
     assert "3D Reconstruction: no stored papers; loaded 15 from the shipped sample" in run.out
@@ -175,13 +161,13 @@ def test_unreachable_arxiv_is_said_once_and_the_sample_fills_an_empty_store(tmp_
     assert '<span class="stat-value">15</span><span class="stat-label">papers</span>' in text
 
 
-def test_building_one_topic_refreshes_it_and_keeps_the_others(tmp_path):
+def test_building_one_topic_refreshes_it_and_keeps_the_others(tmp_path, renderer):
     config = site_topics(tmp_path / "topics.yml", "3d-reconstruction", "nothing-yet")
     environment = {"TOPIC_REPORT_DB": str(tmp_path / "papers.sqlite")}
     args = ("--offline", "--config", str(config), "--output-dir", str(tmp_path / "_site"))
-    assert run_build(environment, *args).code == 0
+    assert run_build(environment, *args, renderer=renderer).code == 0
     kept = (tmp_path / "build" / "site" / "3d-reconstruction.ipynb").stat().st_mtime_ns
-    run = run_build(environment, *args, "--topic", "nothing-yet")
+    run = run_build(environment, *args, "--topic", "nothing-yet", renderer=renderer)
     assert run.code == 0, run.err
     assert "3D Reconstruction" not in run.out and "Nothing Yet: unchanged, page kept" in run.out
     assert (tmp_path / "build" / "site" / "3d-reconstruction.ipynb").stat().st_mtime_ns == kept
@@ -190,7 +176,7 @@ def test_building_one_topic_refreshes_it_and_keeps_the_others(tmp_path):
     assert "Site: " in run.out and "and 2 topic pages" in run.out
 
 
-def test_a_page_that_fails_to_execute_is_reported_in_one_line_and_the_build_goes_on(tmp_path, monkeypatch):
+def test_a_page_that_fails_to_execute_is_reported_in_one_line_and_the_build_goes_on(tmp_path, monkeypatch, renderer):
     broken = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_raw_cell("---\ntitle: x\n---"),
         nbformat.v4.new_code_cell("topic = None", metadata={"tags": ["parameters"]}),
@@ -201,7 +187,7 @@ def test_a_page_that_fails_to_execute_is_reported_in_one_line_and_the_build_goes
     monkeypatch.setattr(build_module, "NOTEBOOK", tmp_path / "broken.ipynb")
     config = site_topics(tmp_path / "topics.yml", "nothing-yet")
     run = run_build({"TOPIC_REPORT_DB": str(tmp_path / "papers.sqlite")}, "--offline", "--config", str(config),
-                    "--output-dir", str(tmp_path / "_site"))
+                    "--output-dir", str(tmp_path / "_site"), renderer=renderer)
     assert run.code == 1
     failed = tmp_path / "build" / "executing" / "nothing-yet.ipynb"
     assert run.err.strip() == f"topic-report: error: Nothing Yet: page not executed: ValueError: boom (see {failed})"
