@@ -193,3 +193,27 @@ def test_a_page_that_fails_to_execute_is_reported_in_one_line_and_the_build_goes
     assert run.err.strip() == f"topic-report: error: Nothing Yet: page not executed: ValueError: boom (see {failed})"
     assert failed.is_file() and not (tmp_path / "build" / "site" / "nothing-yet.ipynb").exists()
     assert "and 0 topic pages" in run.out
+
+
+def test_a_rebuild_renders_only_the_pages_that_changed(tmp_path, renderer):
+    config = site_topics(tmp_path / "topics.yml", "nothing-yet", "hostile")  # no papers offline: quick pages
+    environment = {"TOPIC_REPORT_DB": str(tmp_path / "papers.sqlite")}
+    args = ("--offline", "--config", str(config), "--output-dir", str(tmp_path / "_site"))
+
+    def build() -> tuple[str, dict[str, int]]:
+        run = run_build(environment, *args, renderer=renderer)
+        assert run.code == 0, run.err
+        return run.out, {path.name: path.stat().st_mtime_ns for path in (tmp_path / "_site").glob("*.html")}
+
+    out, first = build()
+    assert "(all 3 pages rendered)" in out
+    out, again = build()
+    assert "(no page rendered: none changed)" in out and again == first
+    topics = yaml.safe_load(config.read_text(encoding="utf-8"))
+    topics["topics"][0]["digest_limit"] = 5
+    config.write_text(yaml.safe_dump(topics), encoding="utf-8")
+    out, changed = build()
+    assert "Nothing Yet: page executed" in out and "(1 of 3 pages rendered, the others unchanged)" in out
+    assert changed["nothing-yet.html"] != first["nothing-yet.html"]
+    assert {name: changed[name] for name in ("index.html", "hostile.html")} == {
+        name: first[name] for name in ("index.html", "hostile.html")}
