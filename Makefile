@@ -24,6 +24,7 @@ test: $(BIN)/topic-report
 bench: $(BIN)/topic-report
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/page_size.py
+	$(BIN)/python bench/rebuild.py
 
 serve:
 	$(PYTHON) -m http.server --directory _site --bind 127.0.0.1 8000
