@@ -186,7 +186,8 @@ def render_site(pages: list[TopicPage], project_dir: Path, output_dir: Path) -> 
                **{f"{page.topic.slug}.html": project_dir / f"{page.topic.slug}.ipynb" for page in pages}}
     source_keys = {name: _sha256(path.read_bytes()) for name, path in sources.items()}
     site_files = [project_dir / "_quarto.yml", *(SITE_DIR / name for name in (*SITE_FILES, "page.html.j2"))]
-    site_key = _sha256(renderer.encode(), str(quarto).encode(), str(output_dir.resolve()).encode(),
+    quarto_release = f"{quarto} {os.stat(quarto).st_mtime_ns}" if quarto else ""  # another Quarto renders anew
+    site_key = _sha256(renderer.encode(), quarto_release.encode(), str(output_dir.resolve()).encode(),
                        *(path.read_bytes() for path in site_files))
     state = RenderState(project_dir.parent / "rendered.json")
     stale = state.stale(site_key, source_keys, output_dir)
