@@ -39,7 +39,7 @@ def measure(work: Path, renderer: str) -> list[tuple[str, str]]:
     def run(label: str) -> tuple[str, str]:
         started = time.monotonic()
         with contextlib.redirect_stdout(io.StringIO()):
-            code = build_module.build(topics, settings, work / "_site", offline=True)
+            code = build_module.build(topics, settings, work / "_site", work_dir=work / "build", offline=True)
         total = time.monotonic() - started
         assert code == 0, f"{label}: build failed"
         seconds, rendering = render_seconds[-1]

@@ -186,8 +186,8 @@ def render_site(pages: list[TopicPage], project_dir: Path, output_dir: Path) -> 
                **{f"{page.topic.slug}.html": project_dir / f"{page.topic.slug}.ipynb" for page in pages}}
     source_keys = {name: _sha256(path.read_bytes()) for name, path in sources.items()}
     site_files = [project_dir / "_quarto.yml", *(SITE_DIR / name for name in (*SITE_FILES, "page.html.j2"))]
-    quarto_release = f"{quarto} {os.stat(quarto).st_mtime_ns}" if quarto else ""  # another Quarto renders anew
-    site_key = _sha256(renderer.encode(), quarto_release.encode(), str(output_dir.resolve()).encode(),
+    release = quarto_version(quarto) if quarto else ""  # another Quarto release renders every page anew
+    site_key = _sha256(renderer.encode(), release.encode(), str(output_dir.resolve()).encode(),
                        *(path.read_bytes() for path in site_files))
     state = RenderState(project_dir.parent / "rendered.json")
     stale = state.stale(site_key, source_keys, output_dir)
@@ -198,6 +198,11 @@ def render_site(pages: list[TopicPage], project_dir: Path, output_dir: Path) -> 
         render_with_nbconvert(pages, project_dir, output_dir, stale)
     state.record(site_key, source_keys)
     return Rendering(renderer, stale, len(sources))
+
+
+def quarto_version(quarto: str) -> str:
+    """What `quarto --version` says (empty if it says nothing)."""
+    return subprocess.run([quarto, "--version"], capture_output=True, text=True).stdout.strip()
 
 
 def render_with_quarto(quarto: str, project_dir: Path, files: list[str] | None) -> None:

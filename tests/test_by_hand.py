@@ -34,10 +34,12 @@ def snapshot(directory: Path) -> dict[str, int]:
 def test_the_documented_by_hand_commands_modify_no_tracked_file_and_not_the_built_site(tmp_path):
     environment = {**os.environ, "TOPIC_REPORT_DB": str(tmp_path / "papers.sqlite")}
     status, built, working = git_status(), snapshot(ROOT / "_site"), snapshot(ROOT / "build")
-    notebook = tmp_path / "3d.ipynb"
+    notebook, scratch = tmp_path / "3d.ipynb", tmp_path / "scratch"
+    scratch.mkdir()
+    shutil.copy(ROOT / "topics.yml", scratch)
     commands = [
-        [PYTHON, "-m", "helpers", "build", "--offline", "--topic", "3D Reconstruction",
-         "--output-dir", str(tmp_path / "scratch" / "_site")],
+        [PYTHON, "-m", "helpers", "build", "--offline", "--config", str(scratch / "topics.yml"),
+         "--topic", "3D Reconstruction"],
         [PYTHON, "-m", "papermill", "notebooks/topic.ipynb", str(notebook), "-p", "topic", "3D Reconstruction",
          "-p", "since", "2026-02-01", "--no-progress-bar"],
         [PYTHON, "-m", "jupyter", "nbconvert", "--to", "html", "--no-input", str(notebook)],
