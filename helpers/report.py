@@ -20,14 +20,17 @@ from markdown_it import MarkdownIt
 from matplotlib.figure import Figure
 
 from helpers import TopicReportError, charts, settings, tables
+from helpers.arxiv_source import build_query
 from helpers.digest import render_digest
 from helpers.frame import papers_frame
 from helpers.project import Project
-from helpers.store import ARXIV_ID, Paper, Store
+from helpers.store import ARXIV_ID, Coverage, Paper, Store
 from helpers.topics import Topic, load_topics, select
 
 ARXIV_ABS_URL = re.compile(rf"https://arxiv\.org/abs/(?:{ARXIV_ID.pattern})v\d+")
 NO_PAPERS = '<p class="section-empty">No papers yet.</p>'
+# Papers listed in full under "What is new"; the rest of a larger batch is in the table.
+NEW_SHOWN = 30
 # The digest's own headings sit below the page's section headings.
 DIGEST_HEADING_SHIFT = 2
 
@@ -137,7 +140,9 @@ class TopicReport:
     parameters: Parameters
     papers: list[Paper]
     frame: pd.DataFrame
-    new_papers: int | None
+    joined: set[str] | None        # ids of papers new since the previous build (None: no previous build)
+    updated: set[str]              # ids of papers with a new version since the previous build
+    coverage: Coverage             # the topic's last successful fetch and the window it covers
 
     @classmethod
     def load(cls, **raw) -> "TopicReport":
@@ -146,9 +151,11 @@ class TopicReport:
         topic = select(load_topics(params.project().topics_file), [params.topic])[0]
         with Store(params.store_path(), create=False) as store:
             papers = store.papers(topic.slug, params.since, params.until)
-            new = store.added_since(topic.slug, params.previous_build) if params.previous_build else None
+            joined = store.joined_since(topic.slug, params.previous_build) if params.previous_build else None
+            updated = store.updated_since(topic.slug, params.previous_build) if params.previous_build else set()
             matched = store.matched_terms(topic.slug)
-        return cls(topic, params, papers, papers_frame(papers, topic.slug, matched), new)
+            coverage = store.coverage(topic.slug)
+        return cls(topic, params, papers, papers_frame(papers, topic.slug, matched), joined, updated, coverage)
 
     @property
     def empty(self) -> bool:
@@ -158,6 +165,80 @@ class TopicReport:
         """Put the interactive-table library into this cell's output (offline): keep that output."""
         if not self.empty:
             init_notebook_mode(all_interactive=False, connected=False)
+
+    @property
+    def fetched_at(self) -> datetime | None:
+        return self.coverage.last_fetched
+
+    @property
+    def shows_sample(self) -> bool:
+        """Whether the topic's papers are the shipped sample: stored, but never fetched from arXiv."""
+        return self.coverage.last_fetched is None and self.coverage.stored > 0
+
+    def about(self) -> None:
+        """What data the page shows: as of when (the last successful fetch), the query, the window."""
+        query = f'<p>arXiv query: <code>{html.escape(build_query(self.topic))}</code></p>'
+        shown = [f"from {self.parameters.since:%Y-%m-%d}" if self.parameters.since else "",
+                 f"to {self.parameters.until:%Y-%m-%d}" if self.parameters.until else ""]
+        limits = f" This page shows those submitted {' '.join(filter(None, shown))}." if any(shown) else ""
+        if self.shows_sample:
+            lines = [f"<p><strong>A sample, not fetched yet:</strong> {self.coverage.stored:,} real arXiv papers "
+                     f"shipped with topic-report, so that a first run has something to show. "
+                     f"<code>topic-report fetch --topic {html.escape(self.topic.slug)}</code> replaces them with "
+                     f"the topic's own papers.{html.escape(limits)}</p>", query]
+        elif self.fetched_at is None:
+            lines = [f"<p>Never fetched from arXiv: <code>topic-report fetch --topic "
+                     f"{html.escape(self.topic.slug)}</code>.</p>", query]
+        else:
+            window = (f"papers submitted since {self.coverage.since:%Y-%m-%d}" if self.coverage.since
+                      else "papers of the topic's window")
+            reported = (f"; arXiv reported {self.coverage.reported:,} in the last fetch's window"
+                        if self.coverage.reported is not None else "")
+            capped = (f"; the last fetch stopped at the topic's max_results ({self.topic.max_results:,})"
+                      if self.coverage.capped else "")
+            lines = [f"<p>Data as of <strong>{self.fetched_at:%Y-%m-%d %H:%M} UTC</strong> (the last successful "
+                     f"fetch): {html.escape(window)}, {self.coverage.stored:,} stored{html.escape(reported + capped)}."
+                     f"{html.escape(limits)}</p>", query]
+        kind = "about-data sample" if self.shows_sample else "about-data"
+        display(HTML(f'<div class="{kind}">{"".join(lines)}</div>'))
+
+    def whats_new(self) -> None:
+        """The papers new (NEW) or revised (UPDATED vN) since the previous build, newest first."""
+        if self.empty:
+            display(HTML(NO_PAPERS))
+            return
+        if self.joined is None:
+            chosen = self.frame.head(self.parameters.digest_limit or self.topic.digest_limit)
+            note = (f"The first build of this page: nothing to compare with yet. "
+                    f"The {len(chosen):,} newest papers:")
+        else:
+            since = f"{self.parameters.previous_build:%Y-%m-%d %H:%M} UTC"
+            chosen = self.frame[self.frame["id"].isin(self.joined | self.updated)]
+            if chosen.empty:
+                display(HTML(f'<p class="section-empty">Nothing new since the last build ({since}).</p>'))
+                return
+            note = (f"{len(chosen):,} paper{'s' if len(chosen) != 1 else ''} new or updated since the last build "
+                    f"({since}){', the newest ' + str(NEW_SHOWN) + ' here, every one in the table below' if len(chosen) > NEW_SHOWN else ''}:")
+        cards = "".join(self._card(paper) for paper in chosen.head(NEW_SHOWN).itertuples())
+        display(HTML(f'<p class="new-note">{html.escape(note)}</p><div class="new-papers">{cards}</div>'))
+
+    def _card(self, paper) -> str:
+        """One paper of "What is new": marks, linked title, PDF, authors, date, categories, comment, abstract."""
+        marks = []
+        if self.joined is not None and paper.id in self.joined:
+            marks.append('<span class="mark mark-new">NEW</span>')
+        elif paper.id in self.updated:
+            marks.append(f'<span class="mark mark-updated">UPDATED v{paper.version}</span>')
+        terms = getattr(paper, "matched_terms", None) or ()
+        return (
+            f'<article class="paper-card">'
+            f'<p class="paper-title">{"".join(marks)}{tables.abs_link(paper.id, paper.title)}</p>'
+            f'<p class="paper-authors">{tables.all_authors(paper.authors)}</p>'
+            f'<p class="paper-meta"><time>{paper.published:%Y-%m-%d}</time> · {tables.paper_categories(paper)} · '
+            f'{tables.pdf_link(paper.id)}</p>{tables.comment_of(paper)}'
+            f'<details><summary>Abstract</summary><p class="paper-abstract">'
+            f'{tables.highlighted(paper.abstract, terms)}</p></details>'
+            f'</article>')
 
     def headline(self) -> None:
         """Papers, authors, date range and papers new since the last build."""
@@ -174,8 +255,8 @@ class TopicReport:
             _stat(f"{len(self.frame):,}", "papers"),
             _stat(f"{authors:,}", "authors"),
             _stat(first if first == last else f"{first} – {last}", "submitted"),
-            _stat("—" if self.new_papers is None else f"{self.new_papers:,}",
-                  "new since the last build" if self.new_papers is not None else "new (no earlier build)"),
+            _stat("—" if self.joined is None else f"{len(self.joined):,}",
+                  "new since the last build" if self.joined is not None else "new (no earlier build)"),
         ]
         display(HTML(f'<div class="headline">{"".join(stats)}</div>'))
 

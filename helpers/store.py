@@ -484,6 +484,11 @@ class Store:
         return self._query(
             "SELECT count(*) FROM topic_papers WHERE topic = ? AND added_at > ?", (topic, iso(moment)))[0][0]
 
+    def joined_since(self, topic: str, moment: datetime) -> set[str]:
+        """Ids of the papers that joined the topic after `moment`."""
+        rows = self._query("SELECT paper_id FROM topic_papers WHERE topic = ? AND added_at > ?", (topic, iso(moment)))
+        return {row[0] for row in rows}
+
     def fingerprint(self, topic: str) -> str:
         """Changes whenever the topic's stored papers change; lets a build skip unchanged topics."""
         row = self._query(
