@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import io
 import warnings
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import matplotlib
 import matplotlib.dates as mdates
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+
+from helpers.taxonomy import is_category, labelled
 
 STYLE = {
     "text.parse_math": False,       # untrusted labels: `$…$` stays literal
@@ -34,16 +37,33 @@ STYLE = {
     "grid.color": "#e3e3e3",
 }
 COLOR = "#2a6f97"
+PARTIAL_COLOR = "#9ec5dc"
 CROSS_LIST_COLOR = "#a9cce3"
 LABEL_CHARS = 40
+CATEGORY_LABEL_CHARS = 56
+MAX_TICKS = 8
+# One date format on every chart and the page: ISO 8601 (a month is YYYY-MM).
+DAY_FORMAT, MONTH_FORMAT = "%Y-%m-%d", "%Y-%m"
 
-# (longest span, pandas frequency, unit, bar width in days): the finest bin that keeps a chart
-# readable. Bins start on their label (a day, a Monday, the first of a month).
-PERIODS = (
-    (timedelta(days=92), "D", "day", 0.8),
-    (timedelta(days=3 * 365), "W-MON", "week", 6),
-    (timedelta.max, "MS", "month", 26),
-)
+
+@dataclass(frozen=True)
+class Period:
+    """A time bin: pandas frequency (bins start on their label: a day, a Monday, the first of a
+    month or quarter), its name, and how its ticks are written."""
+
+    freq: str
+    unit: str
+    date_format: str
+
+    def end(self, start: pd.Timestamp) -> pd.Timestamp:
+        """The first moment after the bin that starts at `start`."""
+        return start + pd.tseries.frequencies.to_offset(self.freq)
+
+
+DAY, WEEK = Period("D", "day", DAY_FORMAT), Period("W-MON", "week", DAY_FORMAT)
+MONTH, QUARTER = Period("MS", "month", MONTH_FORMAT), Period("QS", "quarter", MONTH_FORMAT)
+# (longest span, period): the finest bin that keeps a chart readable.
+PERIODS = ((timedelta(days=92), DAY), (timedelta(days=3 * 365), WEEK), (timedelta.max, MONTH))
 
 
 # Every public function draws inside the style, since matplotlib reads most settings when
@@ -57,8 +77,8 @@ def _figure(height: float | None = None) -> tuple[Figure, matplotlib.axes.Axes]:
     return figure, figure.add_subplot()
 
 
-def _label(text: str) -> str:
-    return text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1] + "…"
+def _label(text: str, chars: int = LABEL_CHARS) -> str:
+    return text if len(text) <= chars else text[: chars - 1] + "…"
 
 
 def _days(frame: pd.DataFrame) -> pd.Series:
@@ -66,31 +86,61 @@ def _days(frame: pd.DataFrame) -> pd.Series:
     return frame["published"].dt.tz_convert(None).dt.normalize()
 
 
-def period(frame: pd.DataFrame) -> tuple[str, str, float]:
-    """(pandas frequency, unit name, bar width in days) of the time bins for the frame's span."""
+def period(frame: pd.DataFrame) -> Period:
+    """The time bins that suit the frame's span."""
     days = _days(frame)
     span = days.max() - days.min()
-    return next(tuple(rest) for longest, *rest in PERIODS if span <= longest)
+    return next(chosen for longest, chosen in PERIODS if span <= longest)
 
 
-def _date_axis(axes) -> None:
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
-    axes.xaxis.set_major_locator(locator)
-    axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+def _binned(frame: pd.DataFrame, chosen: Period) -> pd.Series:
+    """Papers per bin, every bin from the first paper's to the last's (empty ones as 0)."""
+    return _days(frame).value_counts().resample(chosen.freq, label="left", closed="left").sum()
+
+
+def _is_partial(chosen: Period, last_start: pd.Timestamp, as_of: datetime | None) -> bool:
+    """Whether the last bin was still running when the data were fetched."""
+    if as_of is None:
+        return False
+    return chosen.end(last_start) > pd.Timestamp(as_of).tz_convert(None)
+
+
+def _ticks(axes, positions: list, labels: list[str], axis: str = "x") -> None:
+    """At most MAX_TICKS ticks, evenly picked from the given positions (bar centres or days): never
+    an hour tick on daily data, always the one date format."""
+    step = max(1, -(-len(positions) // MAX_TICKS))
+    chosen = list(range(len(positions) - 1, -1, -step))[::-1]  # keep the newest one
+    getattr(axes, f"set_{axis}ticks")([positions[i] for i in chosen], [labels[i] for i in chosen])
 
 
 @styled
-def papers_per_period(frame: pd.DataFrame) -> Figure:
-    """Bars of papers submitted per day, week or month (whichever suits the span)."""
-    freq, unit, width = period(frame)
-    counts = _days(frame).value_counts().resample(freq, label="left", closed="left").sum()
+def papers_per_period(frame: pd.DataFrame, as_of: datetime | None = None) -> Figure:
+    """Bars of papers submitted per day, week or month (whichever suits the span), each centred on
+    its period; the last one marked when the period was not over at `as_of` (the last fetch)."""
+    chosen = period(frame)
+    counts = _binned(frame, chosen)
+    starts = list(counts.index)
+    ends = [chosen.end(start) for start in starts]
+    centres = [start + (end - start) / 2 for start, end in zip(starts, ends)]
+    widths = [(end - start) / pd.Timedelta(days=1) * 0.8 for start, end in zip(starts, ends)]
+    partial = _is_partial(chosen, starts[-1], as_of)
+    colors = [COLOR] * len(starts)
     figure, axes = _figure()
-    axes.bar(counts.index, counts.to_numpy(), width=width, align="edge", color=COLOR)
-    axes.set_title(f"Papers per {unit}")
-    axes.set_xlabel(f"Submission {'date' if unit == 'day' else unit} (UTC)")
+    if partial:
+        colors[-1] = PARTIAL_COLOR
+    bars = axes.bar(centres, counts.to_numpy(), width=widths, color=colors, align="center")
+    if partial:
+        bars[-1].set_hatch("///")
+        bars[-1].set_edgecolor(COLOR)
+        bars[-1].set_label(f"{chosen.unit} not over at the last fetch ({pd.Timestamp(as_of):%Y-%m-%d})")
+        axes.legend(loc="upper left", frameon=False)
+    axes.set_title(f"Papers per {chosen.unit}")
+    axes.set_xlabel({"day": "Submission date (UTC)", "week": "Week of submission, starting Monday (UTC)",
+                     "month": "Month of submission (UTC)"}[chosen.unit])
     axes.set_ylabel("Papers")
-    _date_axis(axes)
+    _ticks(axes, centres, [start.strftime(chosen.date_format) for start in starts])
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.grid(axis="x", visible=False)
     return figure
 
 
@@ -105,14 +155,18 @@ def cumulative_papers(frame: pd.DataFrame) -> Figure:
     axes.set_xlabel("Submission date (UTC)")
     axes.set_ylabel("Papers (running total)")
     axes.set_ylim(bottom=0)
-    _date_axis(axes)
+    chosen = period(frame)
+    starts = list(pd.date_range(totals.index.min(), totals.index.max(), freq=chosen.freq)) or [totals.index.min()]
+    _ticks(axes, starts, [start.strftime(chosen.date_format) for start in starts])
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     return figure
 
 
-def _ranked_rows(labels: list[str], title: str, height: float) -> tuple[Figure, matplotlib.axes.Axes]:
+def _ranked_rows(labels: list[str], title: str, height: float, chars: int = LABEL_CHARS
+                 ) -> tuple[Figure, matplotlib.axes.Axes]:
     """Axes for horizontal bars of papers, one row per label (bottom to top); the caller draws them."""
     figure, axes = _figure(height=height)
-    axes.set_yticks(range(len(labels)), [_label(text) for text in labels])
+    axes.set_yticks(range(len(labels)), [_label(text, chars) for text in labels])
     axes.set_title(title)
     axes.set_xlabel("Papers")
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -120,12 +174,28 @@ def _ranked_rows(labels: list[str], title: str, height: float) -> tuple[Figure, 
     return figure, axes
 
 
+AUTHOR_TIES = "ties: the more recent paper first"
+
+
+def ranked_authors(frame: pd.DataFrame, limit: int) -> list[tuple[str, int]]:
+    """The `limit` authors with the most papers, among those with at least two (a ranking of
+    one-paper authors says nothing); ties go to the author whose latest paper is newer, then by name."""
+    rows = frame[["authors", "published"]].explode("authors").dropna(subset=["authors"])
+    stats = rows.groupby("authors")["published"].agg(["size", "max"])
+    stats = stats[stats["size"] >= 2]
+    ranked = sorted(stats.itertuples(), key=lambda row: (-row.size, -row.max.value, row.Index))[:limit]
+    return [(row.Index, int(row.size)) for row in ranked]
+
+
 @styled
-def top_authors(frame: pd.DataFrame, limit: int) -> Figure:
-    """Horizontal bars of the `limit` authors with the most papers (ties by name)."""
-    counts = frame["authors"].explode().dropna().value_counts()
-    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
-    figure, axes = _ranked_rows([name for name, _ in ranked][::-1], f"Most prolific authors (top {len(ranked)})",
+def top_authors(frame: pd.DataFrame, limit: int) -> Figure | None:
+    """Horizontal bars of the authors with the most papers (see `ranked_authors`); None when no
+    author has two papers."""
+    ranked = ranked_authors(frame, limit)
+    if not ranked:
+        return None
+    figure, axes = _ranked_rows([name for name, _ in ranked][::-1],
+                                f"Most prolific authors (top {len(ranked)}; {AUTHOR_TIES})",
                                 height=max(2.4, 0.6 + 0.26 * len(ranked)))
     axes.barh(range(len(ranked)), [count for _, count in ranked][::-1], color=COLOR)
     return figure
@@ -150,20 +220,70 @@ def authors_per_paper(frame: pd.DataFrame, cap: int = 20) -> Figure:
 
 @styled
 def categories(frame: pd.DataFrame, limit: int = 12) -> Figure:
-    """Per arXiv category: papers listing it as primary, and papers cross-listed to it."""
+    """Per arXiv category, named: papers listing it as primary, and papers cross-listed to it
+    (ACM and MSC classes, which arXiv lists among the categories, left out)."""
     primary = frame["primary_category"].value_counts()
     listed = frame["categories"].explode().dropna().value_counts()
+    listed = listed[[is_category(code) for code in listed.index]]
     cross = listed.sub(primary, fill_value=0).clip(lower=0)
     total = primary.add(cross, fill_value=0)
     order = sorted(total.index, key=lambda c: (-total[c], c))[:limit][::-1]
-    figure, axes = _ranked_rows(order, "Categories: primary and cross-lists",
-                                height=max(2.4, 0.8 + 0.28 * len(order)))
+    figure, axes = _ranked_rows([labelled(code) for code in order], "Categories: primary and cross-lists",
+                                height=max(2.4, 0.8 + 0.28 * len(order)), chars=CATEGORY_LABEL_CHARS)
     rows = range(len(order))
     primary_counts = [primary.get(c, 0) for c in order]
     axes.barh(rows, primary_counts, color=COLOR, label="primary category")
     axes.barh(rows, [cross.get(c, 0) for c in order], left=primary_counts, color=CROSS_LIST_COLOR,
               label="cross-list")
     axes.legend(loc="lower right", frameon=False)
+    return figure
+
+
+TERM_LINES = 6
+
+
+def term_shares(frame: pd.DataFrame, chosen: Period, limit: int = TERM_LINES) -> pd.DataFrame:
+    """Per period (rows) and term (columns, the `limit` most matched), the share of the period's
+    papers that matched the term, in percent; from the frame's `matched_terms` column."""
+    starts = _days(frame).dt.to_period(chosen.freq[0]).dt.start_time
+    matched = frame["matched_terms"].explode().dropna()
+    top = matched.value_counts().head(limit).index
+    every = pd.date_range(starts.min(), starts.max(), freq=chosen.freq)
+    papers = starts.groupby(starts).size().reindex(every, fill_value=0)
+    per_term = pd.crosstab(starts.loc[matched.index], matched).reindex(index=every, columns=top, fill_value=0)
+    # A period without papers has no share (NaN): its line has a gap rather than a false zero.
+    return per_term.div(papers.where(papers > 0), axis=0).mul(100)
+
+
+@styled
+def terms_over_time(frame: pd.DataFrame, as_of: datetime | None = None) -> Figure | None:
+    """Lines of each term's share of the papers per month (per quarter beyond two years); None when
+    no paper has matched terms. A last period not over at `as_of` is drawn dashed."""
+    if not frame["matched_terms"].map(bool).any():
+        return None
+    days = _days(frame)
+    chosen = QUARTER if days.max() - days.min() > timedelta(days=2 * 365) else MONTH
+    shares = term_shares(frame, chosen)
+    centres = [start + (chosen.end(start) - start) / 2 for start in shares.index]
+    partial = len(centres) > 1 and _is_partial(chosen, shares.index[-1], as_of)
+    figure, axes = _figure(height=3.8)
+    for term in shares.columns:
+        values = shares[term].to_numpy()
+        solid = len(values) - 1 if partial else len(values)
+        line, = axes.plot(centres[:solid], values[:solid], marker="o", markersize=3.5, linewidth=1.8,
+                          label=_label(term))
+        if partial:
+            axes.plot(centres[-2:], values[-2:], linestyle=":", marker="o", markersize=3.5, fillstyle="none",
+                      color=line.get_color())
+    axes.set_title(f"Terms over time: share of each {chosen.unit}'s papers")
+    axes.set_xlabel(f"{chosen.unit.capitalize()} of submission (UTC)"
+                    + (f"; dotted: {chosen.unit} not over at the last fetch" if partial else ""))
+    axes.set_ylabel("Papers matching the term (%)")
+    axes.set_ylim(bottom=0)
+    labels = [start.strftime("%Y") + (f" Q{start.quarter}" if chosen is QUARTER else start.strftime("-%m"))
+              for start in shares.index]
+    _ticks(axes, centres, labels)
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=8.5)
     return figure
 
 

@@ -262,11 +262,12 @@ class TopicReport:
 
     def over_time(self) -> None:
         """Papers per day, week or month, and the running total."""
-        self._show(lambda: [charts.papers_per_period(self.frame), charts.cumulative_papers(self.frame)])
+        self._show(lambda: [charts.papers_per_period(self.frame, self.fetched_at), charts.cumulative_papers(self.frame)])
 
     def authors(self) -> None:
         """The most prolific authors, and how many authors the papers have."""
-        self._show(lambda: [charts.top_authors(self.frame, self.parameters.top_authors),
+        self._show(lambda: [charts.top_authors(self.frame, self.parameters.top_authors)
+                            or '<p class="section-empty">No author has more than one paper here yet.</p>',
                             charts.authors_per_paper(self.frame)])
 
     def categories(self) -> None:

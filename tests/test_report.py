@@ -15,7 +15,7 @@ from helpers.digest import render_digest
 from helpers.frame import papers_frame
 from helpers.report import Parameters, digest_html
 from helpers.store import Paper
-from helpers.tables import abs_link, papers_table, short_authors
+from helpers.tables import abs_link, highlighted, linkified, papers_table, short_authors
 
 NOTEBOOK = RESOURCES / "notebooks" / "topic.ipynb"
 CHARTS = {"over-time": 2, "authors": 2, "categories": 1}  # cell id: charts it shows
@@ -114,7 +114,7 @@ def test_parameters_are_converted_and_given_paths_kept_as_given():
 @pytest.mark.parametrize("days, unit", [(10, "day"), (200, "week"), (4 * 365, "month")])
 def test_time_bins_follow_the_span(days, unit):
     frame = frame_of([paper(1, published=START), paper(2, published=START + timedelta(days=days))])
-    assert charts.period(frame)[1] == unit
+    assert charts.period(frame).unit == unit
     assert charts.papers_per_period(frame).axes[0].get_title(loc="left") == f"Papers per {unit}"
 
 
@@ -125,8 +125,78 @@ def test_charts_are_titled_labelled_and_dated():
     for figure in figures:
         axes = figure.axes[0]
         assert axes.get_title(loc="left") and axes.get_xlabel()
-    for figure in figures[:2]:
-        assert isinstance(figure.axes[0].xaxis.get_major_formatter(), charts.mdates.ConciseDateFormatter)
+
+
+def tick_labels(figure) -> list[str]:
+    figure.canvas.draw()
+    return [label.get_text() for label in figure.axes[0].get_xticklabels()]
+
+
+@pytest.mark.parametrize("days", [0, 1, 2, 20, 89])
+def test_daily_charts_tick_whole_days_in_one_format(days):
+    frame = frame_of([paper(1, published=START), paper(2, published=START + timedelta(days=days))])
+    for figure in (charts.papers_per_period(frame), charts.cumulative_papers(frame)):
+        labels = tick_labels(figure)
+        assert labels and len(labels) <= charts.MAX_TICKS
+        assert all(re.fullmatch(r"\d{4}-\d\d-\d\d", label) for label in labels), labels
+
+
+@pytest.mark.parametrize("days, width", [(10, 1), (200, 7)])
+def test_bars_are_centred_on_their_period(days, width):
+    frame = frame_of([paper(1, published=START), paper(2, published=START + timedelta(days=days))])
+    bars = charts.papers_per_period(frame).axes[0].patches
+    first = bars[0]
+    centre = first.get_x() + first.get_width() / 2
+    start = charts.mdates.date2num(charts._binned(frame, charts.period(frame)).index[0])
+    assert centre == pytest.approx(start + width / 2)
+
+
+def test_a_period_not_over_at_the_last_fetch_is_marked_partial():
+    frame = frame_of([paper(1, published=datetime(2026, 1, 5, tzinfo=timezone.utc)),
+                      paper(2, published=datetime(2026, 6, 3, tzinfo=timezone.utc))])  # a Wednesday
+    marked = charts.papers_per_period(frame, as_of=datetime(2026, 6, 3, 18, tzinfo=timezone.utc)).axes[0]
+    assert marked.patches[-1].get_hatch() == "///"
+    assert "week not over at the last fetch (2026-06-03)" in marked.get_legend_handles_labels()[1]
+    complete = charts.papers_per_period(frame, as_of=datetime(2026, 6, 8, 1, tzinfo=timezone.utc)).axes[0]
+    assert complete.patches[-1].get_hatch() is None and complete.get_legend() is None
+
+
+def test_author_ranking_leaves_out_one_paper_authors_and_cuts_ties_by_the_newest_paper():
+    frame = frame_of([
+        paper(1, authors=["Zed", "Amy"], published=START),
+        paper(2, authors=["Zed", "Amy", "Bob"], published=START + timedelta(days=1)),
+        paper(3, authors=["Bob", "Solo"], published=START + timedelta(days=5)),
+        paper(4, authors=["Cat"], published=START + timedelta(days=2)),
+        paper(5, authors=["Cat"], published=START + timedelta(days=2)),
+    ])
+    assert charts.ranked_authors(frame, 10) == [("Bob", 2), ("Cat", 2), ("Amy", 2), ("Zed", 2)]
+    assert charts.AUTHOR_TIES in charts.top_authors(frame, 10).axes[0].get_title(loc="left")
+    assert charts.top_authors(frame_of([paper(1), paper(2)]), 10) is None
+
+
+def test_categories_are_named_and_subject_classes_left_out():
+    frame = frame_of([paper(n, primary_category="cs.CV", categories=["cs.CV", "cs.RO", "I.4.8", "68T45"])
+                      for n in range(3)])
+    labels = [label.get_text() for label in charts.categories(frame).axes[0].get_yticklabels()]
+    assert labels == ["cs.RO · Robotics", "cs.CV · Computer Vision and Pattern Recognition"]
+
+
+def test_term_shares_follow_each_term_through_the_periods():
+    def dated(number, year, terms):
+        return dict(published=datetime(year, 3, 1, tzinfo=timezone.utc), terms=terms, number=number)
+    rows = ([dated(n, 2023, ["NeRF"]) for n in range(3)] + [dated(n, 2023, ["point cloud"]) for n in range(3, 10)]
+            + [dated(n, 2026, ["Gaussian splatting"]) for n in range(10, 19)] + [dated(19, 2026, ["NeRF"])])
+    frame = frame_of([paper(row["number"], published=row["published"]) for row in rows])
+    frame["matched_terms"] = [row["terms"] for row in rows]
+    shares = charts.term_shares(frame, charts.QUARTER)
+    assert shares.loc["2023-01-01", "NeRF"] == pytest.approx(30.0)
+    assert shares.loc["2026-01-01", "NeRF"] == pytest.approx(10.0)
+    assert shares.loc["2026-01-01", "Gaussian splatting"] == pytest.approx(90.0)
+    assert shares.loc["2024-04-01"].sum() == 0  # a period without papers
+    figure = charts.terms_over_time(frame)
+    assert [line.get_label() for line in figure.axes[0].get_legend().get_lines()] == list(shares.columns)
+    frame["matched_terms"] = [[] for _ in rows]
+    assert charts.terms_over_time(frame) is None
 
 
 def test_chart_labels_are_shown_literally_never_as_mathtext_or_markup():
@@ -154,11 +224,30 @@ def test_long_author_lists_are_shortened_and_escaped():
     assert short_authors(["A", "B", "C", "D", "E"]) == "A, B, C +2 more"
 
 
-def test_the_table_keeps_every_paper_and_no_abstract():
-    papers = [paper(n, abstract=f"Unique abstract text {n}.") for n in range(3000)]
+def test_the_table_keeps_every_paper_with_what_search_should_find():
+    papers = [paper(n, abstract=f"Unique abstract text {n}.", authors=[f"Author {n}.{i}" for i in range(8)],
+                    categories=["cs.CV", "cs.RO"]) for n in range(3000)]
     table = papers_table(frame_of(papers))
-    assert all(f"arxiv.org/abs/{p.id}" in table for p in (papers[0], papers[1500], papers[-1]))
-    assert "downsampl" not in table.lower() and "Unique abstract text" not in table
+    for p in (papers[0], papers[1500], papers[-1]):
+        assert f"arxiv.org/abs/{p.id}" in table and f"arxiv.org/pdf/{p.id}" in table
+        assert f"{p.abstract}" in table and p.authors[5] in table
+    assert '<abbr title="Robotics">cs.RO</abbr> (Robotics)' in table
+    assert "downsampl" not in table.lower()
+
+
+def test_comments_link_only_web_addresses_and_escape_the_rest():
+    comment = 'CVPR 2026 <b>. Code: https://github.com/a/b?x=1&y=2 javascript:alert(1) "x" www.example.org'
+    assert linkified(comment) == (
+        'CVPR 2026 &lt;b&gt;. Code: <a href="https://github.com/a/b?x=1&amp;y=2" rel="nofollow noopener">'
+        'https://github.com/a/b?x=1&amp;y=2</a> javascript:alert(1) &quot;x&quot; '
+        '<a href="http://www.example.org" rel="nofollow noopener">www.example.org</a>')
+
+
+def test_terms_are_highlighted_in_the_escaped_text():
+    text = "A NeRF <b>nerf</b> & NeRFs, 3D Gaussian splatting & <mark> <b> x"
+    assert highlighted(text, ["NeRF", "Gaussian splatting", "&", "<b>"]) == (
+        "A <mark>NeRF</mark> &lt;b&gt;<mark>nerf</mark>&lt;/b&gt; <mark>&amp;</mark> NeRFs, "
+        "3D <mark>Gaussian splatting</mark> <mark>&amp;</mark> &lt;mark&gt; <mark>&lt;b&gt;</mark> x")
 
 
 # --- digest ----------------------------------------------------------------------------------
