@@ -240,19 +240,27 @@ def categories(frame: pd.DataFrame, limit: int = 12) -> Figure:
 
 
 TERM_LINES = 6
+TERM_MIN_PAPERS = 10
 
 
-def term_shares(frame: pd.DataFrame, chosen: Period, limit: int = TERM_LINES) -> pd.DataFrame:
+def term_shares(frame: pd.DataFrame, chosen: Period, limit: int = TERM_LINES,
+                min_papers: int = TERM_MIN_PAPERS) -> pd.DataFrame:
     """Per period (rows) and term (columns, the `limit` most matched), the share of the period's
-    papers that matched the term, in percent; from the frame's `matched_terms` column."""
+    papers that matched the term, in percent, for periods of at least `min_papers` papers; from the
+    frame's `matched_terms` column."""
     starts = _days(frame).dt.to_period(chosen.freq[0]).dt.start_time
     matched = frame["matched_terms"].explode().dropna()
     top = matched.value_counts().head(limit).index
     every = pd.date_range(starts.min(), starts.max(), freq=chosen.freq)
     papers = starts.groupby(starts).size().reindex(every, fill_value=0)
-    per_term = pd.crosstab(starts.loc[matched.index], matched).reindex(index=every, columns=top, fill_value=0)
-    # A period without papers has no share (NaN): its line has a gap rather than a false zero.
-    return per_term.div(papers.where(papers > 0), axis=0).mul(100)
+    per_term = pd.crosstab(starts.loc[matched.index].to_numpy(), matched.to_numpy()).reindex(
+        index=every, columns=top, fill_value=0)
+    # A period with too few papers has no share worth drawing (NaN): its line has a gap rather than
+    # a false zero or a 100 % from one paper; such periods before the first and after the last
+    # counted one are left out.
+    shares = per_term.div(papers.where(papers >= min_papers), axis=0).mul(100)
+    counted = shares.index[papers >= min_papers]
+    return shares.loc[counted.min():counted.max()] if len(counted) else shares.iloc[0:0]
 
 
 @styled
@@ -262,8 +270,11 @@ def terms_over_time(frame: pd.DataFrame, as_of: datetime | None = None) -> Figur
     if not frame["matched_terms"].map(bool).any():
         return None
     days = _days(frame)
-    chosen = QUARTER if days.max() - days.min() > timedelta(days=2 * 365) else MONTH
+    span = days.max() - days.min()
+    chosen = WEEK if span <= timedelta(days=92) else MONTH if span <= timedelta(days=2 * 365) else QUARTER
     shares = term_shares(frame, chosen)
+    if shares.empty:
+        return None
     centres = [start + (chosen.end(start) - start) / 2 for start in shares.index]
     partial = len(centres) > 1 and _is_partial(chosen, shares.index[-1], as_of)
     figure, axes = _figure(height=3.8)
@@ -275,12 +286,13 @@ def terms_over_time(frame: pd.DataFrame, as_of: datetime | None = None) -> Figur
         if partial:
             axes.plot(centres[-2:], values[-2:], linestyle=":", marker="o", markersize=3.5, fillstyle="none",
                       color=line.get_color())
-    axes.set_title(f"Terms over time: share of each {chosen.unit}'s papers")
+    axes.set_title(f"Terms over time: share of each {chosen.unit}'s papers "
+                   f"({chosen.unit}s of fewer than {TERM_MIN_PAPERS} papers left out)")
     axes.set_xlabel(f"{chosen.unit.capitalize()} of submission (UTC)"
                     + (f"; dotted: {chosen.unit} not over at the last fetch" if partial else ""))
     axes.set_ylabel("Papers matching the term (%)")
     axes.set_ylim(bottom=0)
-    labels = [start.strftime("%Y") + (f" Q{start.quarter}" if chosen is QUARTER else start.strftime("-%m"))
+    labels = [f"{start:%Y} Q{start.quarter}" if chosen is QUARTER else start.strftime(chosen.date_format)
               for start in shares.index]
     _ticks(axes, centres, labels)
     axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=8.5)

@@ -264,6 +264,12 @@ class TopicReport:
         """Papers per day, week or month, and the running total."""
         self._show(lambda: [charts.papers_per_period(self.frame, self.fetched_at), charts.cumulative_papers(self.frame)])
 
+    def terms_over_time(self) -> None:
+        """Each of the topic's terms' share of its papers per month or quarter."""
+        self._show(lambda: [charts.terms_over_time(self.frame, self.fetched_at)
+                            or '<p class="section-empty">No paper has its matched terms recorded yet '
+                               '(they are recorded as papers are fetched).</p>'])
+
     def authors(self) -> None:
         """The most prolific authors, and how many authors the papers have."""
         self._show(lambda: [charts.top_authors(self.frame, self.parameters.top_authors)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from functools import cache
 
-from helpers import PROJECT_ROOT
+from helpers import RESOURCES
 from helpers.topics import CATEGORY
 
-TAXONOMY = PROJECT_ROOT / "data" / "taxonomy" / "arxiv-categories.json"
+TAXONOMY = RESOURCES / "data" / "taxonomy" / "arxiv-categories.json"
 
 
 @cache

@@ -12,7 +12,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from arxiv_server import ArxivEmulator, load_atom  # noqa: E402
 
-SAMPLE_ATOM = ROOT / "data" / "sample" / "3d-reconstruction.atom"
+# The seed digest's 15 papers (data/sample/make_samples.py); the digest test reproduces the seed from them.
+SAMPLE_ATOM = ROOT / "tests" / "data" / "seed-digest.atom"
 
 
 @pytest.fixture

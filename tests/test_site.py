@@ -156,7 +156,7 @@ def test_unreachable_arxiv_is_said_once_and_the_sample_fills_an_empty_store(tmp_
     run = run_build(environment, "--config", str(config), "--output-dir", str(tmp_path / "_site"), renderer=renderer)
     assert run.code == 0, run.err
     assert run.err.count("unreachable") == 1
-    assert "3D Reconstruction: no stored papers; loaded 15 from the shipped sample" in run.out
+    assert "3D Reconstruction: no stored papers; loaded 120 from the shipped sample" in run.out
     text = (tmp_path / "_site" / "3d-reconstruction.html").read_text(encoding="utf-8")
     assert '<span class="stat-value">15</span><span class="stat-label">papers</span>' in text
 

@@ -1,11 +1,14 @@
-"""Rebuild the shipped samples in data/sample/ (run once; kept for provenance).
+"""Rebuild the shipped samples in data/sample/ and the seed fixture of the tests (run once; kept
+for provenance).
 
-- 3d-reconstruction.atom: the 15 papers of the seed digest. The seed shows title, the first ten
-  authors, date, versioned id and abstract. Where the corpus 3d-reconstruction-real.jsonl has a
-  paper, its full record is used; otherwise categories are cs.CV (assumed) and, for papers the
-  seed ends with "et al.", one placeholder author stands for the authors the seed does not list.
-- <slug>.atom for the other topics of topics.yml: the newest papers of June 2026 that match the
-  topic, as the loopback emulator serves them from the real corpus daily-mixed-2026-06.jsonl.
+- data/sample/<slug>.atom for each topic of topics.yml: the newest papers of June 2026 that match
+  the topic, as the loopback emulator serves them from a real corpus (3d-reconstruction-real.jsonl
+  for 3D Reconstruction, daily-mixed-2026-06.jsonl for the others): complete records, every author.
+- tests/data/seed-digest.atom: the 15 papers of the seed digest, for the test that reproduces it.
+  The seed shows title, the first ten authors, date, versioned id and abstract. Where the 3D corpus
+  has a paper, its full record is used; otherwise categories are cs.CV (assumed) and, for papers
+  the seed ends with "et al.", one placeholder author stands for the authors the seed does not
+  list. It is a test fixture, never shown as data.
 """
 
 import json
@@ -26,6 +29,9 @@ from helpers.arxiv_source import Window, build_query  # noqa: E402
 from helpers.topics import load_topics  # noqa: E402
 
 SEED_TOPIC = "3d-reconstruction"
+SEED_FIXTURE = ROOT / "tests" / "data" / "seed-digest.atom"
+CORPUS_OF = {SEED_TOPIC: "3d-reconstruction-real.jsonl"}
+DEFAULT_CORPUS = "daily-mixed-2026-06.jsonl"
 JUNE_2026 = Window(datetime(2026, 6, 1, tzinfo=timezone.utc), datetime(2026, 6, 30, 23, 59, tzinfo=timezone.utc))
 PAPERS_PER_SAMPLE = 120
 
@@ -59,23 +65,24 @@ def seed_sample() -> bytes:
 
 
 def corpus_samples() -> dict[str, bytes]:
-    """The API's answer, from the emulator over the June 2026 corpus, for each other topic."""
-    corpus = load_jsonl(SHARED / "corpora" / "daily-mixed-2026-06.jsonl")
+    """The API's answer, from the emulator over a real corpus of June 2026, for each topic."""
     samples = {}
-    with ArxivEmulator(papers=corpus, recorded_dir=None) as emulator:
-        for topic in load_topics(ROOT / "topics.yml"):
-            if topic.slug != SEED_TOPIC:
-                answer = requests.get(emulator.url, params={
-                    "search_query": build_query(topic, JUNE_2026), "sortBy": "submittedDate",
-                    "sortOrder": "descending", "start": 0, "max_results": PAPERS_PER_SAMPLE}, timeout=60)
-                answer.raise_for_status()
-                samples[topic.slug] = answer.content
+    for topic in load_topics(ROOT / "topics.yml"):
+        corpus = load_jsonl(SHARED / "corpora" / CORPUS_OF.get(topic.slug, DEFAULT_CORPUS))
+        with ArxivEmulator(papers=corpus, recorded_dir=None) as emulator:
+            answer = requests.get(emulator.url, params={
+                "search_query": build_query(topic, JUNE_2026), "sortBy": "submittedDate",
+                "sortOrder": "descending", "start": 0, "max_results": PAPERS_PER_SAMPLE}, timeout=60)
+            answer.raise_for_status()
+            samples[topic.slug] = answer.content
     return samples
 
 
 def main() -> None:
-    samples = {SEED_TOPIC: seed_sample(), **corpus_samples()}
-    for slug, feed in samples.items():
+    SEED_FIXTURE.parent.mkdir(parents=True, exist_ok=True)
+    SEED_FIXTURE.write_bytes(seed_sample())
+    print(f"wrote {SEED_FIXTURE.relative_to(ROOT)}")
+    for slug, feed in corpus_samples().items():
         (HERE / f"{slug}.atom").write_bytes(feed)
         print(f"wrote {slug}.atom ({len(feed) // 1024} KB)")
 
