@@ -177,7 +177,8 @@ class TopicReport:
 
     def about(self) -> None:
         """What data the page shows: as of when (the last successful fetch), the query, the window."""
-        query = f'<p>arXiv query: <code>{html.escape(build_query(self.topic))}</code></p>'
+        query = (f'<details><summary>The arXiv query</summary><code>{html.escape(build_query(self.topic))}</code>'
+                 f'</details>')
         shown = [f"from {self.parameters.since:%Y-%m-%d}" if self.parameters.since else "",
                  f"to {self.parameters.until:%Y-%m-%d}" if self.parameters.until else ""]
         limits = f" This page shows those submitted {' '.join(filter(None, shown))}." if any(shown) else ""

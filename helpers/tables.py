@@ -1,20 +1,22 @@
-"""The interactive table of every paper, and the HTML of one paper's details (shared with the page's
-"What is new" section): DataFrame (helpers.frame schema) → offline itables HTML.
+"""The interactive table of every paper, and the HTML pieces of a paper shared with the page's
+"What is new" section: DataFrame (helpers.frame schema) → offline itables HTML.
 
-itables renders cell content as HTML here (titles are links, details fold), so every piece of text
-from arXiv is escaped before it goes in, and links are built only from ids of arXiv's own form and,
-in comments, from http(s) addresses.
+Every piece of text from arXiv is escaped in Python before it reaches the page, and links are
+built only from ids of arXiv's own form and, in comments, from http(s) addresses.
 
-What the search box finds: the title cell carries the paper's details (every author, every
-category with its name, the comment and the abstract) inside a folded `<details>`, so DataTables'
-search, which reads a cell's text, covers them all without a second copy of the abstract. A hidden
-column of category codes serves the category filter. On a narrow screen the table shows title and
-date; authors and categories are in the title's details, a tap away.
+The table stays light enough for ten thousand papers with their abstracts: its rows carry plain
+escaped text (id, title, authors, date, categories) and the abstracts travel once, as one JSON
+block beside the table; small render functions build each shown row's markup (the title linked
+to arXiv, a folded details block with the PDF link, every author, the categories with their names
+and the abstract) and give DataTables' search the text of all of them, so the search box finds a
+paper by any word of its title or abstract, any author or any category (code or name). On a narrow
+screen the table shows title and date; the rest is in the title's details, a tap away.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Iterable
 
@@ -27,10 +29,44 @@ from helpers.store import ARXIV_ID
 from helpers.taxonomy import category_name, is_category, labelled
 
 TABLE_AUTHORS = 3
-COLUMNS = ["Title", "Authors", "Submitted", "Category", "Categories"]
-SUBMITTED, CATEGORIES = COLUMNS.index("Submitted"), COLUMNS.index("Categories")
+COLUMNS = ["id", "Title", "Authors", "Submitted", "Category", "Categories"]
+ID, TITLE, AUTHORS, SUBMITTED, CATEGORY, CATEGORIES = range(len(COLUMNS))
 TABLE_ID = "papers"  # one table per page; a fixed id keeps unchanged pages unchanged
+DETAILS_ID = f"{TABLE_ID}-details"  # the JSON block of abstracts and category names
+NAME_SEPARATOR = "\t"  # between authors in a row (names never hold one: whitespace is folded)
 LINK_SCHEMES = ("http:", "https:")
+
+# The side data (abstracts, category names), parsed once when a row first needs it.
+_DETAILS = f"""const details = window.topicReportDetails || (window.topicReportDetails =
+        JSON.parse(document.getElementById('{DETAILS_ID}').textContent));"""
+_CATEGORY_LIST = """const categories = row[%(categories)d] ? row[%(categories)d].split(' ') : [];
+    const named = categories.map((code) => details.names[code] ? code + ' (' + details.names[code] + ')' : code);""" % {
+    "categories": CATEGORIES}
+
+# The title cell: for display, the title linked to arXiv and the paper's folded details; for the
+# search, the title with the abstract, the authors and the categories with their names.
+RENDER_TITLE = JavascriptFunction("""function (title, type, row, meta) {
+    if (type !== 'display' && type !== 'filter') return title;
+    %(details)s
+    %(categories)s
+    const authors = row[%(authors)d].split('\t').join(', ');
+    const abstract = details.abstracts[meta.row];
+    if (type === 'filter') return [title, abstract, authors, named.join(' ')].join(' ');
+    const id = row[%(id)d], shown = title || '(untitled)';
+    return (id ? '<a href="https://arxiv.org/abs/' + id + '">' + shown + '</a>' : shown)
+        + '<details class="paper-more"><summary>abstract, authors, PDF</summary>'
+        + (id ? '<a class="pdf" href="https://arxiv.org/pdf/' + id + '">PDF</a>' : '')
+        + '<p class="paper-authors">' + authors + '</p><p class="paper-categories">' + named.join(', ')
+        + '</p><p class="paper-abstract">' + abstract + '</p></details>';
+}""" % {"details": _DETAILS, "categories": _CATEGORY_LIST, "authors": AUTHORS, "id": ID})
+
+# The authors cell: the first few, and how many more.
+RENDER_AUTHORS = JavascriptFunction("""function (authors, type) {
+    const names = authors ? authors.split('\t') : [];
+    if (type !== 'display') return names.join(', ');
+    const more = names.length - %(shown)d;
+    return names.slice(0, %(shown)d).join(', ') + (more > 0 ? ' +' + more + ' more' : '');
+}""" % {"shown": TABLE_AUTHORS})
 
 # Wires the date and category filters (rendered by `filters`) to the table, once, when it first
 # draws. itables only passes `initComplete` on in its own header mode, whose sorting reacts to the
@@ -54,7 +90,7 @@ WIRE_FILTERS = JavascriptFunction("""function (settings) {
 
 OPTIONS = {
     "table_id": TABLE_ID,
-    "allow_html": True,     # our own escaped markup: links and folded details
+    "allow_html": True,     # the cells hold text we escaped; the render functions add our markup
     "connected": False,     # the library comes from the page (init_notebook_mode(connected=False))
     "maxBytes": 0,          # every paper, never itables' first-and-last-rows preview
     "showIndex": False,
@@ -64,15 +100,16 @@ OPTIONS = {
     "lengthMenu": [10, 25, 100, 500],
     "order": [],            # the frame's order: newest first
     "deferRender": True,    # rows are built when shown, so a 10,000-paper table starts at once
+    "autoWidth": False,     # the browser lays the columns out, so they follow the screen's width
     # A click anywhere on a heading sorts (itables' default since 2.9 sorts on the arrow alone).
     "text_in_header_can_be_selected": False,
     "language": {"searchPlaceholder": "title, abstract, author, category"},
-    "autoWidth": False,     # the browser lays the columns out, so they follow the screen's width
     "columnDefs": [
+        {"targets": [ID, CATEGORIES], "visible": False, "searchable": False},
+        {"targets": [TITLE], "render": RENDER_TITLE},
+        {"targets": [AUTHORS], "render": RENDER_AUTHORS, "className": "wide-only"},
         {"targets": [SUBMITTED], "className": "dt-nowrap"},
-        {"targets": [COLUMNS.index("Authors")], "className": "wide-only"},
-        {"targets": [COLUMNS.index("Category")], "className": "dt-nowrap wide-only"},
-        {"targets": [CATEGORIES], "visible": False, "searchable": False},
+        {"targets": [CATEGORY], "className": "dt-nowrap wide-only"},
     ],
     "drawCallback": WIRE_FILTERS,
 }
@@ -91,14 +128,6 @@ def abs_link(paper_id: str, title: str) -> str:
 def pdf_link(paper_id: str) -> str:
     """A link to the paper's PDF on arXiv, or nothing for an id not of arXiv's form."""
     return f'<a class="pdf" href="https://arxiv.org/pdf/{paper_id}">PDF</a>' if ARXIV_ID.fullmatch(paper_id) else ""
-
-
-def short_authors(authors: list[str]) -> str:
-    """The first few authors, escaped, each closing its own bidi overrides (so a U+202E in one name
-    cannot reverse the next); longer lists end with how many more there are."""
-    shown = ", ".join(html.escape(close_bidi(name)) for name in authors[:TABLE_AUTHORS])
-    hidden = len(authors) - TABLE_AUTHORS
-    return f"{shown} +{hidden} more" if hidden > 0 else shown
 
 
 def all_authors(authors: list[str]) -> str:
@@ -149,29 +178,35 @@ def comment_of(paper) -> str:
     return f'<p class="paper-comment">{linkified(paper.comment)}</p>' if isinstance(paper.comment, str) else ""
 
 
-def paper_details(paper, terms: Iterable[str] = ()) -> str:
-    """What a reader opens a paper's details for: every author, the categories with their names,
-    the comment (venue, code links) and the abstract, the terms marked in it."""
-    parts = [f'<p class="paper-authors">{all_authors(paper.authors)}</p>',
-             f'<p class="paper-categories">{paper_categories(paper)}</p>',
-             comment_of(paper), f'<p class="paper-abstract">{highlighted(paper.abstract, terms)}</p>']
-    return "".join(parts)
+def _text(text: str) -> str:
+    """Escaped for an HTML text node, its bidi overrides closed."""
+    return html.escape(close_bidi(text), quote=False)
 
 
 def table_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per paper, every cell escaped HTML, in the frame's order (newest first)."""
+    """One row per paper, in the frame's order (newest first): the arXiv id (only of arXiv's own
+    form, else empty), and escaped text; authors separated by NAME_SEPARATOR."""
     return pd.DataFrame(
         {
-            "Title": [f'{abs_link(p.id, p.title)}<details class="paper-more"><summary>abstract, authors, '
-                      f'PDF</summary>{pdf_link(p.id)}{paper_details(p)}</details>' for p in frame.itertuples()],
-            "Authors": [short_authors(a) for a in frame["authors"]],
+            "id": [i if ARXIV_ID.fullmatch(i) else "" for i in frame["id"]],
+            "Title": [_text(t) for t in frame["title"]],
+            "Authors": [NAME_SEPARATOR.join(_text(" ".join(name.split())) for name in a) for a in frame["authors"]],
             "Submitted": frame["published"].dt.strftime("%Y-%m-%d"),
-            "Category": [f'<abbr title="{html.escape(category_name(c) or c)}">{html.escape(c)}</abbr>'
-                         for c in frame["primary_category"]],
-            "Categories": [" ".join(html.escape(c) for c in codes) for codes in frame["categories"]],
+            "Category": [html.escape(c) for c in frame["primary_category"]],
+            "Categories": [" ".join(html.escape(c) for c in codes if is_category(c)) for codes in frame["categories"]],
         },
         columns=COLUMNS,
     ).reset_index(drop=True)
+
+
+def details_block(frame: pd.DataFrame) -> str:
+    """The abstracts (escaped, row by row) and the names of the categories present, as one JSON
+    block; escaped text holds no `<`, so the block cannot end early."""
+    codes = sorted({code for codes in frame["categories"] for code in codes if is_category(code)})
+    details = {"abstracts": [_text(a) for a in frame["abstract"]],
+               "names": {html.escape(code): html.escape(category_name(code)) for code in codes if category_name(code)}}
+    return (f'<script type="application/json" id="{DETAILS_ID}">'
+            f'{json.dumps(details, ensure_ascii=False, separators=(",", ":"))}</script>')
 
 
 def filters(frame: pd.DataFrame) -> str:
@@ -193,4 +228,4 @@ def filters(frame: pd.DataFrame) -> str:
 
 def papers_table(frame: pd.DataFrame) -> str:
     """The searchable, sortable, filterable table of every paper, as HTML for an offline notebook page."""
-    return filters(frame) + to_html_datatable(table_frame(frame), **OPTIONS)
+    return filters(frame) + details_block(frame) + to_html_datatable(table_frame(frame), **OPTIONS)

@@ -105,7 +105,7 @@ def test_the_table_filters_by_date_range_and_category_and_the_abstract_opens_fro
     assert details.locator("a.pdf").get_attribute("href") == "https://arxiv.org/pdf/2602.08909"
 
 
-def test_every_page_fits_a_phone_and_the_table_shows_title_and_date(browser, site_url):
+def test_every_page_fits_a_phone_its_navbar_collapses_and_the_table_shows_title_and_date(browser, site_url):
     context = browser.new_context(viewport=PHONE)
     try:
         for name in PAGES:
@@ -118,6 +118,10 @@ def test_every_page_fits_a_phone_and_the_table_shows_title_and_date(browser, sit
                 visible = [h.strip() for h, shown in zip(headings, page.locator("#papers thead th").all())
                            if shown.is_visible()]
                 assert visible == ["Title", "Submitted"]
+            topic_link = page.locator("nav a[href='hostile.html']")
+            assert not topic_link.is_visible()  # the navbar collapses behind its toggle
+            page.locator("nav button[aria-controls]").click()
+            topic_link.wait_for(state="visible", timeout=5_000)
             width = page.evaluate("Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)")
             assert width <= PHONE["width"], f"{name} is {width} px wide on a {PHONE['width']} px screen"
             page.close()

@@ -16,7 +16,7 @@ from helpers.digest import render_digest
 from helpers.frame import papers_frame
 from helpers.report import Parameters, digest_html
 from helpers.store import Paper
-from helpers.tables import abs_link, highlighted, linkified, papers_table, short_authors
+from helpers.tables import abs_link, highlighted, linkified, papers_table, table_frame
 
 NOTEBOOK = RESOURCES / "notebooks" / "topic.ipynb"
 CHARTS = {"over-time": 2, "authors": 2, "categories": 1}  # cell id: charts it shows
@@ -223,20 +223,26 @@ def test_titles_link_only_to_arxiv_ids(paper_id, linked):
                     else "&lt;b&gt;T&lt;/b&gt;")
 
 
-def test_long_author_lists_are_shortened_and_escaped():
-    assert short_authors(["A <i>", "B", "C"]) == "A &lt;i&gt;, B, C"
-    assert short_authors(["A", "B", "C", "D", "E"]) == "A, B, C +2 more"
+def test_table_cells_are_escaped_text_and_links_only_from_arxiv_ids():
+    frame = frame_of([paper(1, title="<b>T</b> & \u202eevil", authors=["A <i>", "B\t C"], categories=["cs.CV", "I.4.8"]),
+                      paper(2, id="2602.1<script>")])
+    rows = table_frame(frame).to_dict("records")
+    assert rows[0] == {"id": "2602.00001", "Title": "&lt;b&gt;T&lt;/b&gt; &amp; \u202eevil\u202c",
+                       "Authors": "A &lt;i&gt;\tB C", "Submitted": "2026-02-02", "Category": "cs.CV",
+                       "Categories": "cs.CV"}
+    assert rows[1]["id"] == ""
 
 
 def test_the_table_keeps_every_paper_with_what_search_should_find():
-    papers = [paper(n, abstract=f"Unique abstract text {n}.", authors=[f"Author {n}.{i}" for i in range(8)],
+    papers = [paper(n, abstract=f"Unique abstract text {n} <x>.", authors=[f"Author {n}.{i}" for i in range(8)],
                     categories=["cs.CV", "cs.RO"]) for n in range(3000)]
     table = papers_table(frame_of(papers))
     for p in (papers[0], papers[1500], papers[-1]):
-        assert f"arxiv.org/abs/{p.id}" in table and f"arxiv.org/pdf/{p.id}" in table
-        assert f"{p.abstract}" in table and p.authors[5] in table
-    assert '<abbr title="Robotics">cs.RO</abbr> (Robotics)' in table
-    assert "downsampl" not in table.lower()
+        assert p.id in table and p.abstract.replace("<x>", "&lt;x&gt;") in table
+        assert p.authors[5] in table
+    assert '"cs.RO":"Robotics"' in table
+    assert table.count("Unique abstract text 1500 ") == 1  # each abstract once
+    assert "downsampl" not in table.lower() and "<x>" not in table
 
 
 def test_comments_link_only_web_addresses_and_escape_the_rest():
