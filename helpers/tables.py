@@ -32,8 +32,7 @@ TABLE_AUTHORS = 3
 COLUMNS = ["id", "Title", "Authors", "Submitted", "Category", "Categories"]
 ID, TITLE, AUTHORS, SUBMITTED, CATEGORY, CATEGORIES = range(len(COLUMNS))
 TABLE_ID = "papers"  # one table per page; a fixed id keeps unchanged pages unchanged
-DETAILS_ID = f"{TABLE_ID}-details"  # the JSON block of abstracts and category names
-NAME_SEPARATOR = "\t"  # between authors in a row (names never hold one: whitespace is folded)
+DETAILS_ID = f"{TABLE_ID}-details"  # the JSON block of abstracts, authors and category names
 LINK_SCHEMES = ("http:", "https:")
 
 # The side data (abstracts, category names), parsed once when a row first needs it.
@@ -49,7 +48,7 @@ RENDER_TITLE = JavascriptFunction("""function (title, type, row, meta) {
     if (type !== 'display' && type !== 'filter') return title;
     %(details)s
     %(categories)s
-    const authors = row[%(authors)d].split('\t').join(', ');
+    const authors = details.authors[meta.row].join(', ');
     const abstract = details.abstracts[meta.row];
     if (type === 'filter') return [title, abstract, authors, named.join(' ')].join(' ');
     const id = row[%(id)d], shown = title || '(untitled)';
@@ -58,15 +57,17 @@ RENDER_TITLE = JavascriptFunction("""function (title, type, row, meta) {
         + (id ? '<a class="pdf" href="https://arxiv.org/pdf/' + id + '">PDF</a>' : '')
         + '<p class="paper-authors">' + authors + '</p><p class="paper-categories">' + named.join(', ')
         + '</p><p class="paper-abstract">' + abstract + '</p></details>';
-}""" % {"details": _DETAILS, "categories": _CATEGORY_LIST, "authors": AUTHORS, "id": ID})
+}""" % {"details": _DETAILS, "categories": _CATEGORY_LIST, "id": ID})
 
-# The authors cell: the first few, and how many more.
-RENDER_AUTHORS = JavascriptFunction("""function (authors, type) {
-    const names = authors ? authors.split('\t') : [];
+# The authors cell: the first few and how many more; all of them for the search; the first to sort.
+RENDER_AUTHORS = JavascriptFunction("""function (empty, type, row, meta) {
+    %(details)s
+    const names = details.authors[meta.row];
+    if (type === 'sort' || type === 'type') return names[0] || '';
     if (type !== 'display') return names.join(', ');
     const more = names.length - %(shown)d;
     return names.slice(0, %(shown)d).join(', ') + (more > 0 ? ' +' + more + ' more' : '');
-}""" % {"shown": TABLE_AUTHORS})
+}""" % {"details": _DETAILS, "shown": TABLE_AUTHORS})
 
 # Wires the date and category filters (rendered by `filters`) to the table, once, when it first
 # draws. itables only passes `initComplete` on in its own header mode, whose sorting reacts to the
@@ -185,12 +186,13 @@ def _text(text: str) -> str:
 
 def table_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per paper, in the frame's order (newest first): the arXiv id (only of arXiv's own
-    form, else empty), and escaped text; authors separated by NAME_SEPARATOR."""
+    form, else empty), and escaped text; the authors' cells stay empty (their names are in
+    `details_block`, where JSON is lighter than in itables' doubly encoded rows)."""
     return pd.DataFrame(
         {
             "id": [i if ARXIV_ID.fullmatch(i) else "" for i in frame["id"]],
             "Title": [_text(t) for t in frame["title"]],
-            "Authors": [NAME_SEPARATOR.join(_text(" ".join(name.split())) for name in a) for a in frame["authors"]],
+            "Authors": "",
             "Submitted": frame["published"].dt.strftime("%Y-%m-%d"),
             "Category": [html.escape(c) for c in frame["primary_category"]],
             "Categories": [" ".join(html.escape(c) for c in codes if is_category(c)) for codes in frame["categories"]],
@@ -200,10 +202,11 @@ def table_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def details_block(frame: pd.DataFrame) -> str:
-    """The abstracts (escaped, row by row) and the names of the categories present, as one JSON
-    block; escaped text holds no `<`, so the block cannot end early."""
+    """The abstracts and authors (escaped, row by row) and the names of the categories present, as
+    one JSON block; escaped text holds no `<`, so the block cannot end early."""
     codes = sorted({code for codes in frame["categories"] for code in codes if is_category(code)})
     details = {"abstracts": [_text(a) for a in frame["abstract"]],
+               "authors": [[_text(name) for name in names] for names in frame["authors"]],
                "names": {html.escape(code): html.escape(category_name(code)) for code in codes if category_name(code)}}
     return (f'<script type="application/json" id="{DETAILS_ID}">'
             f'{json.dumps(details, ensure_ascii=False, separators=(",", ":"))}</script>')
