@@ -89,7 +89,7 @@ def test_init_then_an_offline_build_from_an_unrelated_folder(tool, tmp_path):
     # One topic of the three, for time: every one has its sample (test above).
     built = run(tool / "topic-report", "build", "--offline", "--topic", "3d-reconstruction",
                 "--config", "../report/topics.yml", cwd=elsewhere, env=env)
-    assert "loaded 15 from the shipped sample" in built.stdout
+    assert "loaded 120 from the shipped sample" in built.stdout
     page = project / "_site" / "3d-reconstruction.html"
     assert (project / "_site" / "index.html").is_file() and page.is_file()
     assert "3D Reconstruction" in page.read_text(encoding="utf-8")

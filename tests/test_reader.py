@@ -118,9 +118,9 @@ def test_every_page_fits_a_phone_its_navbar_collapses_and_the_table_shows_title_
                 visible = [h.strip() for h, shown in zip(headings, page.locator("#papers thead th").all())
                            if shown.is_visible()]
                 assert visible == ["Title", "Submitted"]
-            topic_link = page.locator("nav a[href='hostile.html']")
+            topic_link = page.locator("nav.navbar a[href='hostile.html']")
             assert not topic_link.is_visible()  # the navbar collapses behind its toggle
-            page.locator("nav button[aria-controls]").click()
+            page.locator("nav.navbar button[aria-controls]").click()
             topic_link.wait_for(state="visible", timeout=5_000)
             width = page.evaluate("Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)")
             assert width <= PHONE["width"], f"{name} is {width} px wide on a {PHONE['width']} px screen"

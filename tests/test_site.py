@@ -66,9 +66,9 @@ def test_topic_page_has_its_papers_charts_table_and_digest(report_site, sample_r
     assert '<span class="stat-value">15</span><span class="stat-label">papers</span>' in text
     assert '<span class="stat-value">2026-02-08 – 2026-02-10</span>' in text
     for record in sample_records:
-        assert f'<a href="https://arxiv.org/abs/{record["id"]}">' in text  # in the table
+        assert f'<a href="https://arxiv.org/abs/{record["id"]}">' in text  # in What is new
         assert html.escape(record["title"], quote=False) in digest_part(text)
-    titles = ["Papers per day", "Cumulative papers", "Most prolific authors (top 15)", "Authors per paper",
+    titles = ["Papers per day", "Cumulative papers", "Terms over time", "Most prolific authors (top ", "Authors per paper",
               "Categories: primary and cross-lists"]
     svgs = charts(report_site.output, text)
     assert len(svgs) == len(titles) and all(title in svg for title, svg in zip(titles, svgs))
@@ -158,7 +158,8 @@ def test_unreachable_arxiv_is_said_once_and_the_sample_fills_an_empty_store(tmp_
     assert run.err.count("unreachable") == 1
     assert "3D Reconstruction: no stored papers; loaded 120 from the shipped sample" in run.out
     text = (tmp_path / "_site" / "3d-reconstruction.html").read_text(encoding="utf-8")
-    assert '<span class="stat-value">15</span><span class="stat-label">papers</span>' in text
+    assert '<span class="stat-value">120</span><span class="stat-label">papers</span>' in text
+    assert "A sample, not fetched yet:</strong> 120 real arXiv papers" in text
 
 
 def test_building_one_topic_refreshes_it_and_keeps_the_others(tmp_path, renderer):
