@@ -286,10 +286,9 @@ def terms_over_time(frame: pd.DataFrame, as_of: datetime | None = None) -> Figur
         if partial:
             axes.plot(centres[-2:], values[-2:], linestyle=":", marker="o", markersize=3.5, fillstyle="none",
                       color=line.get_color())
-    axes.set_title(f"Terms over time: share of each {chosen.unit}'s papers "
-                   f"({chosen.unit}s of fewer than {TERM_MIN_PAPERS} papers left out)")
-    axes.set_xlabel(f"{chosen.unit.capitalize()} of submission (UTC)"
-                    + (f"; dotted: {chosen.unit} not over at the last fetch" if partial else ""))
+    axes.set_title(f"Terms over time: share of each {chosen.unit}'s papers")
+    axes.set_xlabel(f"{chosen.unit.capitalize()} of submission (UTC); {chosen.unit}s of fewer than "
+                    f"{TERM_MIN_PAPERS} papers left out" + (f"; dotted: not over at the last fetch" if partial else ""))
     axes.set_ylabel("Papers matching the term (%)")
     axes.set_ylim(bottom=0)
     labels = [f"{start:%Y} Q{start.quarter}" if chosen is QUARTER else start.strftime(chosen.date_format)
