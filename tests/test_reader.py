@@ -5,18 +5,14 @@ build; and read every page on a 390 px phone without sideways scrolling."""
 
 from __future__ import annotations
 
-import functools
-import threading
-from contextlib import contextmanager
 from datetime import datetime, timezone
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from arxiv_server import ArxivEmulator, load_atom
 from conftest import SAMPLE_ATOM
 from site_data import run_build, site_topics
-from test_browser import CHROMIUM, Visit, browser, live_table, site_url, visit  # noqa: F401  (fixtures)
+from test_browser import CHROMIUM, Visit, browser, live_table, serve, site_url, visit  # noqa: F401  (fixtures)
 
 pytestmark = [
     pytest.mark.browser,
@@ -25,18 +21,6 @@ pytestmark = [
 
 PHONE = {"width": 390, "height": 844}
 PAGES = ("index.html", "3d-reconstruction.html", "hostile.html", "nothing-yet.html")
-
-
-@contextmanager
-def serve(directory):
-    """The built site on a loopback HTTP server; yields its base URL."""
-    class Quiet(SimpleHTTPRequestHandler):
-        def log_message(self, format, *args) -> None:
-            pass
-    with ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(directory))) as server:
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-        server.shutdown()
 
 
 def search(page: Visit, text: str) -> list[str]:
