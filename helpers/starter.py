@@ -11,13 +11,14 @@ from pathlib import Path
 
 from helpers import PROG, RESOURCES, TopicReportError
 from helpers.project import OUTPUT_DIR
+from helpers.settings import Settings
 from helpers.topics import DEFAULT_CONFIG
 
 README = f"""\
 # arXiv topic report
 
 A {PROG} project: the research topics in `{DEFAULT_CONFIG}`, their papers fetched from arXiv
-into `data/papers.sqlite`, and the report site built into `{OUTPUT_DIR}/`.
+into `{Settings.db_path}`, and the report site built into `{OUTPUT_DIR}/`.
 
 ```sh
 {PROG} build             # fetch every topic, execute its page, render the site into {OUTPUT_DIR}/
@@ -37,7 +38,7 @@ From elsewhere, name the file: `{PROG} build --config path/to/{DEFAULT_CONFIG}`.
 
 GITIGNORE = f"""\
 # Made by `{PROG} build`: the store, the site and its working files.
-data/papers.sqlite*
+{Settings.db_path}*
 build/
 {OUTPUT_DIR}/
 .quarto/
