@@ -42,7 +42,7 @@ from helpers.digest import render_digest
 from helpers.fetching import fetch_all
 from helpers.sample import load_sample
 from helpers.settings import Settings
-from helpers.site import TopicPage, front_matter, render_site
+from helpers.site import TopicPage, base_config, front_matter, render_site
 from helpers.store import Store, iso, utc_now
 from helpers.topics import Topic
 
@@ -64,9 +64,11 @@ CELL_TIMEOUT_SECONDS = 600
 
 
 def build(topics: list[Topic], settings: Settings, output_dir: Path, *, work_dir: Path, offline: bool,
-          selected: list[Topic] | None = None) -> int:
+          selected: list[Topic] | None = None, own_config: Path | None = None) -> int:
     """Fetch and execute the `selected` topics (default: all), render the site of every topic
-    with a page; returns the exit code (1 if any selected topic failed)."""
+    with a page (with the project's own _quarto.yml, if any); returns the exit code (1 if any
+    selected topic failed)."""
+    base_config(own_config)  # a broken _quarto.yml fails before any work
     selected = selected or topics
     output_dir = Path(output_dir).absolute()
     work_dir = Path(work_dir).absolute()
@@ -88,7 +90,7 @@ def build(topics: list[Topic], settings: Settings, output_dir: Path, *, work_dir
         pages = [TopicPage(t, store.count(t.slug), store.last_success(t.slug)) for t in with_page]
         digests = {t.slug: render_digest(t.name, store.papers(t.slug, limit=t.digest_limit)) for t in with_page}
         try:
-            rendering = render_site(pages, project_dir, output_dir)
+            rendering = render_site(pages, project_dir, output_dir, own_config)
             for slug, digest in digests.items():  # after rendering, which creates the output directory
                 (output_dir / f"{slug}.md").write_text(digest, encoding="utf-8")
         except OSError as exc:

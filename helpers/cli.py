@@ -86,7 +86,7 @@ def cmd_build(args) -> int:
 
     project, topics, settings = _project(args)
     return build(topics, settings, args.output_dir or project.output_dir, work_dir=project.root / "build",
-                 offline=args.offline, selected=select(topics, args.topic))
+                 offline=args.offline, selected=select(topics, args.topic), own_config=project.quarto_config)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -18,6 +18,7 @@ from helpers import PROG, TopicReportError
 from helpers.topics import DEFAULT_CONFIG
 
 OUTPUT_DIR = Path("_site")
+QUARTO_CONFIG = "_quarto.yml"
 
 
 @dataclass(frozen=True)
@@ -49,3 +50,9 @@ class Project:
     @property
     def output_dir(self) -> Path:
         return self.root / OUTPUT_DIR
+
+    @property
+    def quarto_config(self) -> Path | None:
+        """The project's own _quarto.yml, if it has one (laid over the shipped one)."""
+        own = self.root / QUARTO_CONFIG
+        return own if own.is_file() else None

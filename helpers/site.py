@@ -5,7 +5,7 @@ navbar linking every page.
 Both start from the Quarto project the build assembles in `project_dir` (build/site/): the
 executed notebooks `<slug>.ipynb`, plus what `write_project` adds — `index.qmd`, the files of
 notebooks/site/ the configuration names (styles, theme layer, post-render step) and `_quarto.yml`,
-which is the project's top-level _quarto.yml completed with the navbar entries, the pages to
+which is the shipped _quarto.yml, with the project's own laid over it, completed with the navbar entries, the pages to
 render, the output directory and no execution. The fallback renders each notebook's outputs (no
 code) and the same index content into notebooks/site/page.html.j2, a page shaped like Quarto's.
 
@@ -67,8 +67,42 @@ class TopicPage:
     last_update: datetime | None
 
 
-def base_config() -> dict:
-    return yaml.safe_load((RESOURCES / "_quarto.yml").read_text(encoding="utf-8"))
+SHIPPED_CONFIG = RESOURCES / "_quarto.yml"
+# What write_project fills in: a project's own _quarto.yml must leave these mappings.
+CONFIG_SECTIONS = ("project", "website", "website.navbar", "format", "format.html", "execute")
+
+
+def base_config(own: Path | None = None) -> dict:
+    """The shipped _quarto.yml, with a project's own `_quarto.yml` (its title, theme, page settings)
+    laid over it, so that one may hold only what it changes."""
+    config = yaml.safe_load(SHIPPED_CONFIG.read_text(encoding="utf-8"))
+    if own is not None and own.resolve() != SHIPPED_CONFIG.resolve():
+        try:
+            overrides = yaml.safe_load(own.read_text(encoding="utf-8")) or {}
+        except OSError as exc:
+            raise TopicReportError(f"cannot read {own}: {exc.strerror or exc}") from None
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            raise TopicReportError(f"{own}{f':{mark.line + 1}' if mark else ''}: invalid YAML: "
+                                   f"{getattr(exc, 'problem', None) or exc}") from None
+        if not isinstance(overrides, dict):
+            raise TopicReportError(f"{own}: expected a mapping of Quarto settings")
+        config = _laid_over(config, overrides)
+    for section in CONFIG_SECTIONS:
+        value = config
+        for key in section.split("."):
+            value = value.get(key) if isinstance(value, dict) else None
+        if not isinstance(value, dict):
+            raise TopicReportError(f"{own or SHIPPED_CONFIG}: {section} must be a mapping of settings")
+    return config
+
+
+def _laid_over(base: dict, overrides: dict) -> dict:
+    merged = dict(base)
+    for key, value in overrides.items():
+        merged[key] = _laid_over(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) \
+            else value
+    return merged
 
 
 def quarto_text(text: str) -> str:
@@ -87,12 +121,13 @@ def index_content(pages: list[TopicPage]) -> str:
     return _templates.get_template("index.html.j2").render(pages=pages)
 
 
-def write_project(pages: list[TopicPage], project_dir: Path, output_dir: Path) -> None:
+def write_project(pages: list[TopicPage], project_dir: Path, output_dir: Path,
+                  own_config: Path | None = None) -> None:
     """Complete the Quarto project around the executed notebooks already in `project_dir`.
 
     Files are rewritten only when their content changes, so their modification times tell Quarto
     (and a reader) what really changed."""
-    config = base_config()
+    config = base_config(own_config)
     project = config["project"]
     project["render"] = ["index.qmd", *(f"{page.topic.slug}.ipynb" for page in pages)]
     project["output-dir"] = os.path.relpath(output_dir.resolve(), project_dir.resolve())
@@ -176,10 +211,11 @@ def _sha256(*parts: bytes) -> str:
     return digest.hexdigest()
 
 
-def render_site(pages: list[TopicPage], project_dir: Path, output_dir: Path) -> Rendering:
+def render_site(pages: list[TopicPage], project_dir: Path, output_dir: Path,
+                own_config: Path | None = None) -> Rendering:
     """Write the site into `output_dir`, rendering only the pages that changed since the last
     render into it (all of them when the site itself changed)."""
-    write_project(pages, project_dir, output_dir)
+    write_project(pages, project_dir, output_dir, own_config)
     quarto = find_quarto()
     renderer = "Quarto" if quarto else "nbconvert"
     sources = {"index.html": project_dir / "index.qmd",
@@ -251,7 +287,7 @@ def render_with_nbconvert(pages: list[TopicPage], project_dir: Path, output_dir:
                             exclude_output_prompt=True, exclude_raw=True)
     layout = _templates.get_template("page.html.j2")
     shared = {
-        "site_title": base_config()["website"]["title"],
+        "site_title": base_config(project_dir / "_quarto.yml")["website"]["title"],
         "navbar": [{"href": f"{page.topic.slug}.html", "text": page.topic.name} for page in pages],
         "report_css": Markup((SITE_DIR / "report.css").read_text(encoding="utf-8")),
     }

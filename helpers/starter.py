@@ -1,17 +1,19 @@
 """`topic-report init DIR`: a starter project that builds at once, offline too.
 
 The topics are the shipped topics.yml's, the topics the shipped samples cover, so a first
-`topic-report build --offline` already has three pages; `_quarto.yml` is the shipped one, the
-site's title, theme and page settings to edit.
+`topic-report build --offline` already has three pages; `_quarto.yml` holds the site's title, laid
+over the shipped settings (helpers/site.py's base_config).
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from helpers import PROG, RESOURCES, TopicReportError
-from helpers.project import OUTPUT_DIR
+from helpers.project import OUTPUT_DIR, QUARTO_CONFIG
 from helpers.settings import Settings
+from helpers.site import base_config
 from helpers.topics import DEFAULT_CONFIG
 
 README = f"""\
@@ -32,9 +34,19 @@ From elsewhere, name the file: `{PROG} build --config path/to/{DEFAULT_CONFIG}`.
 
 - `{DEFAULT_CONFIG}`: the topics (name, slug, terms, categories, window_days, max_results,
   digest_limit); see its comments.
-- `_quarto.yml`: the site's title, theme and page settings (used by Quarto, and for the title by
-  the fallback renderer when Quarto is not installed).
+- `_quarto.yml`: the site's title, theme and page settings, laid over those {PROG} ships (Quarto
+  uses them all; without Quarto, the fallback renderer uses the title).
 """
+
+
+def _quarto_yml() -> str:
+    return f"""\
+# The site's Quarto settings, laid over those {PROG} ships (theme, styles, page layout): set
+# here what you change, e.g. `format: html: toc: true`. `{PROG} build` adds the pages and navbar.
+website:
+  title: {json.dumps(base_config()["website"]["title"])}
+"""
+
 
 GITIGNORE = f"""\
 # Made by `{PROG} build`: the store, the site and its working files.
@@ -49,7 +61,7 @@ def init(folder: Path) -> list[Path]:
     """Write the starter project into `folder` (created if needed); never overwrite a file."""
     files = {
         folder / DEFAULT_CONFIG: (RESOURCES / DEFAULT_CONFIG).read_text(encoding="utf-8"),
-        folder / "_quarto.yml": (RESOURCES / "_quarto.yml").read_text(encoding="utf-8"),
+        folder / QUARTO_CONFIG: _quarto_yml(),
         folder / "README.md": README,
         folder / ".gitignore": GITIGNORE,
     }

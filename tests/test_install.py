@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from conftest import ROOT
+from site_data import run_build, site_topics
 
 # What a clean clone does not have: environments, build products, the store.
 NOT_IN_A_CLONE = shutil.ignore_patterns(".git", ".venv", "build", "_site", ".quarto", "*.egg-info", "__pycache__",
@@ -113,3 +114,32 @@ def test_init_overwrites_nothing_and_says_so_in_one_line(tmp_path, cli):
     assert (tmp_path / "README.md").read_text() == "mine\n"
     (tmp_path / "a-file").write_text("")
     assert cli("init", str(tmp_path / "a-file"))[2] == f"topic-report: error: {tmp_path / 'a-file'} is not a folder\n"
+
+
+def test_the_project_s_quarto_yml_shapes_its_site(tmp_path, monkeypatch, cli):
+    assert cli("init", str(tmp_path / "radar"))[0] == 0
+    quarto_yml = tmp_path / "radar" / "_quarto.yml"
+    config = yaml.safe_load(quarto_yml.read_text(encoding="utf-8"))
+    config["website"]["title"] = "Radar <of> mine"
+    quarto_yml.write_text(yaml.safe_dump(config), encoding="utf-8")
+    monkeypatch.chdir(tmp_path / "radar")
+    run = run_build({"TOPIC_REPORT_DB": ""}, "--offline", "--topic", "3d-reconstruction")
+    assert run.code == 0, run.err
+    assert "Radar &lt;of&gt; mine" in (tmp_path / "radar" / "_site" / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("website: [unclosed\n", "{path}:2: invalid YAML: expected ',' or ']', but got '<stream end>'"),
+    ("- a list\n", "{path}: expected a mapping of Quarto settings"),
+    ("website: Radar\n", "{path}: website must be a mapping of settings"),
+    ("format:\n  html: null\n", "{path}: format.html must be a mapping of settings"),
+])
+def test_a_broken_quarto_yml_stops_the_build_in_one_line_before_any_work(tmp_path, monkeypatch, cli, text, problem):
+    site_topics(tmp_path / "topics.yml", "3d-reconstruction")
+    (tmp_path / "_quarto.yml").write_text(text, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TOPIC_REPORT_DB", "")
+    code, out, err = cli("build", "--offline")
+    assert (code, out) == (1, "")
+    assert err == f"topic-report: error: {problem.format(path=tmp_path / '_quarto.yml')}\n"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["_quarto.yml", "topics.yml"]
