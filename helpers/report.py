@@ -24,6 +24,7 @@ from helpers.arxiv_source import build_query
 from helpers.digest import render_digest
 from helpers.frame import papers_frame
 from helpers.project import Project
+from helpers.site import SITE_DIR
 from helpers.store import ARXIV_ID, Coverage, Paper, Store
 from helpers.topics import Topic, load_topics, select
 
@@ -301,3 +302,9 @@ class TopicReport:
                 display(SVG(charts.svg(part), metadata={"alt": part.axes[0].get_title(loc="left")}))
             else:
                 display(HTML(part))
+
+
+def report_style() -> str:
+    """report.css as a <style> element: put in an output, it makes the page's elements (headline,
+    tables, digest) look in Jupyter as they do on the site."""
+    return f"<style>{(SITE_DIR / 'report.css').read_text(encoding='utf-8')}</style>"
