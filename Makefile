@@ -20,6 +20,7 @@ $(BIN)/topic-report: pyproject.toml
 # without outputs, and git reads every notebook through the same stripping (.gitattributes).
 # The filter's path is relative: git runs filters from the top of the checkout.
 notebook-templates:
+	@mkdir -p $(VENV)/etc/jupyter
 	@echo '{"ContentsManager": {"pre_save_hook": "helpers.templates.strip_templates"}}' \
 		> $(VENV)/etc/jupyter/jupyter_server_config.json
 	@if git rev-parse --git-dir >/dev/null 2>&1; then \

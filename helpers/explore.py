@@ -21,6 +21,7 @@ from IPython.display import HTML, SVG, display
 from itables import init_notebook_mode
 from itables import show as show_table
 from matplotlib.figure import Figure
+from pandas.io.formats.style import Styler
 from matplotlib.ticker import MaxNLocator
 
 from helpers import TopicReportError, charts, settings
@@ -63,9 +64,10 @@ SHOWN_AUTHORS = 3
 MAX_NETWORK_AUTHORS = 30
 
 
-def columns() -> pd.DataFrame:
-    """The documented columns, as a table."""
-    return pd.DataFrame({"column": list(COLUMNS), "meaning": list(COLUMNS.values())})
+def columns() -> Styler:
+    """The documented columns, as a table to read (left-aligned, nothing cut short)."""
+    table = pd.DataFrame({"meaning": list(COLUMNS.values())}, index=pd.Index(list(COLUMNS), name="column"))
+    return table.style.set_properties(**{"text-align": "left"})
 
 
 def setup() -> None:

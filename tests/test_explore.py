@@ -84,7 +84,7 @@ def test_the_explore_notebook_runs_top_to_bottom_and_shows_tables_and_a_chart(fi
 
 def test_every_column_is_documented():
     assert set(explore.COLUMNS) == set(FRAME_COLUMNS) | {"topics"}
-    assert list(explore.columns()["column"]) == list(explore.COLUMNS)
+    assert list(explore.columns().data.index) == list(explore.COLUMNS)
 
 
 def test_papers_of_every_topic_are_listed_once_with_their_topics(explorer):
