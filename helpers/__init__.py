@@ -13,3 +13,7 @@ RESOURCES = _WHEEL_RESOURCES if _WHEEL_RESOURCES.is_dir() else PACKAGE_DIR.paren
 
 class TopicReportError(Exception):
     """An expected failure with a one-line message meant for the user (no traceback)."""
+
+    def _render_traceback_(self) -> list[str]:
+        """What IPython (Jupyter, papermill's notebooks) shows instead of a traceback: the one line."""
+        return [f"{type(self).__name__}: {self}"]

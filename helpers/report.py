@@ -162,6 +162,22 @@ class TopicReport:
     def empty(self) -> bool:
         return not self.papers
 
+    def title(self) -> None:
+        """The topic and its window, with the site's styles, as the notebook's first output: a run
+        by hand (papermill, Jupyter, Quarto) is titled with its topic and looks as on the site.
+        The site's pages carry their title already; report.css hides this one there."""
+        display(HTML(f'{report_style()}<div class="report-title"><p class="report-topic">'
+                     f'{html.escape(self.topic.name)}</p><p class="report-window">{self.window()}</p></div>'))
+
+    def window(self) -> str:
+        """Which papers the report covers, by submission day."""
+        since, until = self.parameters.since, self.parameters.until
+        if since and until:
+            return f"Papers submitted from {since} to {until}"
+        if since or until:
+            return f"Papers submitted {'since' if since else 'until'} {since or until}"
+        return "Every paper stored for the topic"
+
     def init_tables(self) -> None:
         """Put the interactive-table library into this cell's output (offline): keep that output."""
         if not self.empty:

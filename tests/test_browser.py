@@ -143,3 +143,9 @@ def test_hostile_metadata_opens_no_dialog_and_injects_no_element(visit):
                         "digestDetails": 2}
     assert page.page.title().startswith(HOSTILE_TOPIC)
     assert page.dialogs == [] and page.errors == [] and page.blocked == []
+
+
+def test_a_page_shows_its_title_once_the_notebooks_own_title_hidden(visit):
+    page = visit("3d-reconstruction.html")
+    assert page.page.locator("h1.title").all_inner_texts() == ["3D Reconstruction"]
+    assert page.page.locator(".report-title").count() == 1 and page.page.locator(".report-title").is_hidden()

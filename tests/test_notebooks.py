@@ -5,12 +5,14 @@ filter `make` sets up)."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import nbformat
+import papermill
 import pytest
 
 from conftest import ROOT
@@ -101,3 +103,34 @@ def test_outputs_written_into_a_tracked_notebook_reach_no_diff_and_no_commit(tmp
     assert git(repo, "diff", "--cached", "--stat") == ""
     assert git(repo, "status", "--porcelain") == ""
     assert "a saved output" in path.read_text(encoding="utf-8")  # the file itself is left as written
+
+
+# --- runs by hand: titled, styled, and one line when a parameter is wrong ---------------------
+
+def test_a_papermill_run_is_titled_with_its_topic_and_window_and_carries_the_styles(env, cli):
+    assert cli("fetch", "--topic", "3D Reconstruction", "--since", "2026-02-01", "--until", "2026-02-11")[0] == 0
+    notebook = papermill.execute_notebook(str(ROOT / "notebooks" / "topic.ipynb"), str(env / "run.ipynb"),
+                                          parameters={"topic": "3d-reconstruction", "since": "2026-02-03",
+                                                      "db_path": str(env / "papers.sqlite")},
+                                          kernel_name="python3", progress_bar=False)
+    first = next(output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs)
+    html = first["data"]["text/html"]
+    assert html.startswith("<style>") and ".headline" in html and ".report-title" in html
+    assert '<p class="report-topic">3D Reconstruction</p>' in html
+    assert '<p class="report-window">Papers submitted since 2026-02-03</p>' in html
+
+
+def test_a_wrong_parameter_is_one_line_in_papermills_output_and_in_the_notebook(tmp_path):
+    papermill_command = Path(sys.executable).parent / "papermill"
+    run = subprocess.run([str(papermill_command), "notebooks/topic.ipynb", str(tmp_path / "run.ipynb"),
+                          "-p", "topic", "nope", "--no-progress-bar"],
+                         cwd=ROOT, capture_output=True, text=True, env={**os.environ, "TOPIC_REPORT_DB": str(tmp_path / "p.sqlite")})
+    assert run.returncode == 1
+    expected = "TopicReportError: unknown topic 'nope'; known topics: "
+    assert "Traceback" not in run.stderr + run.stdout
+    (line,) = [line for line in run.stderr.splitlines() if "nope" in line]
+    assert line.startswith(expected)
+    failed = nbformat.read(tmp_path / "run.ipynb", as_version=4)
+    (error,) = [output for cell in failed.cells if cell.cell_type == "code" for output in cell.outputs
+                if output.output_type == "error"]
+    assert len(error.traceback) == 1 and error.traceback[0].startswith(expected)
