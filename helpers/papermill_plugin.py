@@ -4,14 +4,13 @@ A notebook stopped by a TopicReportError (a wrong parameter, an unknown topic) s
 in Jupyter (TopicReportError._render_traceback_), but papermill's command re-raises it as its own
 exception and Python prints a traceback of papermill's internals around it. papermill offers no
 hook into its command line's errors; it does load its plugins when it starts, so this module is
-registered as one (an engine, pyproject.toml) and, in papermill's command only, ends such a run
-with the line and exit code 1. Any other error keeps its full traceback.
+registered as one (an engine, pyproject.toml) and ends such a run with the line and exit code 1
+when nothing catches the error. Any other error keeps its full traceback.
 """
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from papermill.engines import NBClientEngine
 from papermill.exceptions import PapermillExecutionError
@@ -31,5 +30,6 @@ def _one_line_for_expected_failures(kind, error, trace, previous=sys.excepthook)
         previous(kind, error, trace)
 
 
-if Path(sys.argv[0]).name == "papermill":
-    sys.excepthook = _one_line_for_expected_failures
+# In any process that loads papermill (its command, `python -m papermill`, a script): only an
+# uncaught error reaches the hook, and only an expected failure is shortened.
+sys.excepthook = _one_line_for_expected_failures
