@@ -272,7 +272,7 @@ def term_counts(frame: pd.DataFrame, terms, freq: str | None = None) -> pd.DataF
     phrases = _phrases(terms)
     if frame.empty:
         return pd.DataFrame(columns=phrases, dtype="int64")
-    freq = freq or charts.period(frame)[0]
+    freq = freq or charts.period(frame).freq
     days = frame["published"].dt.tz_convert(None).dt.normalize()
     counts = {phrase: mentions(frame, [phrase]).set_axis(days).groupby(level=0).sum()
               .resample(freq, label="left", closed="left").sum() for phrase in phrases}
