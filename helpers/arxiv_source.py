@@ -17,8 +17,8 @@ import re
 import socket
 import threading
 import time
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import arxiv
 import requests
@@ -29,7 +29,7 @@ from tqdm import tqdm
 
 from helpers import TopicReportError
 from helpers.settings import API_MAX_RESULTS_PER_QUERY, Settings
-from helpers.store import Paper
+from helpers.store import Paper, RequestRecord
 from helpers.topics import Topic, quote_phrase
 
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
@@ -63,6 +63,21 @@ class _RetryAfterTooLong(Exception):
 
 class ArxivUnreachable(TopicReportError):
     """No connection to arXiv can be made (the name does not resolve, or connecting fails)."""
+
+
+class SweepTooLong(Exception):
+    """More papers changed than one query can page through: fetch the whole window instead."""
+
+
+@dataclass
+class Fetched:
+    """What one fetch brought: papers, what arXiv reported matching (the first answer's
+    totalResults), each answered request, and whether the topic's max_results cut it."""
+
+    papers: list[Paper] = field(default_factory=list)
+    reported: int | None = None
+    requests: list[RequestRecord] = field(default_factory=list)
+    capped: bool = False
 
 
 @dataclass(frozen=True)
@@ -348,30 +363,69 @@ class ArxivSource:
     def requests_made(self) -> int:
         return self.session.transport.requests_made
 
-    def fetch(self, topic: Topic, window: Window, expect_results: bool = False) -> list[Paper]:
+    def fetch(self, topic: Topic, window: Window, expect_results: bool = False) -> Fetched:
         """Every paper of the topic submitted in the window, newest first, up to the topic's cap.
 
         `expect_results`: the store already holds papers of this window, so an empty first
         page is arXiv's glitch, not an answer, and is asked for again.
         """
-        papers: list[Paper] = []
-        with tqdm(desc=topic.slug, unit="paper", disable=None if self.progress else True, leave=False) as bar:
-            self._fetch_window(topic, window, expect_results, papers, bar)
-        return papers
+        fetched = Fetched()
+        with self._progress(topic) as bar:
+            self._fetch_window(topic, window, expect_results, fetched, bar)
+        fetched.capped = len(fetched.papers) >= topic.max_results and (fetched.reported or 0) > topic.max_results
+        return fetched
 
-    def _fetch_window(self, topic, window, expect_results, papers, bar) -> None:
+    def changes(self, topic: Topic, window: Window, changed_since: datetime, expect_results: bool) -> Fetched:
+        """The topic's papers of the window that are new or have a new version since `changed_since`:
+        its query sorted by last update, newest first, paged until it passes `changed_since`. One
+        request when fewer than a page changed. Raises SweepTooLong past the API's 30,000 results."""
+        search = arxiv.Search(query=build_query(topic, window), max_results=None,
+                              sort_by=arxiv.SortCriterion.LastUpdatedDate, sort_order=arxiv.SortOrder.Descending)
+        fetched = Fetched()
+        with self._progress(topic) as bar:
+            start = 0
+            while True:
+                if start >= API_MAX_RESULTS_PER_QUERY:
+                    raise SweepTooLong(f"more than {API_MAX_RESULTS_PER_QUERY:,} papers changed")
+                feed = self._answered(search, start, expect_results or start > 0, fetched)
+                batch = [paper_from_result(r) for r in feed.results]
+                fetched.papers.extend(batch)
+                bar.update(len(batch))
+                start += len(batch)
+                if not batch or start >= fetched.reported or batch[-1].updated < changed_since:
+                    break
+                if len(fetched.papers) >= topic.max_results:
+                    fetched.capped = True
+                    break
+        del fetched.papers[topic.max_results:]
+        return fetched
+
+    def _progress(self, topic: Topic) -> tqdm:
+        return tqdm(desc=topic.slug, unit="paper", disable=None if self.progress else True, leave=False)
+
+    def _answered(self, search: arxiv.Search, start: int, expect_results: bool, fetched: "Fetched"):
+        """One page, recorded with what arXiv reported matching and what arrived."""
+        feed = self._page(search, start, expect_results)
+        total = feed.header.total_results
+        fetched.requests.append(RequestRecord(search.query, search.sort_by.value, start, total, len(feed.results)))
+        if fetched.reported is None:
+            fetched.reported = total
+        return feed
+
+    def _fetch_window(self, topic, window, expect_results, fetched: "Fetched", bar) -> None:
         search = arxiv.Search(
             query=build_query(topic, window), max_results=None,
             sort_by=arxiv.SortCriterion.SubmittedDate, sort_order=arxiv.SortOrder.Descending,
         )
+        papers = fetched.papers
         wanted = topic.max_results - len(papers)
-        first = self._page(search, 0, expect_results)
+        first = self._answered(search, 0, expect_results, fetched)
         total = first.header.total_results
         if min(total, wanted) > API_MAX_RESULTS_PER_QUERY and window.until - window.since > timedelta(minutes=1):
             newer, older = window.halves()
-            self._fetch_window(topic, newer, False, papers, bar)
+            self._fetch_window(topic, newer, False, fetched, bar)
             if len(papers) < topic.max_results:
-                self._fetch_window(topic, older, False, papers, bar)
+                self._fetch_window(topic, older, False, fetched, bar)
             return
         reachable = min(total, wanted, API_MAX_RESULTS_PER_QUERY)
         bar.total = (bar.total or 0) + reachable
@@ -383,7 +437,7 @@ class ArxivSource:
             start += len(feed.results)
             if start >= reachable or not feed.results:
                 return
-            feed = self._page(search, start, expect_results=True)
+            feed = self._answered(search, start, True, fetched)
 
     def _page(self, search: arxiv.Search, start: int, expect_results: bool):
         url = self.client._format_url(search, start, self.settings.page_size)
@@ -558,17 +612,3 @@ def _name_not_resolved(exc: BaseException) -> bool:
 
 def _host(url: str) -> str:
     return requests.utils.urlparse(url).hostname or url
-
-
-def default_window(topic: Topic, newest_stored: datetime | None, now: datetime | None = None) -> Window:
-    """Incremental by default: from the newest stored paper (inclusive, so a rerun with nothing
-    new still sees that paper and an empty answer is recognisably wrong) up to now."""
-    now = (now or datetime.now(timezone.utc)).replace(second=0, microsecond=0)
-    if newest_stored is not None:
-        since = newest_stored.astimezone(timezone.utc).replace(second=0, microsecond=0)
-    elif topic.since is not None:
-        since = datetime.combine(topic.since, datetime.min.time(), timezone.utc)
-    else:
-        since = (now - timedelta(days=topic.window_days)).replace(hour=0, minute=0)
-    return Window(since, now)
-

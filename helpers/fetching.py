@@ -1,24 +1,48 @@
-"""Fetch topics into the store: resolve each topic's window, fetch, save atomically, report."""
+"""Fetch topics into the store: decide what each run asks arXiv for, save atomically, report.
+
+A run without dates asks for one of two things:
+
+- the topic's **whole window** (submitted since `since`, or `window_days` back, and since the
+  oldest date it covered before) when the store knows nothing of it yet, when its definition
+  changed (terms, exclude, categories, query, since, window_days), when a raised max_results can
+  bring what an earlier run left out, or when the clock is before the last run's. The topic then
+  holds exactly what arXiv answered: papers that no longer match leave the topic (not the store).
+- otherwise its **changes**: the topic's query over its window, sorted by last update, paged
+  until it passes the last run less `lookback_days`. That finds papers announced late (up to
+  `lookback_days` after their submission) and new versions of any paper, however old, in one
+  request a day unless more than a page changed. Paper dates never move the window: the runs'
+  own clock does, and the window never ends after now.
+"""
 
 from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from helpers import PROG, TopicReportError
-from helpers.arxiv_source import ArxivSource, ArxivUnreachable, Window, default_window
-from helpers.store import FetchCounts, FetchRecord, Store, utc_now
+from helpers.arxiv_source import ArxivSource, ArxivUnreachable, Fetched, SweepTooLong, Window
+from helpers.store import Coverage, FetchCounts, FetchRecord, Store, TopicState, utc_now
 from helpers.topics import Topic
+
+# arXiv announces new papers Sunday to Thursday at 20:00 in New York, none on Friday and Saturday.
+ARXIV_TIME = ZoneInfo("America/New_York")
+ANNOUNCEMENT_DAYS = {6, 0, 1, 2, 3}  # weekday(): Sunday, Monday … Thursday
+ANNOUNCEMENT_TIME = time(20, 0)
+ARXIV_BEGAN = datetime(1991, 8, 1, tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
 class FetchOutcome:
     topic: Topic
     window: Window
+    kind: str                 # window, update or dates
     counts: FetchCounts
     requests: int
     stored: int
+    fetched: Fetched
+    notes: tuple[str, ...] = ()  # what the line says besides the counts
 
     @property
     def nothing_matches(self) -> bool:
@@ -27,18 +51,65 @@ class FetchOutcome:
 
     def line(self) -> str:
         c = self.counts
-        return (f"{self.topic.name}: {c.fetched} fetched, {c.new} new, {c.updated} updated, "
+        text = (f"{self.topic.name}: {c.fetched} fetched, {c.new} new, {c.updated} updated, "
                 f"{self.requests} API request{'s' if self.requests != 1 else ''}")
+        if c.removed:
+            text += f", {c.removed} no longer match{'es' if c.removed == 1 else ''}"
+        return "; ".join([text, *self.notes, self._coverage()])
+
+    def _coverage(self) -> str:
+        reported, cap = self.fetched.reported, self.topic.max_results
+        if self.fetched.capped and self.kind == "update":
+            return f"stopped at max_results ({cap}): raise it to fetch the rest"
+        if self.kind == "dates":
+            span = f"from {self.window.since:%Y-%m-%d} to {self.window.until:%Y-%m-%d}"
+            if self.fetched.capped:
+                return f"newest {len(self.fetched.papers)} of {reported} matched {span} (max_results {cap})"
+            return f"arXiv reports {reported} {span}"
+        return coverage_sentence(Coverage(None, reported, self.stored, self.fetched.capped, self.window.since), cap)
 
 
-def resolve_window(topic: Topic, store: Store, since: date | None, until: date | None) -> Window:
-    """--since/--until override the topic's window; otherwise fetch incrementally."""
-    now = utc_now()
-    if since is None and until is None:
-        return default_window(topic, store.newest_published(topic.slug), now)
-    start = (datetime.combine(since, time.min, timezone.utc) if since
-             else default_window(topic, None, now).since)
-    end = datetime.combine(until, time(23, 59), timezone.utc) if until else now.replace(second=0, microsecond=0)
+def coverage_sentence(coverage: Coverage, max_results: int | None = None) -> str:
+    """`arXiv reports 317 since 2026-10-12, 317 stored`, or `newest 50 of 317 matched …` when the
+    cap cut it; for a topic's run line and its page."""
+    since = f" since {coverage.since:%Y-%m-%d}" if coverage.since else ""
+    if coverage.reported is None:
+        return f"{coverage.stored} stored"
+    if coverage.capped and coverage.stored < coverage.reported:
+        cap = f" (max_results {max_results})" if max_results else ""
+        return f"newest {coverage.stored} of {coverage.reported} matched{since}{cap}"
+    return f"arXiv reports {coverage.reported}{since}, {coverage.stored} stored"
+
+
+def announcements(after: datetime, until: datetime) -> int:
+    """How many of arXiv's announcements fall in (after, until]."""
+    first, last = after.astimezone(ARXIV_TIME).date(), until.astimezone(ARXIV_TIME).date()
+    count = 0
+    for offset in range((last - first).days + 1):
+        day = first + timedelta(days=offset)
+        moment = datetime.combine(day, ANNOUNCEMENT_TIME, ARXIV_TIME)
+        count += day.weekday() in ANNOUNCEMENT_DAYS and after < moment <= until
+    return count
+
+
+def _quiet_reason(previous: datetime, now: datetime) -> str | None:
+    """Why a run found nothing new, where arXiv's schedule explains it."""
+    if announcements(previous, now):
+        return None
+    local = now.astimezone(ARXIV_TIME)
+    weekend = local.weekday() in (4, 5) or (local.weekday() == 6 and local.time() < ANNOUNCEMENT_TIME)
+    return "arXiv announces no papers at weekends" if weekend else "arXiv has announced nothing since the last run"
+
+
+def _start_of_window(topic: Topic, now: datetime) -> datetime:
+    if topic.since is not None:
+        return datetime.combine(topic.since, time.min, timezone.utc)
+    return (now - timedelta(days=topic.window_days)).replace(hour=0, minute=0)
+
+
+def _manual_window(topic: Topic, since: date | None, until: date | None, now: datetime) -> Window:
+    start = datetime.combine(since, time.min, timezone.utc) if since else _start_of_window(topic, now)
+    end = datetime.combine(until, time(23, 59), timezone.utc) if until else now
     if start > end and since is None:
         raise TopicReportError(f"--until {end:%Y-%m-%d} is before the start of the topic's window, "
                                f"{start:%Y-%m-%d}; give --since too")
@@ -47,24 +118,119 @@ def resolve_window(topic: Topic, store: Store, since: date | None, until: date |
     return Window(start, end)
 
 
-def fetch_topic(topic: Topic, store: Store, source: ArxivSource,
-                since: date | None = None, until: date | None = None) -> FetchOutcome:
+def _topic_window(topic: Topic, store: Store, state: TopicState | None, now: datetime) -> Window:
+    """The span a topic covers: from its `since`, or `window_days` back and as far back as it
+    covered before or holds papers (an edit does not drop its history), up to now."""
+    start = _start_of_window(topic, now)
+    if topic.since is None:
+        earlier = state.covered_since if state is not None else store.oldest_published(topic.slug)
+        start = min(start, earlier or start)
+    return Window(start, now)
+
+
+def _reconcile_slug(topic: Topic, store: Store) -> str | None:
+    """A renamed slug keeps the topic's history; a slug now naming another topic starts afresh."""
+    state = store.topic_state(topic.slug)
+    if state is not None:
+        if state.name.lower() != topic.name.lower() and state.definition != topic.definition:
+            store.forget_topic(topic.slug)
+            return f"slug {topic.slug!r} was topic {state.name!r}'s: starts afresh, without its papers"
+        return None
+    renamed = [s for s in store.topic_states() if s.name.lower() == topic.name.lower()]
+    if len(renamed) == 1:
+        store.rename_topic(renamed[0].topic, topic.slug)
+        return f"slug renamed from {renamed[0].topic!r}: its papers and history kept"
+    return None
+
+
+def _whole_window_reason(topic: Topic, state: TopicState | None, now: datetime) -> str | None:
+    """Why this run must fetch the topic's whole window, or None when its changes suffice."""
+    if state is None:
+        return "first fetch of its window"
+    if state.definition != topic.definition:
+        return "its definition changed: fetched its whole window again"
+    if state.capped_at is not None and topic.max_results > state.capped_at:
+        return "max_results raised: fetched its whole window again"
+    if state.swept_until > now:
+        return f"the clock is before the last run's ({state.swept_until:%Y-%m-%d %H:%M} UTC): fetched its whole window"
+    return None
+
+
+def _expected(topic: Topic, store: Store, window: Window, same_definition: bool) -> bool:
+    """Whether arXiv must have papers for this query: the store holds some of its window that
+    match the topic (then an empty answer is arXiv's glitch, asked again, not a fact)."""
+    if same_definition:
+        return store.count_between(topic.slug, window.since, window.until) > 0
+    if topic.query is not None:
+        return False  # a changed query may rightly match nothing we know
+    return any(topic.matched_terms(p.title, p.abstract) and not topic.excluded(p.title, p.abstract)
+               and (not topic.categories or set(p.categories) & set(topic.categories))
+               for p in store.papers(topic.slug, window.since.date(), window.until.date()))
+
+
+def fetch_topic(topic: Topic, store: Store, source: ArxivSource, since: date | None = None,
+                until: date | None = None, now: datetime | None = None) -> FetchOutcome:
     """Fetch one topic and store it in one transaction; on failure the papers stay as they were."""
-    window = resolve_window(topic, store, since, until)
+    now = (now or utc_now()).astimezone(timezone.utc).replace(second=0, microsecond=0)
     started, before = utc_now(), source.requests_made
-    expect_results = store.count_between(topic.slug, window.since, window.until) > 0
+    notes = [note] if (note := _reconcile_slug(topic, store)) else []
+    state = store.topic_state(topic.slug)
+    same_definition = state is not None and state.definition == topic.definition
+    if since is not None or until is not None:
+        kind, window = "dates", _manual_window(topic, since, until, now)
+    else:
+        reason = _whole_window_reason(topic, state, now)
+        kind, window = ("window" if reason else "update"), _topic_window(topic, store, state, now)
+        if reason and state is not None:
+            notes.append(reason)
     try:
-        papers = source.fetch(topic, window, expect_results=expect_results)
+        fetched = None
+        if kind == "update":
+            try:
+                fetched = source.changes(topic, window, state.swept_until - timedelta(days=topic.lookback_days),
+                                         _expected(topic, store, window, True))
+            except SweepTooLong as exc:
+                notes.append(f"{exc}: fetched its whole window")
+                kind = "window"
+        if fetched is None or kind == "window":
+            fetched = source.fetch(topic, window, expect_results=_expected(topic, store, window, same_definition))
     except TopicReportError as exc:
-        used = source.requests_made - before
         store.log_failure(topic.slug, since=window.since, until=window.until, started_at=started,
-                          requests=used, error=str(exc))
+                          requests=source.requests_made - before, error=str(exc), kind=kind)
         raise
-    used = source.requests_made - before
-    record = FetchRecord(kind="update" if since is None and until is None else "dates",
-                         since=window.since, until=window.until, matched_terms=topic.terms_matched(papers))
-    counts = store.save_fetch(topic.slug, papers, started_at=started, requests=used, record=record)
-    return FetchOutcome(topic, window, counts, used, stored=store.count(topic.slug))
+    record = _record(topic, kind, window, fetched, state, now)
+    counts = store.save_fetch(topic.slug, fetched.papers, started_at=started,
+                              requests=source.requests_made - before, record=record)
+    if counts.new == 0 and kind == "update" and (quiet := _quiet_reason(state.swept_until, now)):
+        notes.append(quiet)
+    return FetchOutcome(topic, window, kind, counts, source.requests_made - before, store.count(topic.slug),
+                        fetched, tuple(notes))
+
+
+def _record(topic: Topic, kind: str, window: Window, fetched: Fetched, state: TopicState | None,
+            now: datetime) -> FetchRecord:
+    """How the run is stored: its log, the papers' matched terms, the membership it settles and
+    the topic's coverage after it."""
+    members_from = new_state = None
+    if kind == "window":
+        # The topic holds exactly what arXiv answered: from its fixed `since` on, all of it; else from
+        # the window's start. When the cap cut the answer, from the oldest paper it brought.
+        members_from = ARXIV_BEGAN if topic.since is not None else window.since
+        if fetched.capped:
+            members_from = min((p.published for p in fetched.papers), default=window.since)
+        new_state = TopicState(topic.slug, topic.name, topic.definition, window.since, now,
+                               topic.max_results if fetched.capped else None)
+    elif kind == "update":
+        new_state = TopicState(topic.slug, topic.name, topic.definition, state.covered_since, now,
+                               topic.max_results if fetched.capped else state.capped_at)
+    elif state is not None and state.definition == topic.definition and window.since < state.covered_since:
+        # A by-hand backfill before the covered span extends it, so a later edit re-checks it too.
+        new_state = TopicState(topic.slug, topic.name, topic.definition, window.since, state.swept_until,
+                               state.capped_at)
+    return FetchRecord(kind=kind, since=window.since, until=window.until, requests=fetched.requests,
+                       reported=fetched.reported, capped=fetched.capped,
+                       matched_terms=topic.terms_matched(fetched.papers), members_from=members_from,
+                       state=new_state)
 
 
 @dataclass(frozen=True)
@@ -93,6 +259,7 @@ def fetch_all(topics: list[Topic], store: Store, source: ArxivSource, since: dat
         print(outcome.line(), flush=True)
         if outcome.nothing_matches:
             unmatched.append(topic)
+            what = "query" if topic.query is not None else "terms and categories"
             print(f"{PROG}: {topic.name}: no paper matches this topic from {outcome.window.since:%Y-%m-%d} "
-                  f"to {outcome.window.until:%Y-%m-%d}; check its terms and categories", file=sys.stderr, flush=True)
+                  f"to {outcome.window.until:%Y-%m-%d}; check its {what}", file=sys.stderr, flush=True)
     return FetchSummary(failed, unreachable=False, unmatched=unmatched)

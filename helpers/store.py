@@ -190,7 +190,7 @@ class Coverage:
     last_fetched: datetime | None  # when its last successful run finished
     reported: int | None           # what arXiv reported matching its window then
     stored: int                    # papers the topic holds now
-    capped: bool                   # that run stopped at max_results
+    capped: bool                   # a run stopped at max_results, and none fetched the whole window since
     since: datetime | None         # the start of the window the topic covers
 
 
@@ -464,11 +464,15 @@ class Store:
             params.append(limit)
         return [_paper(row) for row in self._query(sql, tuple(params))]
 
-    def newest_published(self, topic: str) -> datetime | None:
+    def oldest_published(self, topic: str) -> datetime | None:
         row = self._query(
-            "SELECT max(p.published) AS newest FROM papers p JOIN topic_papers t ON t.paper_id = p.id"
+            "SELECT min(p.published) AS oldest FROM papers p JOIN topic_papers t ON t.paper_id = p.id"
             " WHERE t.topic = ?", (topic,))
-        return datetime.fromisoformat(row[0]["newest"]) if row and row[0]["newest"] else None
+        return datetime.fromisoformat(row[0]["oldest"]) if row and row[0]["oldest"] else None
+
+    def count_papers(self) -> int:
+        """Papers in the store, of any topic or none."""
+        return self._query("SELECT count(*) FROM papers")[0][0]
 
     def count(self, topic: str) -> int:
         return self._query("SELECT count(*) FROM topic_papers WHERE topic = ?", (topic,))[0][0]
@@ -506,14 +510,6 @@ class Store:
                            " AND matched_terms IS NOT NULL", (topic,))
         return {row[0]: json.loads(row[1]) for row in rows}
 
-    def updated_since(self, topic: str, moment: datetime) -> set[str]:
-        """Ids of the topic's papers that were there before `moment` and got a new version after it."""
-        rows = self._query(
-            "SELECT p.id FROM papers p JOIN topic_papers t ON t.paper_id = p.id"
-            " WHERE t.topic = ? AND p.stored_at > ? AND t.added_at <= ? AND p.version > 1",
-            (topic, iso(moment), iso(moment)))
-        return {row[0] for row in rows}
-
     def topic_state(self, topic: str) -> TopicState | None:
         rows = self._query("SELECT * FROM topic_state WHERE topic = ?", (topic,))
         return _state(rows[0]) if rows else None
@@ -532,7 +528,7 @@ class Store:
             last_fetched=datetime.fromisoformat(run["finished_at"]) if run else None,
             reported=run["reported"] if run else None,
             stored=self.count(topic),
-            capped=bool(run["capped"]) if run else False,
+            capped=(state.capped_at is not None) if state else bool(run and run["capped"]),
             since=state.covered_since if state else None,
         )
 

@@ -29,6 +29,12 @@ Query semantics, as far as this project's client uses them:
   relevance is the order of id_list, else the order the papers were given (ascending reverses).
 - Paging: start (default 0), max_results (default 10, at most 2000 a page); nothing beyond
   the 30,000th result is served, while totalResults stays the true count.
+- Time, as arXiv's index sees it: a paper record may carry `visible_from` (ISO 8601), the moment
+  it first shows up in answers (announced late, held in moderation, the index lagging); until
+  then it is not served. Several versions of one id may be given (each with its own `updated`
+  and `visible_from`): the newest visible one is served, as arXiv serves only the latest
+  version. `clock` is the emulator's now (default: the real time; set it to any moment, the
+  future too); it decides what is visible and is the feeds' `updated`.
 
 Faults can be queued for the next requests (`ArxivEmulator.fault`) and every request is
 logged (`ArxivEmulator.requests`). Run it by hand or for benchmarks:
@@ -148,6 +154,7 @@ def atom_feed(
     items_per_page: int | None = None,
     search_query: str = "",
     id_list: str = "",
+    now: datetime | None = None,
 ) -> bytes:
     """One page of results as the API serves it (items_per_page defaults to the page's length)."""
     papers = list(papers)
@@ -157,7 +164,7 @@ def atom_feed(
     digest = base64.b64encode(hashlib.sha1(title.encode()).digest()).decode().rstrip("=")
     _add(feed, _A + "id", f"https://arxiv.org/api/{digest}")
     _add(feed, _A + "title", f"arXiv Query: {title}")
-    _add(feed, _A + "updated", _now())
+    _add(feed, _A + "updated", _iso_utc(now) if now else _now())
     href = f"https://arxiv.org/api/query?search_query={search_query}&start={start}&max_results={size}&id_list={id_list}"
     _add(feed, _A + "link", href=href, type="application/atom+xml")
     _add(feed, _OS + "itemsPerPage", str(size))
@@ -261,11 +268,12 @@ class QueryError(ValueError):
 class _Doc:
     """A paper prepared for matching: word strings per field, category set, date stamps."""
 
-    __slots__ = ("paper", "id", "ids", "categories", "text", "published", "updated")
+    __slots__ = ("paper", "id", "ids", "categories", "text", "published", "updated", "visible_from")
 
     def __init__(self, paper: dict):
         self.paper = paper
         self.id = paper["id"]
+        self.visible_from = _stamp(paper["visible_from"]) if paper.get("visible_from") else ""
         self.ids = {self.id.lower(), f"{self.id}v{paper['version']}".lower()}
         self.categories = {c.lower() for c in paper["categories"]}
         self.published = _stamp(paper["published"])
@@ -518,7 +526,8 @@ class ArxivEmulator:
     def __init__(self, papers: Iterable[dict] = (), recorded_dir: Path | None = RECORDED_DIR,
                  host: str = "127.0.0.1", port: int = 0):
         self.host, self.port = host, port
-        self._docs: dict[str, _Doc] = {}
+        self._docs: dict[str, list[_Doc]] = {}  # per id, its versions, oldest first
+        self.clock: datetime | None = None  # None: the real time
         self._recordings = _load_recordings(recorded_dir)
         self._faults: list[_Fault] = []
         self._log: list[RequestRecord] = []
@@ -543,12 +552,28 @@ class ArxivEmulator:
             return self._changed.wait_for(lambda: len(self._log) >= count, timeout)
 
     def add(self, papers: Iterable[dict]) -> None:
-        """Serve these papers too; one with a known id replaces it (keeping its relevance rank)."""
+        """Serve these papers too. One with a known id and version replaces that version; one with a
+        known id and another version is that paper's other version. Relevance rank is first arrival."""
         prepared = [_Doc(paper) for paper in papers]
         with self._changed:
             docs = dict(self._docs)
-            docs.update((doc.id, doc) for doc in prepared)
+            for doc in prepared:
+                versions = [v for v in docs.get(doc.id, []) if v.paper["version"] != doc.paper["version"]]
+                docs[doc.id] = sorted([*versions, doc], key=lambda v: v.paper["version"])
             self._docs = docs
+
+    def now(self) -> datetime:
+        return self.clock or datetime.now(timezone.utc)
+
+    def _visible(self) -> dict[str, _Doc]:
+        """Per id, the newest version arXiv's index shows at the emulator's clock."""
+        now = _stamp(_iso_utc(self.now()))
+        visible = {}
+        for arxiv_id, versions in self._docs.items():
+            shown = [v for v in versions if v.visible_from <= now]
+            if shown:
+                visible[arxiv_id] = shown[-1]
+        return visible
 
     def fault(self, kind: str, times: int = 1, when: Callable[[dict[str, str]], bool] | None = None, **options) -> None:
         """Spoil the next `times` API requests for which `when(params)` holds (all, if no `when`).
@@ -655,11 +680,11 @@ class ArxivEmulator:
             return 400, error_feed(str(error)), 0
         if empty:
             page, total = [], 0 if fault.options.get("total_zero") else total
-        body = atom_feed(page, total, page_args.start, page_args.size, search_query, id_list)
+        body = atom_feed(page, total, page_args.start, page_args.size, search_query, id_list, self.now())
         return 200, body, len(page)
 
     def _search(self, search_query: str, id_list: str, page_args: _PageArgs) -> list[dict]:
-        docs = self._docs
+        docs = self._visible()
         if id_list.strip():
             wanted = [arxiv_id.strip() for arxiv_id in id_list.split(",")]
             for arxiv_id in wanted:

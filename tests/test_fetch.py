@@ -41,12 +41,14 @@ def test_query_is_built_from_the_topic():
 def test_first_fetch_then_incremental_rerun_costs_one_request(env, cli, emulator):
     code, out, _ = fetch(cli, *SEED_WINDOW)
     assert code == 0 and "15 fetched, 15 new, 0 updated, 1 API request" in out
+    code, out, _ = fetch(cli)  # the first run without dates covers the topic's window and what it holds
+    assert code == 0 and out.startswith("3D Reconstruction: 15 fetched, 0 new, 0 updated, 1 API request; ")
+    assert "submittedDate:[20260208" in emulator.requests[-1].params["search_query"]  # the oldest stored
     before = len(emulator.requests)
-    code, out, _ = fetch(cli)  # incremental: from the newest stored paper up to now
-    assert code == 0
-    assert len(emulator.requests) - before == 1
+    code, out, _ = fetch(cli)  # then only what changed: one request
+    assert code == 0 and len(emulator.requests) - before == 1
     assert "0 new, 0 updated, 1 API request" in out
-    assert "submittedDate:[202602100000 TO" in emulator.requests[-1].params["search_query"]
+    assert emulator.requests[-1].params["sortBy"] == "lastUpdatedDate"
 
 
 def test_window_limits_what_is_fetched(env, cli):
@@ -201,7 +203,8 @@ def test_a_fault_in_a_middle_page_loses_nothing(env, cli, emulator, monkeypatch)
 def test_an_empty_first_page_is_believed_when_nothing_is_known(env, cli, emulator):
     emulator.fault("empty_page", times=1, total_zero=True)
     code, out, err = fetch(cli, *SEED_WINDOW)
-    assert out == "3D Reconstruction: 0 fetched, 0 new, 0 updated, 1 API request\n"
+    assert out == ("3D Reconstruction: 0 fetched, 0 new, 0 updated, 1 API request; "
+                   "arXiv reports 0 from 2026-02-01 to 2026-02-11\n")
     assert code == 1 and err == ("topic-report: 3D Reconstruction: no paper matches this topic from "
                                  "2026-02-01 to 2026-02-11; check its terms and categories\n")
 

@@ -1,0 +1,299 @@
+"""Coverage you can trust: daily runs against an emulator whose index behaves as arXiv's does
+(papers announced late, new versions of old papers, a clock ahead), through the real `arxiv`
+client. Each run's `now` and the emulator's clock are set, so days pass without waiting."""
+
+from dataclasses import replace
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from arxiv_server import ArxivEmulator
+from helpers import TopicReportError
+from helpers.arxiv_source import ArxivSource
+from helpers.fetching import announcements, coverage_sentence, fetch_topic
+from helpers.settings import Settings
+from helpers.store import Store
+from helpers.topics import Topic
+
+MONDAY = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)  # a run at noon UTC, 08:00 in New York
+DAY = timedelta(days=1)
+RADAR = Topic(name="Radar", slug="radar", terms=["point cloud", "NeRF"], categories=["cs.CV"], window_days=14)
+
+
+def record(n: int, submitted: datetime, title: str = "Point cloud study", visible: datetime | None = None,
+           version: int = 1, updated: datetime | None = None, abstract: str = "We study things.") -> dict:
+    stamp = lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
+    paper = {"id": f"2606.{n:05d}", "version": version, "title": title, "abstract": abstract,
+             "authors": [f"Author {n}"], "published": stamp(submitted), "updated": stamp(updated or submitted),
+             "categories": ["cs.CV"], "primary_category": "cs.CV"}
+    if visible:
+        paper["visible_from"] = stamp(visible)
+    return paper
+
+
+class Radar:
+    """A store, a source and the emulator, with runs at chosen moments."""
+
+    def __init__(self, emulator: ArxivEmulator, path, page_size: int = 2000):
+        self.emulator = emulator
+        self.store = Store(path)
+        self.source = ArxivSource(replace(Settings(), api_url=emulator.url, delay_seconds=0.0, timeout_seconds=5,
+                                          retries=1, page_size=page_size), progress=False)
+
+    def run(self, when: datetime, topic: Topic = RADAR, **dates):
+        self.emulator.clock = when
+        before = len(self.emulator.requests)
+        outcome = fetch_topic(topic, self.store, self.source, now=when, **dates)
+        assert outcome.requests == len(self.emulator.requests) - before
+        return outcome
+
+    def ids(self, topic: Topic = RADAR) -> list[str]:
+        return sorted(p.id for p in self.store.papers(topic.slug))
+
+
+@pytest.fixture
+def radar(tmp_path):
+    with ArxivEmulator(recorded_dir=None) as emulator:
+        world = Radar(emulator, tmp_path / "papers.sqlite")
+        yield world
+        world.store.close()
+
+
+def test_a_paper_announced_late_is_stored_by_the_next_run_after_it_shows(radar):
+    radar.emulator.add([record(1, MONDAY - 2 * DAY),
+                        record(2, MONDAY - DAY, visible=MONDAY + 3 * DAY + timedelta(hours=2))])
+    assert radar.ids() == [] and radar.run(MONDAY).line().startswith("Radar: 1 fetched, 1 new")
+    for day in (1, 2, 3):
+        outcome = radar.run(MONDAY + day * DAY)
+        assert (outcome.counts.new, outcome.requests) == (0, 1)
+    outcome = radar.run(MONDAY + 4 * DAY)
+    assert (outcome.counts.new, outcome.requests, outcome.kind) == (1, 1, "update")
+    assert radar.ids() == ["2606.00001", "2606.00002"]
+
+
+def test_a_paper_shown_within_lookback_days_of_its_submission_is_stored_at_the_limit(radar):
+    topic = RADAR.model_copy(update={"lookback_days": 3})
+    radar.run(MONDAY, topic)
+    radar.emulator.add([record(1, MONDAY + DAY, visible=MONDAY + 4 * DAY - timedelta(minutes=1))])
+    radar.run(MONDAY + 2 * DAY, topic)
+    assert radar.run(MONDAY + 4 * DAY, topic).counts.new == 1
+
+
+def test_a_new_version_of_a_stored_paper_however_old_is_stored_by_the_next_run(radar):
+    year_ago = MONDAY - 400 * DAY
+    radar.emulator.add([record(1, MONDAY - 10 * DAY), record(2, year_ago, title="Old NeRF")])
+    radar.run(MONDAY)
+    radar.run(MONDAY + DAY, since=date(2025, 1, 1), until=date(2025, 6, 1))  # a backfill by hand
+    assert radar.ids() == ["2606.00001", "2606.00002"]
+    radar.emulator.add([
+        record(1, MONDAY - 10 * DAY, title="Point cloud study, revised", version=2, updated=MONDAY + 2 * DAY,
+               visible=MONDAY + 2 * DAY + timedelta(hours=9)),
+        record(2, year_ago, title="Old NeRF, third version", version=3, updated=MONDAY + 3 * DAY,
+               abstract="Now with point cloud results."),
+    ])
+    outcome = radar.run(MONDAY + 4 * DAY)
+    assert (outcome.counts.new, outcome.counts.updated, outcome.requests) == (0, 2, 1)
+    stored = {p.id: p for p in radar.store.papers("radar")}
+    assert (stored["2606.00001"].version, stored["2606.00001"].title) == (2, "Point cloud study, revised")
+    assert (stored["2606.00002"].version, stored["2606.00002"].title) == (3, "Old NeRF, third version")
+    assert radar.store.matched_terms("radar")["2606.00002"] == ["point cloud", "NeRF"]
+    sweep = radar.emulator.requests[-1].params
+    assert sweep["sortBy"] == "lastUpdatedDate" and sweep["sortOrder"] == "descending"
+
+
+def test_requests_stay_at_the_floor_one_per_run_and_one_per_page_of_changes(tmp_path):
+    with ArxivEmulator(recorded_dir=None) as emulator:
+        radar = Radar(emulator, tmp_path / "papers.sqlite", page_size=10)
+        emulator.add([record(n, MONDAY - 20 * DAY + n * timedelta(minutes=5)) for n in range(30)])
+        radar.run(MONDAY, RADAR.model_copy(update={"window_days": 30}))
+        topic = RADAR.model_copy(update={"window_days": 30, "lookback_days": 1})
+        radar.run(MONDAY + DAY, topic)
+        assert radar.run(MONDAY + 3 * DAY, topic).requests == 1  # nothing new: one request
+        late = MONDAY + 3 * DAY + timedelta(hours=6)  # submitted the evening before, announced late
+        emulator.add([record(100 + n, MONDAY + 2 * DAY + timedelta(hours=8, minutes=n), visible=late)
+                      for n in range(25)])
+        outcome = radar.run(MONDAY + 4 * DAY, topic)
+        assert (outcome.counts.new, outcome.requests) == (25, 3)  # ⌈25 changed / 10 a page⌉
+        assert radar.run(MONDAY + 6 * DAY, topic).requests == 1
+
+
+def test_a_paper_dated_in_the_future_never_moves_the_window_past_now(radar):
+    radar.emulator.add([record(1, MONDAY - DAY), record(2, datetime(2099, 1, 1, tzinfo=timezone.utc))])
+    radar.run(MONDAY, since=date(2026, 5, 1), until=date(2099, 12, 31))
+    assert radar.ids() == ["2606.00001", "2606.00002"]  # a bad clock somewhere made a paper of 2099
+    radar.run(MONDAY)
+    radar.emulator.add([record(3, MONDAY + DAY)])
+    outcome = radar.run(MONDAY + 2 * DAY)
+    assert outcome.counts.new == 1 and outcome.window.until == MONDAY + 2 * DAY
+    assert outcome.window.clause().endswith(f"TO {MONDAY + 2 * DAY:%Y%m%d%H%M}]")
+
+
+def test_a_run_with_the_clock_in_the_future_does_not_blind_later_runs(radar):
+    radar.emulator.add([record(1, MONDAY - DAY)])
+    radar.run(MONDAY)
+    radar.run(datetime(2099, 1, 1, tzinfo=timezone.utc))  # this machine's clock was wrong once
+    radar.emulator.add([record(2, MONDAY + DAY)])
+    outcome = radar.run(MONDAY + 2 * DAY)
+    assert outcome.counts.new == 1 and outcome.kind == "window"
+    assert "the clock is before the last run's (2099-01-01 00:00 UTC): fetched its whole window" in outcome.line()
+    assert radar.run(MONDAY + 3 * DAY).kind == "update"
+
+
+def test_an_emulator_clock_ahead_of_ours_loses_nothing(radar):
+    radar.emulator.add([record(1, MONDAY - DAY)])
+    radar.run(MONDAY)
+    radar.emulator.add([record(2, MONDAY + DAY + timedelta(hours=6))])
+    radar.emulator.clock = MONDAY + 2 * DAY  # arXiv's clock runs a day ahead of ours
+    outcome = fetch_topic(RADAR, radar.store, radar.source, now=MONDAY + DAY)
+    assert outcome.counts.new == 0 and radar.ids() == ["2606.00001"]  # not yet submitted, by our clock
+    assert radar.run(MONDAY + 2 * DAY).counts.new == 1
+
+
+# --- editing a topic ---------------------------------------------------------------------------
+
+def test_narrowing_a_topic_removes_papers_from_it_not_from_the_store_and_never_fails(radar):
+    radar.emulator.add([record(1, MONDAY - 3 * DAY), record(2, MONDAY - 2 * DAY, title="NeRF for all")])
+    radar.run(MONDAY)
+    assert radar.ids() == ["2606.00001", "2606.00002"]
+    narrowed = RADAR.model_copy(update={"terms": ["point cloud"]})  # the newest paper no longer matches
+    outcome = radar.run(MONDAY + DAY, narrowed)
+    assert outcome.kind == "window" and outcome.counts.removed == 1
+    assert outcome.line().startswith("Radar: 1 fetched, 0 new, 0 updated, 1 API request, 1 no longer matches; "
+                                     "its definition changed: fetched its whole window again")
+    assert radar.ids(narrowed) == ["2606.00001"]
+    assert radar.store.count_papers() == 2  # the paper left the topic, not the store
+    outcome = radar.run(MONDAY + 2 * DAY, narrowed)  # and later runs work as ever
+    assert (outcome.kind, outcome.requests) == ("update", 1)
+    excluded = narrowed.model_copy(update={"exclude": ["study"]})
+    outcome = radar.run(MONDAY + 3 * DAY, excluded)  # nothing left: said, not an error
+    assert outcome.counts.removed == 1 and outcome.nothing_matches and radar.ids(excluded) == []
+
+
+def test_broadening_a_topic_brings_the_older_papers_of_the_new_term(radar):
+    radar.emulator.add([record(1, MONDAY - 3 * DAY), record(2, MONDAY - 12 * DAY, title="LiDAR maps"),
+                        record(3, MONDAY - 13 * DAY, title="LiDAR odometry"),
+                        record(4, MONDAY - 40 * DAY, title="LiDAR before the topic's window")])
+    radar.run(MONDAY)
+    for day in range(1, 30):
+        radar.run(MONDAY + day * DAY)  # a month of daily runs: the window now spans 43 days
+    broadened = RADAR.model_copy(update={"terms": ["point cloud", "NeRF", "LiDAR"]})
+    outcome = radar.run(MONDAY + 30 * DAY, broadened)
+    assert outcome.counts.new == 2 and radar.ids(broadened) == ["2606.00001", "2606.00002", "2606.00003"]
+    assert radar.store.matched_terms("radar")["2606.00003"] == ["LiDAR"]
+
+
+def test_a_renamed_slug_keeps_the_topic_and_a_reused_slug_starts_afresh(radar):
+    radar.emulator.add([record(1, MONDAY - 3 * DAY), record(2, MONDAY - 2 * DAY, title="Diffusion video")])
+    radar.run(MONDAY)
+    renamed = RADAR.model_copy(update={"slug": "radar-2"})
+    outcome = radar.run(MONDAY + DAY, renamed)
+    assert "slug renamed from 'radar': its papers and history kept" in outcome.line()
+    assert (outcome.kind, radar.ids(renamed), radar.ids()) == ("update", ["2606.00001"], [])
+    assert len(radar.store.fetch_runs("radar-2")) == 2
+    video = Topic(name="Video", slug="radar-2", terms=["diffusion video"])
+    outcome = radar.run(MONDAY + 2 * DAY, video)
+    assert "slug 'radar-2' was topic 'Radar''s: starts afresh, without its papers" in outcome.line()
+    assert radar.ids(video) == ["2606.00002"] and outcome.counts.new == 1
+
+
+def test_a_new_name_alone_keeps_the_topic(radar):
+    radar.emulator.add([record(1, MONDAY - 3 * DAY)])
+    radar.run(MONDAY)
+    outcome = radar.run(MONDAY + DAY, RADAR.model_copy(update={"name": "Radar 3D"}))
+    assert outcome.kind == "update" and radar.ids() == ["2606.00001"]
+
+
+# --- the cap ------------------------------------------------------------------------------------
+
+def test_the_cap_is_said_and_raising_it_fetches_the_rest(radar):
+    radar.emulator.add([record(n, MONDAY - 10 * DAY + n * timedelta(hours=1)) for n in range(12)])
+    capped = RADAR.model_copy(update={"max_results": 5})
+    outcome = radar.run(MONDAY, capped)
+    assert outcome.line().endswith(f"newest 5 of 12 matched since {MONDAY - 14 * DAY:%Y-%m-%d} (max_results 5)")
+    assert coverage_sentence(radar.store.coverage("radar"), 5) == \
+        f"newest 5 of 12 matched since {MONDAY - 14 * DAY:%Y-%m-%d} (max_results 5)"
+    assert radar.run(MONDAY + DAY, capped).kind == "update"
+    outcome = radar.run(MONDAY + 2 * DAY, capped.model_copy(update={"max_results": 100}))
+    assert (outcome.kind, outcome.counts.new) == ("window", 7)
+    assert "max_results raised: fetched its whole window again" in outcome.line()
+    assert outcome.line().endswith(f"arXiv reports 12 since {MONDAY - 14 * DAY:%Y-%m-%d}, 12 stored")
+    assert not radar.store.coverage("radar").capped
+
+
+def test_a_cap_on_dates_given_by_hand_is_said(radar):
+    radar.emulator.add([record(n, MONDAY - 10 * DAY + n * timedelta(hours=1)) for n in range(12)])
+    outcome = radar.run(MONDAY, RADAR.model_copy(update={"max_results": 5}), since=date(2026, 5, 1))
+    assert outcome.line().endswith("newest 5 of 12 matched from 2026-05-01 to 2026-06-01 (max_results 5)")
+
+
+# --- what the run line says ---------------------------------------------------------------------
+
+def test_a_quiet_weekend_is_said_as_such_and_is_no_failure(radar):
+    friday, saturday = MONDAY + 4 * DAY, MONDAY + 5 * DAY
+    radar.emulator.add([record(1, MONDAY - DAY)])
+    radar.run(MONDAY)
+    radar.run(friday)
+    outcome = radar.run(saturday)
+    assert outcome.line() == ("Radar: 1 fetched, 0 new, 0 updated, 1 API request; arXiv announces no papers at "
+                              f"weekends; arXiv reports 1 since {MONDAY - 14 * DAY:%Y-%m-%d}, 1 stored")
+    tuesday = MONDAY + 8 * DAY
+    assert "announces" not in radar.run(tuesday).line()  # Monday evening's announcement came and went
+    assert "arXiv has announced nothing since the last run" in radar.run(tuesday + timedelta(hours=3)).line()
+
+
+def test_arxiv_announces_sunday_to_thursday_at_eight_in_new_york():
+    week = [announcements(MONDAY + d * DAY, MONDAY + (d + 1) * DAY) for d in range(7)]
+    assert week == [1, 1, 1, 1, 0, 0, 1]  # the evenings of Mon, Tue, Wed, Thu; none Fri, Sat; Sun
+    summer = datetime(2026, 6, 2, 0, 0, tzinfo=timezone.utc)  # 20:00 EDT is 00:00 UTC
+    assert announcements(summer - timedelta(minutes=1), summer) == 1
+    winter = datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc)  # 20:00 EST is 01:00 UTC
+    assert announcements(winter - timedelta(minutes=1), winter) == 1
+
+
+def test_each_request_is_logged_with_what_arxiv_reported_and_what_arrived(tmp_path):
+    with ArxivEmulator(recorded_dir=None) as emulator:
+        radar = Radar(emulator, tmp_path / "papers.sqlite", page_size=4)
+        emulator.add([record(n, MONDAY - 5 * DAY + n * timedelta(hours=1)) for n in range(10)])
+        radar.run(MONDAY)
+        (run,) = radar.store.fetch_runs("radar")
+        assert (run["kind"], run["reported"], run["requests"]) == ("window", 10, 3)
+        assert [(r.start, r.reported, r.arrived) for r in radar.store.fetch_requests(run["id"])] == [
+            (0, 10, 4), (4, 10, 4), (8, 10, 2)]
+        coverage = radar.store.coverage("radar")
+        assert (coverage.reported, coverage.stored, coverage.capped) == (10, 10, False)
+        assert coverage.last_fetched is not None
+
+
+# --- topics as the seed system defines them -------------------------------------------------------
+
+def test_exclude_and_a_query_of_arxivs_own_syntax_are_asked_of_arxiv(radar):
+    radar.emulator.add([record(1, MONDAY - 3 * DAY), record(2, MONDAY - 2 * DAY, title="Point cloud survey"),
+                        record(3, MONDAY - DAY, title="Dense NeRF", abstract="A medical imaging method.")])
+    topic = RADAR.model_copy(update={"exclude": ["survey", "medical imaging"]})
+    radar.run(MONDAY, topic)
+    assert radar.ids(topic) == ["2606.00001"]
+    assert "ANDNOT (ti:\"survey\" OR abs:\"survey\"" in radar.emulator.requests[-1].params["search_query"]
+    query = Topic(name="Query", slug="query", query='(ti:"point cloud" OR ti:nerf) ANDNOT abs:"medical imaging"')
+    radar.run(MONDAY, query)
+    assert radar.ids(query) == ["2606.00001", "2606.00002"]
+    assert radar.store.matched_terms("query") == {"2606.00001": ["point cloud"], "2606.00002": ["point cloud"]}
+
+
+def test_a_term_with_characters_of_the_query_syntax_is_asked_safely(radar):
+    radar.emulator.add([record(1, MONDAY - 3 * DAY, title="NeRF: radiance fields (and more)")])
+    topic = Topic(name="Odd", slug="odd", terms=["NeRF: radiance fields (and more)", "depth AND\\"])
+    radar.run(MONDAY, topic)
+    assert radar.ids(topic) == ["2606.00001"]
+    assert radar.emulator.requests[-1].params["search_query"].startswith(
+        '(ti:"NeRF radiance fields and more" OR abs:"NeRF radiance fields and more" OR ti:"depth and" OR')
+
+
+def test_a_failed_run_changes_neither_papers_nor_coverage(radar):
+    radar.emulator.add([record(1, MONDAY - 3 * DAY)])
+    radar.run(MONDAY)
+    before = (radar.ids(), radar.store.topic_state("radar"))
+    radar.emulator.fault("status", times=10, code=503)
+    with pytest.raises(TopicReportError, match="HTTP 503"):
+        radar.run(MONDAY + DAY)
+    assert (radar.ids(), radar.store.topic_state("radar")) == before
+    assert radar.store.fetch_runs("radar")[-1]["kind"] == "update"
