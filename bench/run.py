@@ -39,9 +39,10 @@ def timed(label: str, detail=lambda: ""):
 def main() -> None:
     corpora = SHARED_DIR / "corpora"
     papers = load_jsonl(corpora / "3d-reconstruction-real.jsonl") + load_jsonl(corpora / "daily-mixed-2026-06.jsonl")
-    everything = Topic(name="Everything", slug="everything", terms=["the", "a", "we"], max_results=20_000)
+    since = date(2023, 1, 1)
+    everything = Topic(name="Everything", slug="everything", terms=["the", "a", "we"], max_results=20_000, since=since)
     three_d = Topic(name="3D", slug="3d", terms=["3D reconstruction", "Gaussian splatting", "NeRF", "point cloud"],
-                    categories=["cs.CV", "cs.GR", "cs.RO"], max_results=20_000)
+                    categories=["cs.CV", "cs.GR", "cs.RO"], max_results=20_000, since=since)
     with tempfile.TemporaryDirectory() as tmp, ArxivEmulator(papers=papers, recorded_dir=None) as emu:
         os.environ.update(ARXIV_API_URL=emu.url, ARXIV_DELAY_SECONDS="0", TOPIC_REPORT_DB=f"{tmp}/b.sqlite")
         settings = from_env()
@@ -51,7 +52,7 @@ def main() -> None:
                 outcome = None
                 with timed(f"first fetch, topic '{topic.name}'",
                            lambda: f"({outcome.counts.fetched} papers, {outcome.requests} requests)"):
-                    outcome = fetch_topic(topic, store, source, since=date(2023, 1, 1))
+                    outcome = fetch_topic(topic, store, source)
                 with timed(f"incremental rerun, topic '{topic.name}'", lambda: f"({outcome.requests} request)"):
                     outcome = fetch_topic(topic, store, source)
             frame = None

@@ -565,6 +565,11 @@ class ArxivEmulator:
     def now(self) -> datetime:
         return self.clock or datetime.now(timezone.utc)
 
+    def search(self, search_query: str) -> list[dict]:
+        """The papers arXiv's index shows for a search_query at the emulator's clock, newest
+        submission first (what all pages of its answer would hold, without the 30,000 limit)."""
+        return self._search(search_query, "", _PageArgs(0, MAX_PAGE_SIZE, "submittedDate", True))
+
     def _visible(self) -> dict[str, _Doc]:
         """Per id, the newest version arXiv's index shows at the emulator's clock."""
         now = _stamp(_iso_utc(self.now()))

@@ -109,6 +109,7 @@ def test_a_window_over_the_30000_cap_is_split_into_slices(env, cli, monkeypatch)
     papers = big_corpus(30_500, datetime(2026, 1, 1, tzinfo=timezone.utc))
     with ArxivEmulator(papers=papers) as big:
         monkeypatch.setenv("ARXIV_API_URL", big.url)
+        monkeypatch.setenv("ARXIV_TIMEOUT_SECONDS", "60")  # a 2,000-entry page of 30,500 papers takes seconds
         code, out, err = cli("fetch", "--topic", "Big", "--since", "2026-01-01", "--until", "2026-01-31",
                              "--config", str(write_topics(env, max_results=40_000)))
         assert code == 0, err
