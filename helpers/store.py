@@ -510,6 +510,14 @@ class Store:
                            " AND matched_terms IS NOT NULL", (topic,))
         return {row[0]: json.loads(row[1]) for row in rows}
 
+    def updated_since(self, topic: str, moment: datetime) -> set[str]:
+        """Ids of the topic's papers that were there before `moment` and got a new version after it."""
+        rows = self._query(
+            "SELECT p.id FROM papers p JOIN topic_papers t ON t.paper_id = p.id"
+            " WHERE t.topic = ? AND p.stored_at > ? AND t.added_at <= ? AND p.version > 1",
+            (topic, iso(moment), iso(moment)))
+        return {row[0] for row in rows}
+
     def topic_state(self, topic: str) -> TopicState | None:
         rows = self._query("SELECT * FROM topic_state WHERE topic = ?", (topic,))
         return _state(rows[0]) if rows else None

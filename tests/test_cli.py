@@ -61,6 +61,19 @@ def test_a_store_that_is_not_sqlite_is_refused_and_kept(tmp_path):
     assert notes.read_text() == "not a database\n"
 
 
+def read_only(db):
+    """Make the store and its folder read-only; returns the user to run as: `nobody` when the
+    tests run as root (root may write read-only files), who may then reach the store."""
+    db.chmod(0o444)
+    db.parent.chmod(0o555)
+    if os.geteuid() != 0:
+        return None
+    for part in db.parents[1:]:
+        if part.stat().st_mode & 0o005 != 0o005:
+            part.chmod(part.stat().st_mode | 0o005)
+    return "65534"
+
+
 def test_a_read_only_store_fails_clearly_and_keeps_its_papers(tmp_path, emulator):
     """Runs as `nobody` when the tests run as root (root may write read-only files)."""
     store_dir = tmp_path / "store"
@@ -70,14 +83,7 @@ def test_a_read_only_store_fails_clearly_and_keeps_its_papers(tmp_path, emulator
     window = ["--topic", "3d-reconstruction", "--since", "2026-02-01", "--until", "2026-02-11"]
     assert run("fetch", *window, env=env).returncode == 0
     before = db.read_bytes()
-    db.chmod(0o444)
-    store_dir.chmod(0o555)
-    user = None
-    if os.geteuid() == 0:
-        user = "65534"  # nobody
-        for part in [tmp_path, *tmp_path.parents]:  # let nobody reach the store
-            if part.stat().st_mode & 0o005 != 0o005:
-                part.chmod(part.stat().st_mode | 0o005)
+    user = read_only(db)
     try:
         digest = run("digest", "--topic", "3d-reconstruction", env=env, user=user)
         assert digest.returncode == 0 and "Total papers shown: **15**" in digest.stdout
@@ -96,14 +102,7 @@ def test_a_read_only_store_of_the_first_schema_says_it_cannot_be_upgraded(tmp_pa
     db = store_dir / "papers.sqlite"
     shutil.copy(ROOT / "tests" / "data" / "store-v1.sqlite", db)
     before = db.read_bytes()
-    db.chmod(0o444)
-    store_dir.chmod(0o555)
-    user = None
-    if os.geteuid() == 0:
-        user = "65534"  # nobody
-        for part in [tmp_path, *tmp_path.parents]:
-            if part.stat().st_mode & 0o005 != 0o005:
-                part.chmod(part.stat().st_mode | 0o005)
+    user = read_only(db)
     try:
         digest = run("digest", "--topic", "3d-reconstruction", env={"TOPIC_REPORT_DB": str(db)}, user=user)
     finally:

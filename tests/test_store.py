@@ -244,3 +244,17 @@ def test_each_request_of_a_run_is_logged_with_what_arxiv_reported_and_what_arriv
         assert store.fetch_requests(run["id"]) == requests
         coverage = store.coverage("t")
         assert (coverage.reported, coverage.stored, coverage.capped) == (317, 1, True)
+
+
+def test_papers_revised_since_a_moment_are_told_apart_from_new_ones(tmp_path):
+    path = tmp_path / "s.sqlite"
+    with Store(path) as store:
+        save(store, "t", [paper(1), paper(2)])
+    db = sqlite3.connect(path)  # these two joined the topic in 2020
+    db.execute("UPDATE topic_papers SET added_at = '2020-01-01T00:00:00Z'")
+    db.execute("UPDATE papers SET stored_at = '2020-01-01T00:00:00Z'")
+    db.commit()
+    db.close()
+    with Store(path) as store:
+        save(store, "t", [paper(1, version=2, title="Revised"), paper(3)])
+        assert store.updated_since("t", datetime(2021, 1, 1, tzinfo=timezone.utc)) == {"2602.00001"}
