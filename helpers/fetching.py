@@ -24,13 +24,12 @@ from zoneinfo import ZoneInfo
 from helpers import PROG, TopicReportError
 from helpers.arxiv_source import ArxivSource, ArxivUnreachable, Fetched, SweepTooLong, Window
 from helpers.store import Coverage, FetchCounts, FetchRecord, Store, TopicState, utc_now
-from helpers.topics import Topic
+from helpers.topics import ARXIV_FIRST_DAY, Topic
 
 # arXiv announces new papers Sunday to Thursday at 20:00 in New York, none on Friday and Saturday.
 ARXIV_TIME = ZoneInfo("America/New_York")
 ANNOUNCEMENT_DAYS = {6, 0, 1, 2, 3}  # weekday(): Sunday, Monday … Thursday
 ANNOUNCEMENT_TIME = time(20, 0)
-ARXIV_BEGAN = datetime(1991, 8, 1, tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -215,7 +214,8 @@ def _record(topic: Topic, kind: str, window: Window, fetched: Fetched, state: To
     if kind == "window":
         # The topic holds exactly what arXiv answered: from its fixed `since` on, all of it; else from
         # the window's start. When the cap cut the answer, from the oldest paper it brought.
-        members_from = ARXIV_BEGAN if topic.since is not None else window.since
+        members_from = (datetime.combine(ARXIV_FIRST_DAY, time.min, timezone.utc) if topic.since is not None
+                        else window.since)
         if fetched.capped:
             members_from = min((p.published for p in fetched.papers), default=window.since)
         new_state = TopicState(topic.slug, topic.name, topic.definition, window.since, now,

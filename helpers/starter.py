@@ -32,8 +32,8 @@ Run the commands here or in any folder below: `{PROG}` uses the nearest `{DEFAUL
 the current folder, and keeps the store, the site and its working files (`build/`) next to it.
 From elsewhere, name the file: `{PROG} build --config path/to/{DEFAULT_CONFIG}`.
 
-- `{DEFAULT_CONFIG}`: the topics (name, slug, terms, categories, window_days, max_results,
-  digest_limit); see its comments.
+- `{DEFAULT_CONFIG}`: the topics (name, slug, terms and categories or an arXiv query, exclude,
+  window_days, lookback_days, max_results, digest_limit); see its comments.
 - `_quarto.yml`: the site's title, theme and page settings, laid over those {PROG} ships (Quarto
   uses them all; without Quarto, the fallback renderer uses the title).
 """
