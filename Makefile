@@ -37,6 +37,7 @@ test: $(BIN)/topic-report
 bench: $(BIN)/topic-report
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/page_size.py
+	$(BIN)/python bench/exports.py
 	$(BIN)/python bench/rebuild.py
 
 serve:

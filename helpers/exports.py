@@ -31,6 +31,7 @@ from urllib.parse import urljoin
 import bibtexparser
 import pandas as pd
 from markupsafe import Markup, escape
+from bibtexparser.middlewares import default_unparse_stack
 from bibtexparser.model import Entry, Field
 from feedgen.feed import FeedGenerator
 from pylatexenc.latexencode import RULE_DICT, UnicodeToLatexConversionRule, UnicodeToLatexEncoder
@@ -73,11 +74,12 @@ def topic_file_names(slug: str) -> list[str]:
     return [file_name(slug, kind) for kind in TOPIC_FILES] + [QUARTO_FIGURES.format(slug=slug)]
 
 
-def links_html(slug: str, kinds: tuple[TopicFile, ...] = (DIGEST, *EXPORTS)) -> Markup:
-    """One line of links to the topic's files; exports to save carry `download`."""
+def links_html(slug: str, kinds: tuple[TopicFile, ...] = (DIGEST, *EXPORTS), lead: str = "") -> Markup:
+    """One line of links to the topic's files, after `lead`; exports to save carry `download`."""
     links = (f'<a href="{escape(file_name(slug, kind))}" type="{kind.media_type}"{" download" if kind.download else ""}>'
              f"{kind.label}</a>" for kind in kinds)
-    return Markup(f'<p class="topic-links">{"".join(links)}</p>')
+    lead = f'<span class="topic-links-lead">{escape(lead)}</span>' if lead else ""
+    return Markup(f'<p class="topic-links">{lead}{"".join(links)}</p>')
 
 
 def abs_url(paper_id: str) -> str | None:
@@ -184,7 +186,9 @@ def bibtex(frame: pd.DataFrame) -> str:
         entries.append(Entry("article" if journal_ref else "misc", key, fields))
     layout = bibtexparser.BibtexFormat()
     layout.indent, layout.block_separator = "  ", "\n"
-    return bibtexparser.write_string(bibtexparser.Library(entries), bibtex_format=layout)
+    # The library is ours alone: written in place, without bibtexparser's defensive copy of every entry.
+    return bibtexparser.write_string(bibtexparser.Library(entries), bibtex_format=layout,
+                                     unparse_stack=default_unparse_stack(allow_inplace_modification=True))
 
 
 # --- CSV and JSON --------------------------------------------------------------------------------

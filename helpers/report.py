@@ -276,7 +276,7 @@ class TopicReport:
             _stat("—" if self.joined is None else f"{len(self.joined):,}",
                   "new since the last build" if self.joined is not None else "new (no earlier build)"),
         ]
-        display(HTML(f'<div class="headline">{"".join(stats)}</div>{exports.links_html(self.topic.slug)}'))
+        display(HTML(f'<div class="headline">{"".join(stats)}</div>{exports.links_html(self.topic.slug, lead="Take the papers elsewhere:")}'))
 
     def over_time(self) -> None:
         """Papers per day, week or month, and the running total."""
