@@ -38,6 +38,7 @@ bench: $(BIN)/topic-report
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/month.py
 	$(BIN)/python bench/page_size.py
+	$(BIN)/python bench/exports.py
 	$(BIN)/python bench/rebuild.py
 
 serve:

@@ -8,7 +8,8 @@
    (recorded in build/state.json), and keeping the existing page of a topic whose fetch failed.
 3. Render the site of every topic of topics.yml that has a page (so `--topic X` refreshes X's page
    and keeps the others) from build/site/ into the output directory with Quarto, or nbconvert without it, and write
-   each topic's markdown digest beside its page (`<slug>.md`).
+   beside each page its markdown digest and exports (`<slug>.md`, `.atom`, `.bib`, `.csv`, `.json`:
+   helpers/exports.py).
 
 Working files go to the work directory, `build/` beside the topics file: one per project, whatever
 the output directory, taken by one build at a time (a lock file); its state.json records which
@@ -27,6 +28,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import nbformat
@@ -39,8 +41,11 @@ from traitlets.config import Config
 from helpers import PACKAGE_DIR, PROG, RESOURCES, TopicReportError
 from helpers.arxiv_source import ArxivSource
 from helpers.digest import render_digest
+from helpers.exports import DIGEST, export_files, file_name, topic_file_names
 from helpers.fetching import fetch_all
-from helpers.sample import load_sample
+from helpers.frame import load_frame
+from helpers.overview import topic_overview
+from helpers.sample import load_sample, shows_sample
 from helpers.settings import Settings
 from helpers.site import TopicPage, base_config, front_matter, render_site
 from helpers.store import Store, iso, utc_now
@@ -55,10 +60,6 @@ REPORT_CODE = [NOTEBOOK, *sorted(PACKAGE_DIR.glob("*.py"))]
 # would only add noise to the build's output.
 KERNEL = "python3"
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
-# What a build writes into the output directory for one topic: its page, digest and exports, and
-# Quarto's folder of the page's figures. Only these go when the topic leaves the site (nothing
-# else of the folder, which may be the project's own).
-TOPIC_OUTPUTS = ("{slug}.html", "{slug}.md", "{slug}.atom", "{slug}.bib", "{slug}.csv", "{slug}.json", "{slug}_files")
 # A cell running longer than this is stuck (a 10,000-paper page takes seconds): fail that page.
 CELL_TIMEOUT_SECONDS = 600
 
@@ -87,12 +88,21 @@ def build(topics: list[Topic], settings: Settings, output_dir: Path, *, work_dir
         state = BuildState(work_dir / "state.json")
         execute_failed = _execute_all(selected, topics, store, settings.db_path, work_dir, state, fetch_failed)
         with_page = [t for t in topics if (project_dir / f"{t.slug}.ipynb").exists()]
-        pages = [TopicPage(t, store.count(t.slug), store.last_success(t.slug)) for t in with_page]
-        digests = {t.slug: render_digest(t.name, store.papers(t.slug, limit=t.digest_limit)) for t in with_page}
+        pages, files = [], {}
+        for topic in with_page:
+            frame = load_frame(store, topic.slug)
+            previous = state.page_previous_build(topic.slug)
+            new = store.added_since(topic.slug, datetime.fromisoformat(previous)) if previous else None
+            pages.append(TopicPage(topic, topic_overview(
+                topic.slug, frame, last_fetched=store.coverage(topic.slug).last_fetched,
+                sample=shows_sample(store.fetch_runs(topic.slug)), new_since_build=new)))
+            files[file_name(topic.slug, DIGEST)] = render_digest(
+                topic.name, store.papers(topic.slug, limit=topic.digest_limit)).encode("utf-8")
+            files.update(export_files(topic, frame, settings.site_url))
         try:
             rendering = render_site(pages, project_dir, output_dir, own_config)
-            for slug, digest in digests.items():  # after rendering, which creates the output directory
-                (output_dir / f"{slug}.md").write_text(digest, encoding="utf-8")
+            for name, content in files.items():  # after rendering, which creates the output directory
+                (output_dir / name).write_bytes(content)
         except OSError as exc:
             raise TopicReportError(f"cannot write the site into {output_dir}: {exc.strerror or exc}") from None
         _remove_stale(state, topics, [page.topic.slug for page in pages], project_dir, output_dir)
@@ -126,9 +136,10 @@ def _exclusive(work_dir: Path) -> Iterator[None]:
 def _remove_stale(state: "BuildState", topics: list[Topic], published: list[str], project_dir: Path,
                   output_dir: Path) -> None:
     """Remove what earlier builds wrote into `output_dir` for topics it no longer holds (a topic
-    removed from topics.yml or renamed): the TOPIC_OUTPUTS of each; forget removed topics."""
+    removed from topics.yml or renamed): its page, digest, exports and figures (`topic_file_names`),
+    nothing else of the folder, which may be the project's own; forget removed topics."""
     for slug in sorted(set(state.published(output_dir)) - set(published)):
-        for path in (output_dir / name.format(slug=slug) for name in TOPIC_OUTPUTS):
+        for path in (output_dir / name for name in topic_file_names(slug)):
             if path.is_dir():
                 shutil.rmtree(path)
             elif path.exists():
@@ -193,8 +204,13 @@ class BuildState:
     def published(self, output_dir: Path) -> list[str]:
         return self.sites.get(str(output_dir), [])
 
+    def page_previous_build(self, slug: str) -> str | None:
+        """The build before the one that executed the topic's current page: its "new since" counts from there."""
+        return self.pages.get(slug, {}).get("previous_build")
+
     def record(self, slug: str, inputs: dict, papers: int, executed_at: str) -> None:
-        self.pages[slug] = {**inputs, "papers": papers, "executed_at": executed_at}
+        self.pages[slug] = {**inputs, "papers": papers, "executed_at": executed_at,
+                            "previous_build": self.previous_build(slug)}
         self._save()
 
     def record_site(self, output_dir: Path, slugs: list[str]) -> None:

@@ -19,7 +19,7 @@ from itables import init_notebook_mode
 from markdown_it import MarkdownIt
 from matplotlib.figure import Figure
 
-from helpers import TopicReportError, charts, settings, tables
+from helpers import TopicReportError, charts, exports, settings, tables
 from helpers.arxiv_source import build_query
 from helpers.digest import render_digest
 from helpers.frame import papers_frame
@@ -276,7 +276,7 @@ class TopicReport:
             _stat("—" if self.joined is None else f"{len(self.joined):,}",
                   "new since the last build" if self.joined is not None else "new (no earlier build)"),
         ]
-        display(HTML(f'<div class="headline">{"".join(stats)}</div>'))
+        display(HTML(f'<div class="headline">{"".join(stats)}</div>{exports.links_html(self.topic.slug, lead="Take the papers elsewhere:")}'))
 
     def over_time(self) -> None:
         """Papers per day, week or month, and the running total."""

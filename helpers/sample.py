@@ -21,3 +21,15 @@ def load_sample(topic: Topic, store: Store, sample_dir: Path = SAMPLE_DIR) -> in
     store.save_fetch(topic.slug, papers, started_at=utc_now(), requests=0,
                      record=FetchRecord(kind="sample", matched_terms=topic.terms_matched(papers)))
     return len(papers)
+
+
+def shows_sample(runs: list[dict]) -> bool:
+    """Whether a topic's papers are the shipped sample only: its fetch log (Store.fetch_runs) has a
+    sample load and no other successful run. (Stores from before schema 2 logged no kind: a sample
+    load is the run that asked arXiv nothing, for no window.)"""
+    def is_sample(run: dict) -> bool:
+        kind = run.get("kind")
+        return kind == "sample" or (kind is None and run["requests"] == 0 and run["since"] is None
+                                    and run["until"] is None)
+    succeeded = [run for run in runs if run["outcome"] == "ok"]
+    return bool(succeeded) and all(map(is_sample, succeeded))

@@ -28,6 +28,7 @@ class Settings:
     # A 2,000-entry page of arXiv weighs a few MB; a response past this (decompressed) is refused.
     max_response_mb: float = 64.0
     db_path: Path = Path("data/papers.sqlite")
+    site_url: str | None = None  # where the site is published; makes the feeds' links absolute
 
 
 def _number(name: str, default, kind, minimum, maximum=None):
@@ -64,6 +65,21 @@ def _api_url(raw: str) -> str:
     return raw
 
 
+def _site_url() -> str | None:
+    """Where the site is published, ending in "/" so pages resolve beneath it."""
+    raw = os.environ.get("TOPIC_REPORT_SITE_URL")
+    if not raw:
+        return None
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 (raises on a malformed port)
+    except ValueError:
+        parts = None
+    if not parts or parts.scheme not in ("http", "https") or not parts.hostname or any(c in raw for c in " \t\r\n"):
+        raise TopicReportError(f"TOPIC_REPORT_SITE_URL={raw!r} is not an http(s) address like https://example.org/radar/")
+    return raw if raw.endswith("/") else raw + "/"
+
+
 def from_env() -> Settings:
     """Settings from the environment; unset or empty variables take the defaults above."""
     page_size = _number("ARXIV_PAGE_SIZE", Settings.page_size, int, 1)
@@ -77,4 +93,5 @@ def from_env() -> Settings:
         retries=_number("ARXIV_RETRIES", Settings.retries, int, 0, 100),
         max_response_mb=_number("ARXIV_MAX_RESPONSE_MB", Settings.max_response_mb, float, 0.01, 100_000),
         db_path=Path(os.environ.get("TOPIC_REPORT_DB") or Settings.db_path),
+        site_url=_site_url(),
     )

@@ -22,7 +22,6 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import yaml
@@ -32,6 +31,7 @@ from nbconvert import HTMLExporter
 
 from helpers import RESOURCES, TopicReportError
 from helpers.digest import neutralize
+from helpers.overview import TopicOverview
 from helpers.topics import Topic
 
 SITE_DIR = RESOURCES / "notebooks" / "site"
@@ -63,8 +63,7 @@ class TopicPage:
     """One topic's page: its executed notebook is `<project_dir>/<slug>.ipynb`."""
 
     topic: Topic
-    papers: int
-    last_update: datetime | None
+    overview: TopicOverview  # what the index shows of it
 
 
 SHIPPED_CONFIG = RESOURCES / "_quarto.yml"

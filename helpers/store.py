@@ -545,11 +545,6 @@ class Store:
                            " WHERE run_id = ? ORDER BY seq", (run_id,))
         return [RequestRecord(*row) for row in rows]
 
-    def last_success(self, topic: str) -> datetime | None:
-        row = self._query(
-            "SELECT max(finished_at) FROM fetch_runs WHERE topic = ? AND outcome = 'ok'", (topic,))[0][0]
-        return datetime.fromisoformat(row) if row else None
-
 
 def _state(row: sqlite3.Row) -> TopicState:
     return TopicState(row["topic"], row["name"], row["definition"], datetime.fromisoformat(row["covered_since"]),

@@ -4,12 +4,15 @@ and hostile metadata that opens no dialog and injects no element."""
 from __future__ import annotations
 
 import functools
+import json
 import threading
 from contextlib import contextmanager
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import bibtexparser
+import feedparser
 import pytest
 
 from site_data import HOSTILE_AUTHOR, HOSTILE_TITLES, HOSTILE_TOPIC, nav_targets
@@ -149,3 +152,37 @@ def test_a_page_shows_its_title_once_the_notebooks_own_title_hidden(visit):
     page = visit("3d-reconstruction.html")
     assert page.page.locator("h1.title").all_inner_texts() == ["3D Reconstruction"]
     assert page.page.locator(".report-title").count() == 1 and page.page.locator(".report-title").is_hidden()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_index_is_no_wider_than_the_screen(visit, width):
+    page = visit("index.html")
+    page.page.set_viewport_size({"width": width, "height": 800})
+    assert page.page.evaluate("document.documentElement.scrollWidth") <= width
+    assert page.errors == [] and page.blocked == []
+
+
+@pytest.mark.parametrize("name", ["index.html", "3d-reconstruction.html"])
+def test_exports_are_linked_and_download(visit, name):
+    page = visit(name)
+    page.page.wait_for_load_state("load")
+    links = page.page.locator('.topic-links a[href^="3d-reconstruction."]')
+    saved = {}
+    for link in links.all():
+        href = link.get_attribute("href")
+        if link.get_attribute("download") is None:  # a page, the digest or the feed: opened, not saved
+            response = page.page.request.get(f"{page.page.url.rsplit('/', 1)[0]}/{href}")
+            assert response.ok
+            saved[href] = response.body()
+            continue
+        with page.page.expect_download() as download:
+            link.click()
+        assert download.value.suggested_filename == href
+        saved[href] = Path(download.value.path()).read_bytes()
+    assert {"3d-reconstruction.atom", "3d-reconstruction.bib", "3d-reconstruction.csv",
+            "3d-reconstruction.json"} <= set(saved)
+    assert len(feedparser.parse(saved["3d-reconstruction.atom"]).entries) == 15
+    assert len(bibtexparser.parse_string(saved["3d-reconstruction.bib"].decode()).entries) == 15
+    assert len(saved["3d-reconstruction.csv"].decode("utf-8-sig").strip().splitlines()) == 16
+    assert json.loads(saved["3d-reconstruction.json"])["papers"] == 15
+    assert page.errors == [] and page.blocked == []

@@ -10,10 +10,14 @@ every text is shown as given (whitespace folded).
 
 from __future__ import annotations
 
+import csv
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import bibtexparser
+import feedparser
 import lxml.html
 import pytest
 from lxml import etree
@@ -239,6 +243,25 @@ def test_author_chart_draws_hostile_names_as_escaped_text(hostile_site, page_htm
     assert any(label.startswith(OVERRIDE) for label in labels)
 
 
+# --- (d) the index and the exports ---------------------------------------------------------------
+
+
+def test_index_and_exports_hold_every_odd_paper_as_text(hostile_site):
+    output = hostile_site.output
+    index = (output / "index.html").read_text(encoding="utf-8")
+    for raw in ("<script>alert(", "<img src=x", '<a href="javascript:', "alert(5)</script>"):
+        assert raw not in index
+    ids = sorted(p["id"] for p in PAPERS)
+    assert sorted(r["id"] for r in json.loads((output / "hostile.json").read_bytes())["records"]) == ids
+    with (output / "hostile.csv").open(encoding="utf-8-sig", newline="") as rows:
+        assert len(list(csv.DictReader(rows))) == len(PAPERS)
+    library = bibtexparser.parse_file(str(output / "hostile.bib"))
+    assert len(library.entries) == len(PAPERS) and not library.failed_blocks
+    feed = feedparser.parse((output / "hostile.atom").read_bytes())
+    assert not feed.bozo and len(feed.entries) == len(PAPERS)
+    assert {entry.title for entry in feed.entries} == {fold(t) or "(untitled)" for t in TITLES.values()}
+
+
 # --- (b, c) the page in Chromium: digest and interactive table ------------------------------
 
 in_chromium = [pytest.mark.browser,
@@ -290,7 +313,9 @@ def test_hostile_page_runs_nothing_injects_nothing_and_fetches_nothing_remote(vi
     live_table(page)
     census = page.page.evaluate(INJECTION_CENSUS)
     assert census["scripts"] == own["scripts"] and len(own["scripts"]) >= 3
-    assert census["links"] == own["links"]
+    # The same links, each page's own exports aside (`<slug>.bib` …).
+    assert [h.removeprefix("hostile.") for h in census["links"]] == \
+        [h.removeprefix("3d-reconstruction.") for h in own["links"]]
     # the six charts, nothing else: inlined (nbconvert) or files beside the page (Quarto)
     assert len(census["images"]) == len(own["images"]) == 6
     assert all(src.startswith("data:image/svg+xml;base64,") or re.fullmatch(r"hostile_files/[\w/.-]+\.svg", src)

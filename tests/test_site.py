@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import csv
 import html
+import json
 import re
 from datetime import datetime, timezone
+from types import SimpleNamespace
 
+import bibtexparser
+import feedparser
 import lxml.html
-
 import nbformat
 import pytest
 import yaml
@@ -37,19 +41,68 @@ def test_first_build_fetches_executes_and_renders_every_topic(report_site):
     assert f"and 3 topic pages, rendered with {report_site.renderer_name} (all 4 pages rendered)" in run.out
 
 
-def test_index_links_every_topic_with_counts(report_site):
-    index = lxml.html.fromstring((report_site.output / "index.html").read_text(encoding="utf-8"))
-    rows = {row.xpath("string(td[1])").strip(): (row.xpath("td[1]//a/@href"), row.xpath("string(td[2])").strip())
-            for row in index.xpath("//main//table//tr[td]")}
-    assert rows["3D Reconstruction"] == (["3d-reconstruction.html"], "15")
-    assert rows["Nothing Yet"] == (["nothing-yet.html"], "0")
-    assert rows[HOSTILE_TOPIC][0] == ["hostile.html"]
+def index_cards(report_site) -> dict[str, lxml.html.HtmlElement]:
+    """The index's card of each topic, by the page it links."""
+    document = lxml.html.fromstring((report_site.output / "index.html").read_bytes())
+    return {card.xpath("string(.//h2/a/@href)"): card for card in document.xpath("//section[contains(concat(' ', @class, ' '), ' topic-card ')]")}
+
+
+def stats(card) -> dict[str, str]:
+    return {div.findtext("dt"): div.findtext("dd") for div in card.xpath(".//dl[contains(@class, 'topic-stats')]/div")}
+
+
+def test_index_has_a_card_per_topic_with_its_counts_newest_titles_and_last_fetch(report_site, sample_records):
+    cards = index_cards(report_site)
+    assert list(cards) == [f"{slug}.html" for slug in SLUGS]
+    assert [card.xpath("string(.//h2)") for card in cards.values()] == list(NAMES)
+    card = cards["3d-reconstruction.html"]
+    # Built before the second build: the weeks end at the first build's fetch.
+    assert stats(card) == {"papers in all": "15", "new this week": "0", "new since the last build": "—"}
+    newest = sorted(sample_records, key=lambda r: (r["published"], r["id"]), reverse=True)[:3]
+    assert [(a.text_content(), a.get("href")) for a in card.xpath(".//ul[contains(@class, 'topic-newest')]//a")] == \
+        [(r["title"], f"https://arxiv.org/abs/{r['id']}") for r in newest]
+    assert card.xpath("string(.//p[contains(@class, 'topic-fetched')])").split(":", 1)[1].strip().endswith("UTC")
+    assert not card.xpath(".//*[contains(@class, 'topic-sample')]")
+    label = card.xpath("string(.//svg/@aria-label)")
+    assert label.startswith("Papers submitted per week, the 12 weeks to ") and label.endswith(": " + ", ".join(["0"] * 12))
+    empty = cards["nothing-yet.html"]
+    assert stats(empty)["papers in all"] == "0" and "No papers yet." in empty.text_content()
+
+
+def test_index_shows_hostile_titles_as_text(report_site):
+    card = index_cards(report_site)["hostile.html"]
+    assert [a.text_content() for a in card.xpath(".//ul[contains(@class, 'topic-newest')]//a")] == [HOSTILE_TITLES[1], HOSTILE_TITLES[0]]
+    assert not card.xpath(".//script|.//img|.//b|.//i")
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_each_topic_has_its_digest_and_exports_beside_its_page_linked_from_index_and_page(report_site, slug):
+    names = [f"{slug}.{suffix}" for suffix in ("md", "atom", "bib", "csv", "json")]
+    card = index_cards(report_site)[f"{slug}.html"]
+    assert [a.get("href") for a in card.xpath(".//p[contains(@class, 'topic-links')]/a")] == [f"{slug}.html", *names]
+    assert all((report_site.output / name).is_file() for name in names)
+    if slug != "nothing-yet":  # an empty page has no headline to carry the links
+        links = lxml.html.fromstring(page(report_site, slug).encode()).xpath("//p[contains(@class, 'topic-links')]/a/@href")
+        assert links == names
+
+
+def test_exports_hold_every_paper_of_the_topic(report_site, sample_records):
+    ids = sorted(r["id"] for r in sample_records)
+    output = report_site.output
+    document = json.loads((output / "3d-reconstruction.json").read_text(encoding="utf-8"))
+    assert sorted(r["id"] for r in document["records"]) == ids and document["papers"] == 15
+    with (output / "3d-reconstruction.csv").open(encoding="utf-8-sig", newline="") as rows:
+        assert sorted(row["id"] for row in csv.DictReader(rows)) == ids
+    library = bibtexparser.parse_file(str(output / "3d-reconstruction.bib"))
+    assert sorted(entry["eprint"] for entry in library.entries) == ids and not library.failed_blocks
+    feed = feedparser.parse((output / "3d-reconstruction.atom").read_bytes())
+    assert not feed.bozo and len(feed.entries) == 15
+    newest = max(sample_records, key=lambda r: (r["published"], r["id"]))
+    assert (feed.entries[0].id, feed.entries[0].title) == (f"https://arxiv.org/abs/{newest['id']}", newest["title"])
+    assert feedparser.parse((output / "nothing-yet.atom").read_bytes()).entries == []
 
 
 def test_each_topic_has_its_markdown_digest_beside_its_page(report_site):
-    index = (report_site.output / "index.html").read_text(encoding="utf-8")
-    for slug in SLUGS:
-        assert f'<a href="{slug}.md">markdown</a>' in index
     digest = (report_site.output / "3d-reconstruction.md").read_text(encoding="utf-8")
     assert digest.startswith("# 3D Reconstruction\n\n_Updated: ")
     assert "Total papers shown: **15**" in digest and digest.count("<details>") == 15
@@ -160,6 +213,9 @@ def test_unreachable_arxiv_is_said_once_and_the_sample_fills_an_empty_store(tmp_
     text = (tmp_path / "_site" / "3d-reconstruction.html").read_text(encoding="utf-8")
     assert '<span class="stat-value">120</span><span class="stat-label">papers</span>' in text
     assert "A sample, not fetched yet:</strong> 120 real arXiv papers" in text
+    card = index_cards(SimpleNamespace(output=tmp_path / "_site"))["3d-reconstruction.html"]
+    assert "Shipped sample: this topic has not been fetched from arXiv yet" in " ".join(card.text_content().split())
+    assert card.xpath("string(.//p[contains(@class, 'topic-fetched')])").split() == ["Last", "fetched:", "never"]
 
 
 def test_building_one_topic_refreshes_it_and_keeps_the_others(tmp_path, renderer):

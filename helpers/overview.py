@@ -1,0 +1,85 @@
+"""What the index page shows of each topic: its counts, a sparkline of the last weeks, the newest
+titles, when it was last fetched, whether it shows the shipped sample, and its files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+from markupsafe import Markup, escape
+
+from helpers.exports import DIGEST, EXPORTS, PAGE, abs_url, file_name, links_html
+from helpers.store import utc_now
+
+WEEKS = 12
+NEWEST_TITLES = 3
+SPARK_WIDTH, SPARK_HEIGHT, SPARK_GAP = 120, 28, 2
+
+
+@dataclass(frozen=True)
+class NewestPaper:
+    title: str
+    url: str | None   # its arXiv page, when the id is of arXiv's form
+    submitted: str    # YYYY-MM-DD
+
+
+@dataclass(frozen=True)
+class TopicOverview:
+    papers: int
+    new_since_build: int | None  # None: no earlier build of its page
+    weekly: list[int]            # papers submitted per week, oldest first; the last is "this week"
+    weeks_to: datetime           # the end of the last week: the data's "as of"
+    newest: list[NewestPaper]
+    last_fetched: datetime | None  # the last successful fetch of its window (Store.coverage)
+    sample: bool                 # the topic shows the shipped sample: never fetched
+    page: str                    # the topic page's file name
+    links: Markup                # its page, digest and exports
+
+    @property
+    def new_this_week(self) -> int:
+        return self.weekly[-1]
+
+    def sparkline(self) -> Markup:
+        return sparkline_svg(self.weekly, self.weeks_to)
+
+
+def weekly_counts(published: pd.Series, weeks_to: datetime, weeks: int = WEEKS) -> list[int]:
+    """Papers submitted in each of the `weeks` seven-day spans ending at `weeks_to`, oldest first."""
+    counts = [0] * weeks
+    ages = (pd.Timestamp(weeks_to) - published) // pd.Timedelta(days=7)
+    for age, count in ages[(ages >= 0) & (ages < weeks)].value_counts().items():
+        counts[weeks - 1 - int(age)] = int(count)
+    return counts
+
+
+def topic_overview(slug: str, frame: pd.DataFrame, *, last_fetched: datetime | None, sample: bool,
+                   new_since_build: int | None, now: datetime | None = None) -> TopicOverview:
+    """The index's view of one topic from its frame (newest first)."""
+    # A fetched topic is current as of its last fetch; a sample as of its newest paper.
+    weeks_to = last_fetched or (frame["published"].max().to_pydatetime() if len(frame) else now or utc_now())
+    newest = [NewestPaper(title, abs_url(paper_id), published.strftime("%Y-%m-%d"))
+              for paper_id, title, published in
+              zip(frame["id"][:NEWEST_TITLES], frame["title"][:NEWEST_TITLES], frame["published"][:NEWEST_TITLES])]
+    return TopicOverview(
+        papers=len(frame), new_since_build=new_since_build, weekly=weekly_counts(frame["published"], weeks_to),
+        weeks_to=weeks_to, newest=newest, last_fetched=last_fetched, sample=sample,
+        page=file_name(slug, PAGE), links=links_html(slug, (PAGE, DIGEST, *EXPORTS)))
+
+
+def sparkline_svg(weekly: list[int], weeks_to: datetime) -> Markup:
+    """A small inline bar chart of the weekly counts, its numbers in its accessible name."""
+    peak = max(weekly) or 1
+    bar = (SPARK_WIDTH - SPARK_GAP * (len(weekly) - 1)) / len(weekly)
+    label = (f"Papers submitted per week, the {len(weekly)} weeks to {weeks_to:%Y-%m-%d}, oldest first: "
+             + ", ".join(map(str, weekly)))
+    bars = []
+    for i, count in enumerate(weekly):
+        height = max(1.0, (SPARK_HEIGHT - 1) * count / peak) if count else 1.0
+        css = "spark-bar spark-now" if i == len(weekly) - 1 else "spark-bar"
+        bars.append(f'<rect class="{css}{" spark-zero" if not count else ""}" x="{i * (bar + SPARK_GAP):.1f}" '
+                    f'y="{SPARK_HEIGHT - height:.1f}" width="{bar:.1f}" height="{height:.1f}"/>')
+    return Markup(
+        f'<svg class="sparkline" role="img" aria-label="{escape(label)}" width="{SPARK_WIDTH}" '
+        f'height="{SPARK_HEIGHT}" viewBox="0 0 {SPARK_WIDTH} {SPARK_HEIGHT}" xmlns="http://www.w3.org/2000/svg">'
+        f"<title>{escape(label)}</title>{''.join(bars)}</svg>")

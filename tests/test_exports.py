@@ -1,0 +1,228 @@
+"""The exports of a topic (BibTeX, CSV, JSON, Atom) made from hostile and odd papers, read back
+with independent readers: bibtexparser and pybtex, the csv module, json, feedparser and lxml."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime
+
+import bibtexparser
+import feedparser
+import pandas as pd
+import pytest
+from lxml import etree
+from pybtex.database import parse_string as pybtex_parse
+from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
+
+from helpers import TopicReportError, exports, settings
+from helpers.frame import papers_frame
+from helpers.store import Paper
+from helpers.topics import Topic
+from test_hostile import PAPERS
+
+TOPIC = Topic(name="Hostile <i>names</i> & co", slug="hostile", terms=["zebra crossings"])
+# Text that tries to break out of a BibTeX field, run a LaTeX command or a spreadsheet formula.
+ODD = [
+    {"id": "2602.99201", "title": "Unbalanced { brace and } closing }} {{", "authors": ["Tom and Jerry", "Smith, Jr., John"],
+     "abstract": "=HYPERLINK(\"https://evil.example\",\"x\")"},
+    {"id": "2602.99202", "title": r"\input{/etc/passwd} \write18{rm -rf /} 100% & #1 _x ^y ~z",
+     "authors": ["=cmd|' /C calc'!A0", "@SUM(1+1)", "+1 Plus", "-1 Minus", "\tTab"], "journal_ref": "J. {Odd} 1 (2026)",
+     "doi": "10.1000/x{y}\\z"},
+    {"id": "2602.99203", "title": "Müller's Über-Straße — naïve café", "authors": ["Jürgen Müller", "Élodie Côté"],
+     "doi": "10.1109/CVPR.2026.00123", "journal_ref": "CVPR 2026"},
+    {"id": "2602.99204", "title": "Control\x01chars\x0bin\x1ftext", "authors": ["Nul\x00Name"]},
+]
+
+
+def paper(record: dict) -> Paper:
+    moment = datetime.fromisoformat(record.get("published", "2026-02-05T10:00:00Z"))
+    return Paper(id=record["id"], version=record.get("version", 1), title=record["title"],
+                 abstract=record.get("abstract", "Zebra crossings."), authors=list(record["authors"]),
+                 published=moment, updated=datetime.fromisoformat(record.get("updated", moment.isoformat())),
+                 primary_category=record.get("primary_category", "cs.CV"),
+                 categories=list(record.get("categories", ["cs.CV"])), comment=record.get("comment"),
+                 journal_ref=record.get("journal_ref"), doi=record.get("doi"))
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    return papers_frame([paper(r) for r in PAPERS + ODD], TOPIC.slug)
+
+
+def xml_text(text: str) -> str:
+    return exports._NOT_XML.sub("", text)
+
+
+# --- BibTeX ----------------------------------------------------------------------------------
+
+_DECODE = get_default_latex_context_db().filter_context(keep_categories=["latex-base", "latex-extra",
+                                                                         "advanced-symbols", "latex-ethuebung"])
+_DECODE.add_context_category("exports-test", prepend=True, macros=[
+    MacroTextSpec("textbraceleft", "{"), MacroTextSpec("textbraceright", "}"),
+    MacroTextSpec("textasciicircum", "^"), MacroTextSpec("textasciitilde", "~"), MacroTextSpec("textquotedbl", '"')])
+
+
+def decoded(latex_text: str) -> str:
+    """What LaTeX prints for an escaped field (pylatexenc's LaTeX → text)."""
+    return LatexNodes2Text(latex_context=_DECODE, math_mode="verbatim").latex_to_text(latex_text)
+
+
+def authors_of(field: str) -> list[str]:
+    """BibTeX's own split of an author list: " and " outside braces."""
+    names, depth, start = [], 0, 0
+    i = 0
+    while i < len(field):
+        depth += {"{": 1, "}": -1}.get(field[i], 0)
+        if depth == 0 and field.startswith(" and ", i):
+            names.append(field[start:i])
+            start = i = i + 5
+            continue
+        i += 1
+    return names + [field[start:]] if field else names
+
+
+def test_bibtex_has_one_entry_per_paper_and_parses_with_two_libraries(frame):
+    text = exports.bibtex(frame)
+    library = bibtexparser.parse_string(text)
+    assert library.failed_blocks == []
+    assert len(library.entries) == len(frame)
+    assert len({entry.key for entry in library.entries}) == len(frame)
+    assert [entry["eprint"] for entry in library.entries] == [exports.latex(i) for i in frame["id"]]
+    assert len(pybtex_parse(text, "bibtex").entries) == len(frame)
+
+
+def test_bibtex_titles_names_and_journals_print_as_written(frame):
+    entries = {entry["eprint"]: entry for entry in bibtexparser.parse_string(exports.bibtex(frame)).entries}
+    for row in frame.itertuples():
+        entry = entries[exports.latex(row.id)]
+        assert decoded(entry["title"]) == row.title
+        assert [decoded(name.strip("{}") if "," in name else name) for name in authors_of(entry["author"])] \
+            == list(row.authors)
+        if isinstance(row.journal_ref, str):
+            assert entry.entry_type == "article" and decoded(entry["journal"]) == row.journal_ref
+        else:
+            assert entry.entry_type == "misc"
+
+
+def test_bibtex_runs_no_command_and_keeps_arxiv_fields(frame):
+    text = exports.bibtex(frame)
+    assert "\\input" not in text and "\\write18" not in text and "\\textbf" not in text
+    entries = {entry["eprint"]: entry for entry in bibtexparser.parse_string(text).entries}
+    cvpr = entries["2602.99203"]
+    assert cvpr.key == "muller2026mullers"
+    assert cvpr["doi"] == "10.1109/CVPR.2026.00123" and cvpr["journal"] == "CVPR 2026"
+    assert (cvpr["archivePrefix"], cvpr["primaryClass"], cvpr["url"], cvpr["year"]) == \
+        ("arXiv", "cs.CV", "https://arxiv.org/abs/2602.99203", "2026")
+    assert decoded(entries["2602.99202"]["doi"]) == "10.1000/x{y}\\z"
+    odd_id = exports.latex("2602.99120<script>alert(5)</script>")
+    assert "url" not in entries[odd_id]  # no link built from an id not of arXiv's form
+
+
+def test_citation_keys_are_unique_and_stable_as_papers_arrive():
+    older = paper({"id": "2602.00001", "title": "Gaussian splats", "authors": ["Ada Lovelace"]})
+    newer = paper({"id": "2602.00002", "title": "Gaussian splats again", "authors": ["Ada Lovelace"]})
+    assert exports.citation_keys(papers_frame([older], "t")) == ["lovelace2026gaussian"]
+    assert exports.citation_keys(papers_frame([newer, older], "t")) == ["lovelace2026gaussianb", "lovelace2026gaussian"]
+    nameless = paper({"id": "2602.00003", "title": "", "authors": ["李小龙"]})
+    assert exports.citation_keys(papers_frame([nameless], "t")) == ["anonymous2026"]
+
+
+# --- CSV and JSON ----------------------------------------------------------------------------
+
+
+def test_csv_holds_every_paper_and_field_with_formulas_defused(frame):
+    content = exports.export_files(TOPIC, frame)["hostile.csv"]
+    assert content.startswith("\ufeff".encode())  # spreadsheets then read UTF-8
+    rows = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"), newline="")))
+    assert len(rows) == len(frame) and list(rows[0]) == list(frame.columns)
+    for row, original in zip(rows, frame.itertuples()):
+        assert row["id"] == exports.defuse_formula(original.id)
+        assert row["title"] == exports.defuse_formula(original.title)
+        assert row["authors"] == exports.defuse_formula("; ".join(original.authors))
+        assert row["published"] == original.published.strftime("%Y-%m-%dT%H:%M:%SZ")
+    cells = [cell for row in rows for cell in row.values()]
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert "'=HYPERLINK(\"https://evil.example\",\"x\")" in cells and "'=cmd|' /C calc'!A0; @SUM(1+1); " \
+        "+1 Plus; -1 Minus; \tTab" in cells
+
+
+def test_json_holds_every_paper_and_field_exactly(frame):
+    document = json.loads(exports.export_files(TOPIC, frame)["hostile.json"])
+    assert (document["topic"], document["slug"], document["papers"]) == (TOPIC.name, "hostile", len(frame))
+    assert document["fields"] == list(frame.columns)
+    for record, original in zip(document["records"], frame.itertuples()):
+        assert set(record) == set(frame.columns)
+        assert (record["id"], record["title"], record["authors"], record["abstract"], record["doi"]) == \
+            (original.id, original.title, list(original.authors), original.abstract, exports._given(original.doi))
+        assert record["published"] == original.published.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- Atom ------------------------------------------------------------------------------------
+
+
+def test_feed_parses_as_atom_with_the_newest_papers(frame):
+    feed = feedparser.parse(exports.atom_feed(TOPIC, frame))
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert feed.version == "atom10"
+    assert len(feed.entries) == min(exports.FEED_ENTRIES, len(frame))
+    newest = frame.iloc[0]
+    assert feed.entries[0].id == f"https://arxiv.org/abs/{newest.id}"
+    assert feed.entries[0].title == newest.title
+    assert feed.feed.id.startswith("urn:uuid:")
+    assert {link.rel: link.href for link in feed.feed.links} == {"self": "hostile.atom", "alternate": "hostile.html"}
+
+
+def test_feed_holds_hostile_text_as_text(frame):
+    root = etree.fromstring(exports.atom_feed(TOPIC, frame))
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    entries = root.findall("a:entry", ns)
+    by_id = {paper_id: i for i, paper_id in enumerate(frame["id"])}
+    assert len(entries) == len(frame)
+    for entry in entries:
+        title = entry.find("a:title", ns)
+        href = entry.find("a:link[@rel='alternate']", ns).get("href")
+        if "/abs/" not in href:  # the odd id: linked to the topic's page, a stable URN for id
+            assert href == "hostile.html" and entry.find("a:id", ns).text.startswith("urn:uuid:")
+            continue
+        row = frame.iloc[by_id[href.rsplit("/abs/", 1)[1]]]
+        assert title.get("type", "text") == "text" and len(title) == 0  # no child elements: text, not markup
+        assert title.text == (xml_text(row.title) or "(untitled)")
+        assert entry.find("a:summary", ns).text in (xml_text(row.abstract), None)
+        assert [a.findtext("a:name", namespaces=ns) for a in entry.findall("a:author", ns)] == \
+            [xml_text(name) for name in row.authors if xml_text(name).strip()]
+        assert [c.get("term") for c in entry.findall("a:category", ns)] == list(row.categories)
+
+
+def test_feed_links_are_absolute_with_a_site_url(frame):
+    feed = feedparser.parse(exports.atom_feed(TOPIC, frame, "https://example.org/radar/"))
+    assert feed.feed.id == "https://example.org/radar/hostile.atom"
+    assert {link.rel: link.href for link in feed.feed.links} == {
+        "self": "https://example.org/radar/hostile.atom", "alternate": "https://example.org/radar/hostile.html"}
+
+
+def test_feed_of_a_topic_without_papers_is_valid():
+    feed = feedparser.parse(exports.atom_feed(TOPIC, papers_frame([], TOPIC.slug)))
+    assert not feed.bozo and feed.version == "atom10" and feed.entries == []
+
+
+def test_every_per_topic_file_follows_one_pattern():
+    names = exports.topic_file_names("nerf")
+    assert names == ["nerf.html", "nerf.md", "nerf.atom", "nerf.bib", "nerf.csv", "nerf.json", "nerf_files"]
+    assert set(exports.export_files(TOPIC, papers_frame([], TOPIC.slug))) <= set(exports.topic_file_names("hostile"))
+
+
+@pytest.mark.parametrize("value, expected", [("https://example.org/radar", "https://example.org/radar/"),
+                                             ("http://127.0.0.1:8000/", "http://127.0.0.1:8000/"), ("", None)])
+def test_site_url_setting(monkeypatch, value, expected):
+    monkeypatch.setenv("TOPIC_REPORT_SITE_URL", value)
+    assert settings.from_env().site_url == expected
+
+
+@pytest.mark.parametrize("value", ["example.org/radar", "ftp://example.org/", "javascript:alert(1)",
+                                   "https://example.org:port/", "https://exa mple.org/"])
+def test_a_site_url_that_is_not_http_is_refused_in_one_line(monkeypatch, value):
+    monkeypatch.setenv("TOPIC_REPORT_SITE_URL", value)
+    with pytest.raises(TopicReportError, match=r"^TOPIC_REPORT_SITE_URL=.* is not an http\(s\) address"):
+        settings.from_env()
