@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from helpers import TopicReportError, charts, exports, settings, tables
 from helpers.arxiv_source import build_query
 from helpers.digest import render_digest
+from helpers.fetching import coverage_sentence
 from helpers.frame import papers_frame
 from helpers.project import Project
 from helpers.site import SITE_DIR
@@ -208,15 +209,13 @@ class TopicReport:
             lines = [f"<p>Never fetched from arXiv: <code>topic-report fetch --topic "
                      f"{html.escape(self.topic.slug)}</code>.</p>", query]
         else:
-            window = (f"papers submitted since {self.coverage.since:%Y-%m-%d}" if self.coverage.since
-                      else "papers of the topic's window")
-            reported = (f"; arXiv reported {self.coverage.reported:,} in the last fetch's window"
-                        if self.coverage.reported is not None else "")
-            capped = (f"; the last fetch stopped at the topic's max_results ({self.topic.max_results:,})"
-                      if self.coverage.capped else "")
+            # The fetch line's own words: "arXiv reports 317 since …, 317 stored" or "newest 50 of 317 matched …".
+            held = coverage_sentence(self.coverage, self.topic.max_results)
+            if self.coverage.reported is None:
+                held = (f"papers submitted since {self.coverage.since:%Y-%m-%d}, " if self.coverage.since
+                        else "papers of the topic's window, ") + held
             lines = [f"<p>Data as of <strong>{self.fetched_at:%Y-%m-%d %H:%M} UTC</strong> (the last successful "
-                     f"fetch): {html.escape(window)}, {self.coverage.stored:,} stored{html.escape(reported + capped)}."
-                     f"{html.escape(limits)}</p>", query]
+                     f"fetch): {html.escape(held)}.{html.escape(limits)}</p>", query]
         kind = "about-data sample" if self.shows_sample else "about-data"
         display(HTML(f'<div class="{kind}">{"".join(lines)}</div>'))
 

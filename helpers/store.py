@@ -529,7 +529,8 @@ class Store:
         """The topic's coverage: its last successful run of its own window, and what it holds now."""
         rows = self._query(
             "SELECT finished_at, reported, capped FROM fetch_runs WHERE topic = ? AND outcome = 'ok'"
-            " AND kind IN ('window', 'update') ORDER BY id DESC LIMIT 1", (topic,))
+            " AND (kind IN ('window', 'update') OR (kind IS NULL AND requests > 0))"  # NULL: a fetch logged before v2
+            " ORDER BY id DESC LIMIT 1", (topic,))
         state = self.topic_state(topic)
         run = rows[0] if rows else None
         return Coverage(

@@ -41,6 +41,12 @@ def test_first_build_fetches_executes_and_renders_every_topic(report_site):
     assert f"and 3 topic pages, rendered with {report_site.renderer_name} (all 4 pages rendered)" in run.out
 
 
+def test_a_fetched_topic_page_says_what_arxiv_reported_and_what_is_stored(report_site):
+    text = page(report_site, "3d-reconstruction")
+    assert "Data as of" in text and "A sample, not fetched yet" not in text
+    assert re.search(r"arXiv reports 15 since \d{4}-\d\d-\d\d, 15 stored", text)
+
+
 def index_cards(report_site) -> dict[str, lxml.html.HtmlElement]:
     """The index's card of each topic, by the page it links."""
     document = lxml.html.fromstring((report_site.output / "index.html").read_bytes())

@@ -137,6 +137,9 @@ def test_a_store_of_the_first_schema_is_upgraded_in_place_keeping_every_row(tmp_
     with Store(path) as store:  # opening again changes nothing
         assert store.count("3d-reconstruction") == 15
         assert [r["outcome"] for r in store.fetch_runs("3d-reconstruction")] == ["ok", "ok", "error"]
+        # Its last good fetch still counts as one: the page must not call the topic a sample.
+        last_ok = max(r["finished_at"] for r in store.fetch_runs("3d-reconstruction") if r["outcome"] == "ok")
+        assert store.coverage("3d-reconstruction").last_fetched == datetime.fromisoformat(last_ok)
     assert [rows(path, "papers"), rows(path, "topic_papers", "topic, paper_id, added_at")] == before[:2]
 
 
