@@ -10,7 +10,6 @@ import pandas as pd
 from markupsafe import Markup, escape
 
 from helpers.exports import DIGEST, EXPORTS, PAGE, abs_url, file_name, links_html
-from helpers.store import utc_now
 
 WEEKS = 12
 NEWEST_TITLES = 3
@@ -29,7 +28,7 @@ class TopicOverview:
     papers: int
     new_since_build: int | None  # None: no earlier build of its page
     weekly: list[int]            # papers submitted per week, oldest first; the last is "this week"
-    weeks_to: datetime           # the end of the last week: the data's "as of"
+    weeks_to: datetime | None    # the end of the last week: the data's "as of" (None: no data at all)
     newest: list[NewestPaper]
     last_fetched: datetime | None  # the last successful fetch of its window (Store.coverage)
     sample: bool                 # the topic shows the shipped sample: never fetched
@@ -54,15 +53,16 @@ def weekly_counts(published: pd.Series, weeks_to: datetime, weeks: int = WEEKS) 
 
 
 def topic_overview(slug: str, frame: pd.DataFrame, *, last_fetched: datetime | None, sample: bool,
-                   new_since_build: int | None, now: datetime | None = None) -> TopicOverview:
+                   new_since_build: int | None) -> TopicOverview:
     """The index's view of one topic from its frame (newest first)."""
-    # A fetched topic is current as of its last fetch; a sample as of its newest paper.
-    weeks_to = last_fetched or (frame["published"].max().to_pydatetime() if len(frame) else now or utc_now())
+    # A fetched topic is current as of its last fetch; a sample as of its newest paper; a topic never
+    # fetched and without papers has no weeks to show (and the index stays the same from day to day).
+    weeks_to = last_fetched or (frame["published"].max().to_pydatetime() if len(frame) else None)
     newest = [NewestPaper(title, abs_url(paper_id), published.strftime("%Y-%m-%d"))
               for paper_id, title, published in
               zip(frame["id"][:NEWEST_TITLES], frame["title"][:NEWEST_TITLES], frame["published"][:NEWEST_TITLES])]
     return TopicOverview(
-        papers=len(frame), new_since_build=new_since_build, weekly=weekly_counts(frame["published"], weeks_to),
+        papers=len(frame), new_since_build=new_since_build, weekly=weekly_counts(frame["published"], weeks_to) if weeks_to else [0] * WEEKS,
         weeks_to=weeks_to, newest=newest, last_fetched=last_fetched, sample=sample,
         page=file_name(slug, PAGE), links=links_html(slug, (PAGE, DIGEST, *EXPORTS)))
 

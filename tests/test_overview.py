@@ -70,9 +70,8 @@ def test_a_topic_shows_the_sample_while_a_sample_load_is_its_only_success(runs, 
 
 
 def test_a_topic_without_papers():
-    overview = topic_overview("t", papers_frame([], "t"), last_fetched=None, sample=False, new_since_build=None,
-                              now=NOW)
-    assert (overview.papers, overview.newest, overview.weekly) == (0, [], [0] * WEEKS)
+    overview = topic_overview("t", papers_frame([], "t"), last_fetched=None, sample=False, new_since_build=None)
+    assert (overview.papers, overview.newest, overview.weekly, overview.weeks_to) == (0, [], [0] * WEEKS, None)
 
 
 def test_sparkline_is_an_accessible_inline_svg_of_the_counts():
