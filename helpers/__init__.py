@@ -17,3 +17,17 @@ class TopicReportError(Exception):
     def _render_traceback_(self) -> list[str]:
         """What IPython (Jupyter, papermill's notebooks) shows instead of a traceback: the one line."""
         return [f"{type(self).__name__}: {self}"]
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write `text` into a new file beside `path` that then replaces it: a process killed while
+    writing leaves the previous file whole."""
+    import os
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.stem}-",
+                                     suffix=path.suffix, delete=False) as new:
+        new.write(text)
+        new.flush()
+        os.fsync(new.fileno())
+    os.replace(new.name, path)

@@ -38,8 +38,9 @@ from papermill.exceptions import PapermillExecutionError
 from tqdm import tqdm
 from traitlets.config import Config
 
-from helpers import PACKAGE_DIR, PROG, RESOURCES, TopicReportError
+from helpers import PACKAGE_DIR, PROG, RESOURCES, TopicReportError, write_atomically
 from helpers.arxiv_source import ArxivSource
+from helpers.bounded import Limits
 from helpers.digest import render_digest
 from helpers.exports import DIGEST, export_files, file_name, topic_file_names
 from helpers.fetching import fetch_all
@@ -100,7 +101,8 @@ def build(topics: list[Topic], settings: Settings, output_dir: Path, *, work_dir
                 topic.name, store.papers(topic.slug, limit=topic.digest_limit)).encode("utf-8")
             files.update(export_files(topic, frame, settings.site_url))
         try:
-            rendering = render_site(pages, project_dir, output_dir, own_config)
+            rendering = render_site(pages, project_dir, output_dir,
+                                    Limits(settings.render_memory_mb, settings.render_seconds), own_config)
             for name, content in files.items():  # after rendering, which creates the output directory
                 (output_dir / name).write_bytes(content)
         except OSError as exc:
@@ -218,13 +220,8 @@ class BuildState:
         self._save()
 
     def _save(self) -> None:
-        text = json.dumps({"format": self.FORMAT, "pages": self.pages, "sites": self.sites}, indent=2, sort_keys=True)
-        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=self.path.parent, prefix=".state-",
-                                         suffix=".json", delete=False) as new:
-            new.write(text)
-            new.flush()
-            os.fsync(new.fileno())
-        os.replace(new.name, self.path)
+        write_atomically(self.path, json.dumps({"format": self.FORMAT, "pages": self.pages, "sites": self.sites},
+                                               indent=2, sort_keys=True))
 
 
 def _report_code_digest() -> str:

@@ -29,6 +29,9 @@ class Settings:
     max_response_mb: float = 64.0
     db_path: Path = Path("data/papers.sqlite")
     site_url: str | None = None  # where the site is published; makes the feeds' links absolute
+    # Bounds of one `quarto render` (its whole process tree): a correct render of the site stays far below.
+    render_memory_mb: float = 8192.0
+    render_seconds: float = 3600.0
 
 
 def _number(name: str, default, kind, minimum, maximum=None):
@@ -94,4 +97,6 @@ def from_env() -> Settings:
         max_response_mb=_number("ARXIV_MAX_RESPONSE_MB", Settings.max_response_mb, float, 0.01, 100_000),
         db_path=Path(os.environ.get("TOPIC_REPORT_DB") or Settings.db_path),
         site_url=_site_url(),
+        render_memory_mb=_number("TOPIC_REPORT_RENDER_MEMORY_MB", Settings.render_memory_mb, float, 1.0, 10**7),
+        render_seconds=_number("TOPIC_REPORT_RENDER_SECONDS", Settings.render_seconds, float, 1.0, MAX_SECONDS),
     )

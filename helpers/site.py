@@ -21,6 +21,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +30,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 from nbconvert import HTMLExporter
 
-from helpers import RESOURCES, TopicReportError
+from helpers import PROG, RESOURCES, TopicReportError, write_atomically
+from helpers.bounded import Limits, run_bounded
 from helpers.digest import neutralize
 from helpers.overview import TopicOverview
 from helpers.topics import Topic
@@ -184,13 +186,24 @@ class Rendering:
 class RenderState:
     """build/rendered.json: what each output page was rendered from, so a rebuild renders only
     pages whose source (executed notebook, index content) or site (renderer, configuration,
-    theme, layout, output directory) changed."""
+    theme, layout, output directory) changed. Written whole into a new file that replaces the old
+    one; a damaged file is discarded (every page is then rendered again)."""
 
     def __init__(self, path: Path):
         self.path = path
-        recorded = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-        self.site: str | None = recorded.get("site")
-        self.pages: dict[str, str] = recorded.get("pages", {})
+        self.site: str | None = None
+        self.pages: dict[str, str] = {}
+        if path.exists():
+            try:
+                recorded = json.loads(path.read_text(encoding="utf-8"))
+                if not (isinstance(recorded, dict) and isinstance(recorded.get("site"), str)
+                        and isinstance(recorded.get("pages"), dict)
+                        and all(isinstance(v, str) for v in recorded["pages"].values())):
+                    raise ValueError("not the render state of a build")
+                self.site, self.pages = recorded["site"], recorded["pages"]
+            except (OSError, ValueError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+                print(f"{PROG}: warning: {path} is damaged ({str(exc).splitlines()[0] if str(exc) else exc!r}); "
+                      f"discarded: every page is rendered again", file=sys.stderr, flush=True)
 
     def stale(self, site: str, sources: dict[str, str], output_dir: Path) -> list[str]:
         if site != self.site:
@@ -200,7 +213,7 @@ class RenderState:
 
     def record(self, site: str, sources: dict[str, str]) -> None:
         self.site, self.pages = site, sources
-        self.path.write_text(json.dumps({"site": site, "pages": sources}, indent=2, sort_keys=True), encoding="utf-8")
+        write_atomically(self.path, json.dumps({"site": site, "pages": sources}, indent=2, sort_keys=True))
 
 
 def _sha256(*parts: bytes) -> str:
@@ -210,10 +223,11 @@ def _sha256(*parts: bytes) -> str:
     return digest.hexdigest()
 
 
-def render_site(pages: list[TopicPage], project_dir: Path, output_dir: Path,
+def render_site(pages: list[TopicPage], project_dir: Path, output_dir: Path, limits: Limits,
                 own_config: Path | None = None) -> Rendering:
     """Write the site into `output_dir`, rendering only the pages that changed since the last
-    render into it (all of them when the site itself changed)."""
+    render into it (all of them when the site itself changed); Quarto runs within `limits`. A
+    render that fails is not recorded: the next build renders those pages again."""
     write_project(pages, project_dir, output_dir, own_config)
     quarto = find_quarto()
     renderer = "Quarto" if quarto else "nbconvert"
@@ -228,7 +242,8 @@ def render_site(pages: list[TopicPage], project_dir: Path, output_dir: Path,
     stale = state.stale(site_key, source_keys, output_dir)
     if stale and quarto:
         whole_site = stale == list(sources)
-        render_with_quarto(quarto, project_dir, None if whole_site else [sources[name].name for name in stale])
+        render_with_quarto(quarto, project_dir, output_dir, stale,
+                           None if whole_site else [sources[name].name for name in stale], limits)
     elif stale:
         render_with_nbconvert(pages, project_dir, output_dir, stale)
     state.record(site_key, source_keys)
@@ -240,29 +255,57 @@ def quarto_version(quarto: str) -> str:
     return subprocess.run([quarto, "--version"], capture_output=True, text=True).stdout.strip()
 
 
-def render_with_quarto(quarto: str, project_dir: Path, files: list[str] | None) -> None:
-    """`quarto render` of the whole project, or of the given files of it (Quarto keeps the other
-    pages, and updates the search index for these); Quarto's output goes to a log in the work
-    directory, and its error lines, if it fails, into the exception."""
+# Quarto 1.7.34 reads `quarto render a b c` as the input `a` and pandoc arguments `b c` unless a
+# later argument starts with "-" (src/command/render/cmd.ts, lines 178-183: inputs end at the first
+# argument starting with "-"); it then renders each input in turn in the same process (lines
+# 242-264). The site's pages are html, so `--to html` ends the list without changing any page.
+END_OF_INPUTS = ["--to", "html"]
+
+
+def quarto_command(quarto: str, files: list[str] | None) -> list[str]:
+    """The one `quarto render` of a build: the whole project, or these files of it (one Quarto
+    start either way; a file render keeps the other pages and updates the search index for it)."""
+    return [quarto, "render", *files, *END_OF_INPUTS] if files else [quarto, "render"]
+
+
+def render_with_quarto(quarto: str, project_dir: Path, output_dir: Path, names: list[str],
+                       files: list[str] | None, limits: Limits) -> None:
+    """Run Quarto on the project (or the given files of it), bounded by `limits`; its output goes
+    to a log in the work directory, and its error lines, if it fails, into the exception. A render
+    that exits 0 but leaves one of the output pages `names` unwritten fails too."""
     log = project_dir.parent / RENDER_LOG
-    done = subprocess.run([quarto, "render", *(files or ["."])], cwd=project_dir, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, env={**os.environ, "NO_COLOR": "1"})
-    output = done.stdout.decode("utf-8", errors="replace")
+    before = {name: _modified(output_dir / name) for name in names}  # an old page must not pass for a new one
+    code, output, stopped = run_bounded(quarto_command(quarto, files), cwd=project_dir, limits=limits,
+                                        env={**os.environ, "NO_COLOR": "1"})
     log.write_text(output, encoding="utf-8")
-    if done.returncode:
+    if stopped:
+        raise TopicReportError(f"quarto render stopped: {stopped}\n  full log: {log}")
+    if code:
         lines = "\n".join(f"  {line}" for line in quarto_error_lines(output))
-        raise TopicReportError(f"quarto render failed (exit {done.returncode}):\n{lines}\n  full log: {log}")
+        raise TopicReportError(f"quarto render failed (exit {code}):\n{lines}\n  full log: {log}")
+    missing = [name for name in names if _modified(output_dir / name) in (None, before[name])]
+    if missing:
+        raise TopicReportError(f"quarto render wrote no {', '.join(missing)} (exit 0)\n  full log: {log}")
+
+
+def _modified(path: Path) -> int | None:
+    return path.stat().st_mtime_ns if path.is_file() else None
 
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
-# What Quarto prints around its message that says nothing about the cause.
-_QUARTO_NOISE = re.compile(r"^(?:\d+: |\s*~+\s*$|\s*at |Stack trace:)")
+# What Quarto prints around its message that says nothing about the cause: the source lines it
+# quotes ("24:     toc: maybe"), their markers, stack frames.
+_QUARTO_NOISE = re.compile(r"^(?:\d+: |\s*~+\s*$|\s*at )")
+_STACK_TRACE = "Stack trace:"
 
 
 def quarto_error_lines(output: str) -> list[str]:
-    """Quarto's own error lines from its output, without colour codes, stack traces or the
-    quoted source lines: each `ERROR:` message (prefix dropped) and the lines that follow it
-    up to a blank line. Without any, the last line that is no stack-trace line."""
+    """Quarto's own error lines from its output, without colour codes, stack traces, quoted source
+    lines or blank lines: from its first `ERROR:` line (prefix dropped) to the end. Quarto 1.7.34
+    writes one `ERROR:` prefix per message (src/core/log.ts, line 123) and a message may hold
+    blank lines (a validation error: its heading, a blank line, the details,
+    src/core/lib/yaml-schema/validated-yaml.ts); a stack trace follows "Stack trace:" (log.ts,
+    line 369) until the next message. Without any `ERROR:`, the last line that is no stack frame."""
     lines = [ANSI_ESCAPE.sub("", line).rstrip() for line in output.splitlines()]
     found: list[str] = []
     in_error = False
@@ -270,13 +313,14 @@ def quarto_error_lines(output: str) -> list[str]:
         if line.startswith("ERROR:"):
             in_error = True
             line = line.removeprefix("ERROR:").strip()
-        elif not line.strip():
+        elif line.strip() == _STACK_TRACE:
             in_error = False
-        if in_error and line and not _QUARTO_NOISE.match(line) and line not in found:
-            found.append(line)
+        if in_error and line.strip() and not _QUARTO_NOISE.match(line) and line.strip() not in found:
+            found.append(line.strip())
     if found:
         return found
-    last = [line.strip() for line in lines if line.strip() and not _QUARTO_NOISE.match(line)][-1:]
+    last = [line.strip() for line in lines
+            if line.strip() and not _QUARTO_NOISE.match(line) and line.strip() != _STACK_TRACE][-1:]
     return last or ["(quarto printed nothing)"]
 
 

@@ -188,33 +188,49 @@ def test_the_real_quarto_page_requests_nothing_remote_once_post_rendered(rendere
 
 # --- the build's handling of the quarto executable, with stand-ins --------------------------
 
-FAILING_QUARTO = r'''#!/bin/sh
-# Prints what Quarto 1.7 prints for `toc: maybe` in _quarto.yml (src/core/lib/errors.ts, log.ts), exits 1.
+# What Quarto 1.7.34 prints for `toc: maybe` in _quarto.yml, then exits 1: one ERROR message
+# (src/core/log.ts, line 123: the prefix once, the colour around the whole message) whose text is
+# the heading, a blank line and the tidyverse-formatted details (ValidationError,
+# src/core/lib/yaml-schema/validated-yaml.ts lines 22-36; tidyverseFormatError in
+# src/core/lib/errors.ts: the file, the location and heading, the quoted source, ✖ and ℹ lines, a
+# blank line); "Stack trace:" and the frames follow where Quarto prints the stack (log.ts, 359-371).
+FAILING_QUARTO = r"""#!/bin/sh
 printf '\033[1m\033[34mStarting python3 kernel...\033[39m\033[22m\n'
-printf '\033[91mERROR: In file _quarto.yml\n(line 24, columns 10--14) Field "\033[34mtoc\033[91m" has value maybe, which must instead be true or false\n' >&2
+printf '\033[91mERROR: Project /work/build/site/_quarto.yml validation failed.\n\n' >&2
+printf 'In file /work/build/site/_quarto.yml\n(line 24, columns 10--14) Field "\033[34mtoc\033[91m" has value maybe, which must instead be true or false\n' >&2
 printf '23:     page-layout: full\n24:     toc: maybe\n             ~~~~~\n\033[31m✖\033[91m The value maybe is of type string.\n' >&2
-printf '\033[34mℹ\033[91m The error happened in location format:html:toc.\033[39m\n\n' >&2
-printf '\033[91mERROR: Validation of YAML project configuration failed.\n\nStack trace:\n' >&2
+printf '\033[34mℹ\033[91m The error happened in location format:html:toc.\n\n\nStack trace:\n' >&2
 printf '    at validateProjectConfig (file:///opt/quarto/bin/quarto.js:130221:15)\n' >&2
 printf '    at async render (file:///opt/quarto/bin/quarto.js:131093:9)\033[39m\n' >&2
 exit 1
-'''
+"""
 
-# Says its version; records the arguments of a render and writes a placeholder page for each
-# input (the whole project: every one).
-RECORDING_QUARTO = f'''#!{sys.executable}
+# Says its version; reads its command line as Quarto 1.7.34 does (src/command/render/cmd.ts,
+# lines 160-183: the first argument, or the current folder, is an input, and so are the arguments
+# after it up to the first one starting with "-"; the rest go to pandoc) and records it. Each
+# input's page is written as a placeholder (the project: every page of its render list). Pandoc
+# reads arguments that are not options as more input files, which it appends to the document:
+# so does this stand-in, as Quarto's page then shows (the notebook's JSON after the index).
+RECORDING_QUARTO = f"""#!{sys.executable}
 import json, os, pathlib, sys, yaml
 if sys.argv[1:] == ["--version"]:
     sys.exit(print("1.7.34"))
 config = yaml.safe_load(pathlib.Path("_quarto.yml").read_text())
+arguments = sys.argv[2:]
 with open(os.environ["QUARTO_CALLS"], "a") as calls:
     calls.write(json.dumps(sys.argv[1:]) + "\\n")
-inputs = config["project"]["render"] if sys.argv[2:] == ["."] else sys.argv[2:]
+inputs, arguments = (arguments[:1], arguments[1:]) if arguments and not arguments[0].startswith("-") else (["."], arguments)
+first_option = next((i for i, a in enumerate(arguments) if a.startswith("-")), None)
+if first_option is None:
+    pandoc_inputs = arguments
+else:
+    inputs, pandoc_inputs = inputs + arguments[:first_option], []
 output = pathlib.Path(config["project"]["output-dir"])
 output.mkdir(parents=True, exist_ok=True)
-for name in inputs:
-    (output / (pathlib.Path(name).stem + ".html")).write_text("<html>placeholder</html>")
-'''
+for name in (config["project"]["render"] if inputs == ["."] else inputs):
+    appended = "".join(pathlib.Path(extra).read_text() for extra in pandoc_inputs)
+    (output / (pathlib.Path(name).stem + ".html")).write_text("<html>placeholder</html>" + appended)
+"""
 
 
 def stand_in(tmp_path: Path, monkeypatch, script: str) -> Path:
@@ -236,11 +252,11 @@ def test_a_failed_quarto_render_reports_quartos_error_lines_and_the_log(tmp_path
     assert run.code == 1
     assert run.err.splitlines() == [
         "topic-report: error: quarto render failed (exit 1):",
-        "  In file _quarto.yml",
+        "  Project /work/build/site/_quarto.yml validation failed.",
+        "  In file /work/build/site/_quarto.yml",
         '  (line 24, columns 10--14) Field "toc" has value maybe, which must instead be true or false',
         "  ✖ The value maybe is of type string.",
         "  ℹ The error happened in location format:html:toc.",
-        "  Validation of YAML project configuration failed.",
         f"  full log: {log}"]
     full = log.read_text(encoding="utf-8")
     assert "Starting python3 kernel" in full and "at validateProjectConfig" in full and "\x1b" not in run.err
@@ -260,13 +276,89 @@ def test_quarto_is_asked_to_render_only_the_pages_that_changed(tmp_path, monkeyp
         assert run.code == 0, run.err
         return [json.loads(line) for line in calls.read_text().splitlines()]
 
-    assert build() == [["render", "."]]
+    assert build() == [["render"]]
     assert build() == []
     topics = yaml.safe_load(config.read_text(encoding="utf-8"))
     topics["topics"][0]["digest_limit"] = 5
     config.write_text(yaml.safe_dump(topics), encoding="utf-8")
     # The index too: its card of the re-executed topic now counts "new since the last build" (— before).
-    assert build() == [["render", "index.qmd", "nothing-yet.ipynb"]]
+    # One Quarto start for both, each an input (the option after them ends the list).
+    assert build() == [["render", "index.qmd", "nothing-yet.ipynb", "--to", "html"]]
+    output = tmp_path / "_site"
+    for page in ("index.html", "nothing-yet.html"):
+        assert (output / page).read_text(encoding="utf-8") == "<html>placeholder</html>"
     topics["topics"][1]["name"] = "Renamed"  # the navbar changes: every page
     config.write_text(yaml.safe_dump(topics), encoding="utf-8")
-    assert build() == [["render", "."]]
+    assert build() == [["render"]]
+
+
+# Exits 0 having written nothing (as Quarto does when a file name reaches pandoc as its input).
+SILENT_QUARTO = f"""#!{sys.executable}
+import sys
+if sys.argv[1:] == ["--version"]:
+    sys.exit(print("1.7.34"))
+"""
+
+# Holds 400 MB until it is killed: what pandoc did when a notebook reached it as markdown.
+GREEDY_QUARTO = f"""#!{sys.executable}
+import signal, sys
+if sys.argv[1:] == ["--version"]:
+    sys.exit(print("1.7.34"))
+print("rendering", flush=True)
+held = bytearray(400 * 2**20)
+for i in range(0, len(held), 4096):
+    held[i] = 1
+signal.pause()
+"""
+
+
+def test_a_render_that_writes_no_page_fails_and_is_not_recorded(tmp_path, monkeypatch):
+    stand_in(tmp_path, monkeypatch, SILENT_QUARTO)
+    config = site_topics(tmp_path / "topics.yml", "nothing-yet")
+    args = ("--offline", "--config", str(config), "--output-dir", str(tmp_path / "_site"))
+    environment = {"TOPIC_REPORT_DB": str(tmp_path / "papers.sqlite")}
+    for _ in range(2):  # not recorded as done: the next build renders again, and fails again
+        run = run_build(environment, *args, renderer="quarto")
+        assert run.code == 1
+        assert run.err.splitlines()[0] == "topic-report: error: quarto render wrote no index.html, nothing-yet.html (exit 0)"
+
+
+def test_a_render_past_its_memory_bound_is_stopped_and_not_recorded(tmp_path, monkeypatch):
+    stand_in(tmp_path, monkeypatch, GREEDY_QUARTO)
+    config = site_topics(tmp_path / "topics.yml", "nothing-yet")
+    environment = {"TOPIC_REPORT_DB": str(tmp_path / "papers.sqlite"), "TOPIC_REPORT_RENDER_MEMORY_MB": "100"}
+    run = run_build(environment, "--offline", "--config", str(config), "--output-dir", str(tmp_path / "_site"),
+                    renderer="quarto")
+    assert run.code == 1
+    first, log = run.err.splitlines()
+    assert first.startswith("topic-report: error: quarto render stopped: its processes used ")
+    assert first.endswith(" MB of memory, more than the bound of 100 MB (TOPIC_REPORT_RENDER_MEMORY_MB)")
+    assert log == f"  full log: {tmp_path / 'build' / 'quarto-render.log'}"
+    assert "rendering" in (tmp_path / "build" / "quarto-render.log").read_text(encoding="utf-8")
+    assert not (tmp_path / "build" / "rendered.json").exists()
+
+
+def test_a_render_past_its_time_bound_is_stopped(tmp_path, monkeypatch):
+    stand_in(tmp_path, monkeypatch, GREEDY_QUARTO.replace("400 * 2**20", "1"))
+    config = site_topics(tmp_path / "topics.yml", "nothing-yet")
+    environment = {"TOPIC_REPORT_DB": str(tmp_path / "papers.sqlite"), "TOPIC_REPORT_RENDER_SECONDS": "1"}
+    run = run_build(environment, "--offline", "--config", str(config), "--output-dir", str(tmp_path / "_site"),
+                    renderer="quarto")
+    assert run.code == 1
+    assert run.err.splitlines()[0] == ("topic-report: error: quarto render stopped: it ran longer than the bound "
+                                       "of 1 s (TOPIC_REPORT_RENDER_SECONDS)")
+
+
+@pytest.mark.parametrize("damage", ["", "{", "[]", '{"site": 1, "pages": []}', "\udcff"])
+def test_a_damaged_render_state_is_discarded_and_every_page_rendered(tmp_path, damage):
+    config = site_topics(tmp_path / "topics.yml", "nothing-yet")
+    environment = {"TOPIC_REPORT_DB": str(tmp_path / "papers.sqlite")}
+    args = ("--offline", "--config", str(config), "--output-dir", str(tmp_path / "_site"))
+    assert run_build(environment, *args).code == 0
+    state = tmp_path / "build" / "rendered.json"
+    state.write_bytes(damage.encode("utf-8", errors="surrogateescape"))
+    run = run_build(environment, *args)
+    assert run.code == 0, run.err
+    assert f"warning: {state} is damaged" in run.err and "every page is rendered again" in run.err
+    assert "all 2 pages rendered" in run.out
+    assert json.loads(state.read_text(encoding="utf-8"))["pages"].keys() == {"index.html", "nothing-yet.html"}
