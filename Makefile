@@ -23,10 +23,10 @@ $(BIN)/topic-report: pyproject.toml
 # The filter's path is relative: git runs filters from the top of the checkout.
 notebook-templates:
 	@mkdir -p $(VENV)/etc/jupyter
-	@echo '{"ContentsManager": {"pre_save_hook": "helpers.templates.strip_templates"}}' \
+	@echo '{"ContentsManager": {"pre_save_hook": "topic_report.templates.strip_templates"}}' \
 		> $(VENV)/etc/jupyter/jupyter_server_config.json
 	@if git rev-parse --git-dir >/dev/null 2>&1; then \
-		git config filter.notebook-template.clean '$(BIN)/python -m helpers.templates' && \
+		git config filter.notebook-template.clean '$(BIN)/python -m topic_report.templates' && \
 		git config filter.notebook-template.smudge cat; \
 	fi
 

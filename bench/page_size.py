@@ -33,10 +33,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from helpers.build import build  # noqa: E402
-from helpers.settings import Settings  # noqa: E402
-from helpers.store import FetchRecord, Paper, Store, utc_now  # noqa: E402
-from helpers.topics import Topic, load_topics  # noqa: E402
+from topic_report.build import build  # noqa: E402
+from topic_report.settings import Settings  # noqa: E402
+from topic_report.store import FetchRecord, Paper, Store, utc_now  # noqa: E402
+from topic_report.topics import Topic, load_topics  # noqa: E402
 
 CORPORA = ROOT.parent / "shared" / "corpora"
 ALL_CORPORA = ("daily-mixed-2026-06.jsonl", "3d-reconstruction-real.jsonl")

@@ -19,9 +19,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from helpers import build as build_module, site  # noqa: E402
-from helpers.settings import Settings  # noqa: E402
-from helpers.topics import load_topics  # noqa: E402
+from topic_report import build as build_module, site  # noqa: E402
+from topic_report.settings import Settings  # noqa: E402
+from topic_report.topics import load_topics  # noqa: E402
 
 
 def measure(work: Path, renderer: str) -> list[tuple[str, str]]:

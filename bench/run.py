@@ -18,13 +18,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from arxiv_server import SHARED_DIR, ArxivEmulator, load_jsonl  # noqa: E402
-from helpers.arxiv_source import ArxivSource  # noqa: E402
-from helpers.digest import render_digest  # noqa: E402
-from helpers.fetching import fetch_topic  # noqa: E402
-from helpers.frame import load_frame  # noqa: E402
-from helpers.settings import from_env  # noqa: E402
-from helpers.store import Store  # noqa: E402
-from helpers.topics import Topic  # noqa: E402
+from topic_report.arxiv_source import ArxivSource  # noqa: E402
+from topic_report.digest import render_digest  # noqa: E402
+from topic_report.fetching import fetch_topic  # noqa: E402
+from topic_report.frame import load_frame  # noqa: E402
+from topic_report.settings import from_env  # noqa: E402
+from topic_report.store import Store  # noqa: E402
+from topic_report.topics import Topic  # noqa: E402
 
 rows: list[tuple[str, str]] = []
 

@@ -1,3 +1,3 @@
-from helpers.cli import main
+from topic_report.cli import main
 
 raise SystemExit(main())

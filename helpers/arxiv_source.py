@@ -27,10 +27,10 @@ import urllib3
 from lxml import etree
 from tqdm import tqdm
 
-from helpers import TopicReportError
-from helpers.settings import API_MAX_RESULTS_PER_QUERY, Settings
-from helpers.store import Paper, RequestRecord
-from helpers.topics import Topic, quote_phrase
+from topic_report import TopicReportError
+from topic_report.settings import API_MAX_RESULTS_PER_QUERY, Settings
+from topic_report.store import Paper, RequestRecord
+from topic_report.topics import Topic, quote_phrase
 
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 # Connecting takes milliseconds when arXiv is there; a network that drops packets should not

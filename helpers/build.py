@@ -38,19 +38,19 @@ from papermill.exceptions import PapermillExecutionError
 from tqdm import tqdm
 from traitlets.config import Config
 
-from helpers import PACKAGE_DIR, PROG, RESOURCES, TopicReportError, write_atomically
-from helpers.arxiv_source import ArxivSource
-from helpers.bounded import Limits
-from helpers.digest import render_digest
-from helpers.exports import DIGEST, export_files, file_name, topic_file_names
-from helpers.fetching import fetch_all
-from helpers.frame import load_frame
-from helpers.overview import topic_overview
-from helpers.sample import load_sample, shows_sample
-from helpers.settings import Settings
-from helpers.site import TopicPage, base_config, front_matter, render_site
-from helpers.store import Store, iso, utc_now
-from helpers.topics import Topic
+from topic_report import PACKAGE_DIR, PROG, RESOURCES, TopicReportError, write_atomically
+from topic_report.arxiv_source import ArxivSource
+from topic_report.bounded import Limits
+from topic_report.digest import render_digest
+from topic_report.exports import DIGEST, export_files, file_name, topic_file_names
+from topic_report.fetching import fetch_all
+from topic_report.frame import load_frame
+from topic_report.overview import topic_overview
+from topic_report.sample import load_sample, shows_sample
+from topic_report.settings import Settings
+from topic_report.site import TopicPage, base_config, front_matter, render_site
+from topic_report.store import Store, iso, utc_now
+from topic_report.topics import Topic
 
 NOTEBOOK = RESOURCES / "notebooks" / "topic.ipynb"
 # What a page is computed from, besides the data: a change to any of these re-executes every page.

@@ -1,4 +1,4 @@
-"""Charts of a topic's papers: DataFrame (helpers.frame schema) → matplotlib Figure → SVG.
+"""Charts of a topic's papers: DataFrame (topic_report.frame schema) → matplotlib Figure → SVG.
 
 Figures are built on `matplotlib.figure.Figure` (no pyplot state, so Jupyter never shows one
 twice). Text from arXiv (author names, categories) is drawn as given: mathtext is off, so a
@@ -18,7 +18,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from helpers.taxonomy import is_category, labelled
+from topic_report.taxonomy import is_category, labelled
 
 STYLE = {
     "text.parse_math": False,       # untrusted labels: `$…$` stays literal

@@ -8,10 +8,10 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from helpers import PROG, TopicReportError, settings as settings_module
-from helpers.project import Project
-from helpers.settings import Settings
-from helpers.topics import Topic, load_topics, select
+from topic_report import PROG, TopicReportError, settings as settings_module
+from topic_report.project import Project
+from topic_report.settings import Settings
+from topic_report.topics import Topic, load_topics, select
 
 
 def _date(text: str) -> date:
@@ -33,7 +33,7 @@ def _check_dates(args) -> None:
 
 
 def cmd_init(args) -> int:
-    from helpers.starter import init
+    from topic_report.starter import init
 
     written = init(args.folder)
     print(f"Wrote {', '.join(path.name for path in written)} into {args.folder}. "
@@ -50,9 +50,9 @@ def _project(args) -> tuple[Project, list[Topic], Settings]:
 
 
 def cmd_fetch(args) -> int:
-    from helpers.arxiv_source import ArxivSource
-    from helpers.fetching import fetch_all
-    from helpers.store import Store
+    from topic_report.arxiv_source import ArxivSource
+    from topic_report.fetching import fetch_all
+    from topic_report.store import Store
 
     _check_dates(args)
     _, topics, settings = _project(args)
@@ -62,8 +62,8 @@ def cmd_fetch(args) -> int:
 
 
 def cmd_digest(args) -> int:
-    from helpers.digest import render_digest
-    from helpers.store import Store
+    from topic_report.digest import render_digest
+    from topic_report.store import Store
 
     _check_dates(args)
     _, topics, settings = _project(args)
@@ -82,7 +82,7 @@ def cmd_digest(args) -> int:
 
 
 def cmd_build(args) -> int:
-    from helpers.build import build
+    from topic_report.build import build
 
     project, topics, settings = _project(args)
     return build(topics, settings, args.output_dir or project.output_dir, work_dir=project.root / "build",

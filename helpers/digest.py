@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
-from helpers.store import Paper
+from topic_report.store import Paper
 
 MAX_AUTHORS = 10
 # `<` that could open a tag, comment or declaration (`k < 4` cannot), and `&` that could start an entity.

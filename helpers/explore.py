@@ -24,12 +24,12 @@ from matplotlib.figure import Figure
 from pandas.io.formats.style import Styler
 from matplotlib.ticker import MaxNLocator
 
-from helpers import TopicReportError, charts, settings
-from helpers.frame import authors_by_papers, load_frame
-from helpers.project import Project
-from helpers.report import report_style
-from helpers.store import Store
-from helpers.topics import Topic, load_topics, select
+from topic_report import TopicReportError, charts, settings
+from topic_report.frame import authors_by_papers, load_frame
+from topic_report.project import Project
+from topic_report.report import report_style
+from topic_report.store import Store
+from topic_report.topics import Topic, load_topics, select
 
 # The columns of a topic's frame (helpers/frame.py), and of `Explorer.papers`, which has `topics`
 # (every topic the paper belongs to) instead of `topic`.

@@ -36,8 +36,8 @@ from bibtexparser.model import Entry, Field
 from feedgen.feed import FeedGenerator
 from pylatexenc.latexencode import RULE_DICT, UnicodeToLatexConversionRule, UnicodeToLatexEncoder
 
-from helpers.store import ARXIV_ID, utc_now
-from helpers.topics import Topic
+from topic_report.store import ARXIV_ID, utc_now
+from topic_report.topics import Topic
 
 FEED_ENTRIES = 50
 

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from helpers import PROG, TopicReportError
-from helpers.arxiv_source import ArxivSource, ArxivUnreachable, Fetched, SweepTooLong, Window
-from helpers.store import Coverage, FetchCounts, FetchRecord, Store, TopicState, utc_now
-from helpers.topics import ARXIV_FIRST_DAY, Topic
+from topic_report import PROG, TopicReportError
+from topic_report.arxiv_source import ArxivSource, ArxivUnreachable, Fetched, SweepTooLong, Window
+from topic_report.store import Coverage, FetchCounts, FetchRecord, Store, TopicState, utc_now
+from topic_report.topics import ARXIV_FIRST_DAY, Topic
 
 # arXiv announces new papers Sunday to Thursday at 20:00 in New York, none on Friday and Saturday.
 ARXIV_TIME = ZoneInfo("America/New_York")

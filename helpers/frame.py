@@ -16,7 +16,7 @@ from datetime import date
 
 import pandas as pd
 
-from helpers.store import Paper, Store
+from topic_report.store import Paper, Store
 
 COLUMNS = [
     "id", "version", "title", "authors", "first_author", "n_authors", "published", "updated",

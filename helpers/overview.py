@@ -9,7 +9,7 @@ from datetime import datetime
 import pandas as pd
 from markupsafe import Markup, escape
 
-from helpers.exports import DIGEST, EXPORTS, PAGE, abs_url, file_name, links_html
+from topic_report.exports import DIGEST, EXPORTS, PAGE, abs_url, file_name, links_html
 
 WEEKS = 12
 NEWEST_TITLES = 3

@@ -15,7 +15,7 @@ import sys
 from papermill.engines import NBClientEngine
 from papermill.exceptions import PapermillExecutionError
 
-from helpers import TopicReportError
+from topic_report import TopicReportError
 
 
 class Engine(NBClientEngine):

@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from helpers import PROG, TopicReportError
-from helpers.topics import DEFAULT_CONFIG
+from topic_report import PROG, TopicReportError
+from topic_report.topics import DEFAULT_CONFIG
 
 OUTPUT_DIR = Path("_site")
 QUARTO_CONFIG = "_quarto.yml"

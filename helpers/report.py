@@ -19,15 +19,15 @@ from itables import init_notebook_mode
 from markdown_it import MarkdownIt
 from matplotlib.figure import Figure
 
-from helpers import TopicReportError, charts, exports, settings, tables
-from helpers.arxiv_source import build_query
-from helpers.digest import render_digest
-from helpers.fetching import coverage_sentence
-from helpers.frame import papers_frame
-from helpers.project import Project
-from helpers.site import SITE_DIR
-from helpers.store import ARXIV_ID, Coverage, Paper, Store
-from helpers.topics import Topic, load_topics, select
+from topic_report import TopicReportError, charts, exports, settings, tables
+from topic_report.arxiv_source import build_query
+from topic_report.digest import render_digest
+from topic_report.fetching import coverage_sentence
+from topic_report.frame import papers_frame
+from topic_report.project import Project
+from topic_report.site import SITE_DIR
+from topic_report.store import ARXIV_ID, Coverage, Paper, Store
+from topic_report.topics import Topic, load_topics, select
 
 ARXIV_ABS_URL = re.compile(rf"https://arxiv\.org/abs/(?:{ARXIV_ID.pattern})v\d+")
 NO_PAPERS = '<p class="section-empty">No papers yet.</p>'

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helpers import RESOURCES
-from helpers.arxiv_source import parse_feed
-from helpers.store import FetchRecord, Store, utc_now
-from helpers.topics import Topic
+from topic_report import RESOURCES
+from topic_report.arxiv_source import parse_feed
+from topic_report.store import FetchRecord, Store, utc_now
+from topic_report.topics import Topic
 
 SAMPLE_DIR = RESOURCES / "data" / "sample"
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from helpers import TopicReportError
+from topic_report import TopicReportError
 
 ARXIV_API_URL = "https://export.arxiv.org/api/query"
 API_MAX_PAGE_SIZE = 2000

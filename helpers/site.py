@@ -30,11 +30,11 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 from nbconvert import HTMLExporter
 
-from helpers import PROG, RESOURCES, TopicReportError, write_atomically
-from helpers.bounded import Limits, run_bounded
-from helpers.digest import neutralize
-from helpers.overview import TopicOverview
-from helpers.topics import Topic
+from topic_report import PROG, RESOURCES, TopicReportError, write_atomically
+from topic_report.bounded import Limits, run_bounded
+from topic_report.digest import neutralize
+from topic_report.overview import TopicOverview
+from topic_report.topics import Topic
 
 SITE_DIR = RESOURCES / "notebooks" / "site"
 SITE_PREFIX = "notebooks/site/"  # how the top-level _quarto.yml names the files below, copied into the project

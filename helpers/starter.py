@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from helpers import PROG, RESOURCES, TopicReportError
-from helpers.project import OUTPUT_DIR, QUARTO_CONFIG
-from helpers.settings import Settings
-from helpers.site import base_config
-from helpers.topics import DEFAULT_CONFIG
+from topic_report import PROG, RESOURCES, TopicReportError
+from topic_report.project import OUTPUT_DIR, QUARTO_CONFIG
+from topic_report.settings import Settings
+from topic_report.site import base_config
+from topic_report.topics import DEFAULT_CONFIG
 
 README = f"""\
 # arXiv topic report

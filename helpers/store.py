@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from helpers import TopicReportError
+from topic_report import TopicReportError
 
 SCHEMA_VERSION = 2
 # What version 2 adds to version 1 (the first, unversioned schema); the upgrade runs exactly this.
@@ -36,7 +36,7 @@ CREATE TABLE fetch_requests (
 CREATE TABLE topic_state (
     topic         TEXT PRIMARY KEY,      -- slug
     name          TEXT NOT NULL,
-    definition    TEXT NOT NULL,         -- fingerprint of what the topic matches (helpers.topics.Topic.definition)
+    definition    TEXT NOT NULL,         -- fingerprint of what the topic matches (topic_report.topics.Topic.definition)
     covered_since TEXT NOT NULL,         -- the topic's papers are complete from here (up to the cap)
     swept_until   TEXT NOT NULL,         -- to here: when its last run asked arXiv
     capped_at     INTEGER                -- max_results when a run stopped at it, else NULL

@@ -1,5 +1,5 @@
 """The interactive table of every paper, and the HTML pieces of a paper shared with the page's
-"What is new" section: DataFrame (helpers.frame schema) → offline itables HTML.
+"What is new" section: DataFrame (topic_report.frame schema) → offline itables HTML.
 
 Every piece of text from arXiv is escaped in Python before it reaches the page, and links are
 built only from ids of arXiv's own form and, in comments, from http(s) addresses.
@@ -24,9 +24,9 @@ import pandas as pd
 from itables import JavascriptFunction, to_html_datatable
 from linkify_it import LinkifyIt
 
-from helpers.digest import close_bidi
-from helpers.store import ARXIV_ID
-from helpers.taxonomy import category_name, is_category, labelled
+from topic_report.digest import close_bidi
+from topic_report.store import ARXIV_ID
+from topic_report.taxonomy import category_name, is_category, labelled
 
 TABLE_AUTHORS = 3
 COLUMNS = ["id", "Title", "Authors", "Submitted", "Category", "Categories"]

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from functools import cache
 
-from helpers import RESOURCES
-from helpers.topics import CATEGORY
+from topic_report import RESOURCES
+from topic_report.topics import CATEGORY
 
 TAXONOMY = RESOURCES / "data" / "taxonomy" / "arxiv-categories.json"
 

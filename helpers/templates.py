@@ -4,7 +4,7 @@ counts, the kernel's language details, nbstripout's list of editor state) with n
 
 - Jupyter's pre-save hook `strip_templates`: JupyterLab (or Notebook) from the project's .venv
   saves a notebook of notebooks/ without what the run added; a copy saved elsewhere keeps it.
-- git's clean filter `python -m helpers.templates` (.gitattributes): whatever else writes into a
+- git's clean filter `python -m topic_report.templates` (.gitattributes): whatever else writes into a
   notebook (another editor, papermill in place), git reads it stripped, so diffs and commits
   never carry outputs.
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 from nbstripout import strip_output
 
-from helpers import RESOURCES
+from topic_report import RESOURCES
 
 TEMPLATES = RESOURCES / "notebooks"
 # nbstripout's own defaults (its command line adds them; its function does not), and the details

@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from helpers import TopicReportError
+from topic_report import TopicReportError
 
 DEFAULT_CONFIG = Path("topics.yml")
 CATEGORY = re.compile(r"^[a-z-]+(\.[A-Za-z-]+)?$")

@@ -42,7 +42,7 @@ def env(tmp_path, monkeypatch, emulator):
 @pytest.fixture
 def cli(capsys):
     """Run `topic-report ARGS…` in-process; returns (exit code, stdout, stderr)."""
-    from helpers.cli import main
+    from topic_report.cli import main
 
     def run(*args: str):
         code = main(list(args))

@@ -71,8 +71,8 @@ def require(renderer: str) -> str:
 def run_build(environment: dict[str, str], *args: str, renderer: str = "nbconvert") -> BuildRun:
     """`topic-report build ARGS…` in-process, with these environment variables set meanwhile,
     rendered by `renderer`: "nbconvert" (even where Quarto is installed) or "quarto"."""
-    from helpers import site
-    from helpers.cli import main
+    from topic_report import site
+    from topic_report.cli import main
 
     out, err = io.StringIO(), io.StringIO()
     with pytest.MonkeyPatch.context() as patch, redirect_stdout(out), redirect_stderr(err):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.arxiv_source import parse_feed
+from topic_report.arxiv_source import parse_feed
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -40,7 +40,7 @@ def test_the_documented_by_hand_commands_modify_no_tracked_file_and_not_the_buil
     scratch.mkdir()
     shutil.copy(ROOT / "topics.yml", scratch)
     commands = [
-        [PYTHON, "-m", "helpers", "build", "--offline", "--config", str(scratch / "topics.yml"),
+        [PYTHON, "-m", "topic_report", "build", "--offline", "--config", str(scratch / "topics.yml"),
          "--topic", "3D Reconstruction"],
         [PYTHON, "-m", "papermill", "notebooks/topic.ipynb", str(notebook), "-p", "topic", "3D Reconstruction",
          "-p", "since", "2026-02-01", "--no-progress-bar"],

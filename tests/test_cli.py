@@ -11,8 +11,8 @@ from conftest import ROOT
 
 
 def run(*args, env=None, user=None):
-    """`python -m helpers ARGS` in a subprocess; `user` runs it as that user (needs root)."""
-    command = [sys.executable, "-m", "helpers", *args]
+    """`python -m topic_report ARGS` in a subprocess; `user` runs it as that user (needs root)."""
+    command = [sys.executable, "-m", "topic_report", *args]
     if user:
         command = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", *command]
     return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env={**os.environ, **(env or {})},

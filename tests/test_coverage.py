@@ -8,12 +8,12 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from arxiv_server import ArxivEmulator
-from helpers import TopicReportError
-from helpers.arxiv_source import ArxivSource
-from helpers.fetching import announcements, coverage_sentence, fetch_topic
-from helpers.settings import Settings
-from helpers.store import Store
-from helpers.topics import Topic
+from topic_report import TopicReportError
+from topic_report.arxiv_source import ArxivSource
+from topic_report.fetching import announcements, coverage_sentence, fetch_topic
+from topic_report.settings import Settings
+from topic_report.store import Store
+from topic_report.topics import Topic
 
 MONDAY = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)  # a run at noon UTC, 08:00 in New York
 DAY = timedelta(days=1)

@@ -3,8 +3,8 @@
 import re
 from datetime import datetime, timezone
 from arxiv_server import SHARED_DIR
-from helpers.digest import author_line, neutralize, render_digest
-from helpers.store import Paper
+from topic_report.digest import author_line, neutralize, render_digest
+from topic_report.store import Paper
 
 SEED = SHARED_DIR / "seeds" / "000_f92145e8728e4515.txt"
 UPDATED = re.compile(r"^_Updated: \d{4}-\d\d-\d\d \d\d:\d\d UTC_$", re.M)

@@ -13,10 +13,10 @@ from conftest import ROOT, SAMPLE_ATOM
 from nbclient import NotebookClient
 from site_data import HOSTILE_TITLES, hostile_records, site_topics
 
-from helpers import TopicReportError, explore
-from helpers.frame import COLUMNS as FRAME_COLUMNS
-from helpers.frame import papers_frame
-from helpers.store import Paper
+from topic_report import TopicReportError, explore
+from topic_report.frame import COLUMNS as FRAME_COLUMNS
+from topic_report.frame import papers_frame
+from topic_report.store import Paper
 
 NOTEBOOK = ROOT / "notebooks" / "explore.ipynb"
 START = datetime(2026, 2, 2, 9, 0, tzinfo=timezone.utc)  # a Monday
@@ -39,7 +39,7 @@ def filled(tmp_path_factory):
         for name, value in {"ARXIV_API_URL": emulator.url, "TOPIC_REPORT_DB": str(store),
                             "ARXIV_DELAY_SECONDS": "0.01", "ARXIV_RETRIES": "0"}.items():
             patch.setenv(name, value)
-        from helpers.cli import main
+        from topic_report.cli import main
         assert main(["fetch", "--config", str(config), "--until", "2026-02-28"]) == 0
     return config, store
 

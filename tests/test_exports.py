@@ -16,10 +16,10 @@ from lxml import etree
 from pybtex.database import parse_string as pybtex_parse
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 
-from helpers import TopicReportError, exports, settings
-from helpers.frame import papers_frame
-from helpers.store import Paper
-from helpers.topics import Topic
+from topic_report import TopicReportError, exports, settings
+from topic_report.frame import papers_frame
+from topic_report.store import Paper
+from topic_report.topics import Topic
 from test_hostile import PAPERS
 
 TOPIC = Topic(name="Hostile <i>names</i> & co", slug="hostile", terms=["zebra crossings"])

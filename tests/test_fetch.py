@@ -8,9 +8,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from arxiv_server import ArxivEmulator
-from helpers.arxiv_source import Window, build_query
-from helpers.store import Store
-from helpers.topics import load_topics, select
+from topic_report.arxiv_source import Window, build_query
+from topic_report.store import Store
+from topic_report.topics import load_topics, select
 
 SEED_WINDOW = ("--since", "2026-02-01", "--until", "2026-02-11")
 
@@ -246,7 +246,7 @@ def test_recorded_api_responses_keep_every_field():
     import json
 
     from arxiv_server import RECORDED_DIR
-    from helpers.arxiv_source import parse_feed
+    from topic_report.arxiv_source import parse_feed
 
     body = json.loads((RECORDED_DIR / "id_astro-ph_0601001_s0_m100_3150dca9dc76.json").read_text())["body"]
     (paper,) = parse_feed(body.encode())
@@ -267,8 +267,8 @@ def test_a_recorded_error_response_is_explained(env, cli, emulator, monkeypatch)
     """The recorded 400 of an id_list look-up for `abc`, served verbatim, read by our client."""
     import arxiv
 
-    from helpers.arxiv_source import ArxivSource
-    from helpers.settings import from_env
+    from topic_report.arxiv_source import ArxivSource
+    from topic_report.settings import from_env
 
     source = ArxivSource(from_env(), progress=False)
     with pytest.raises(Exception) as error:
@@ -277,7 +277,7 @@ def test_a_recorded_error_response_is_explained(env, cli, emulator, monkeypatch)
 
 
 def test_the_terms_each_paper_matched_are_stored_and_in_the_frame(env, cli, sample_records):
-    from helpers.frame import COLUMNS, load_frame
+    from topic_report.frame import COLUMNS, load_frame
 
     fetch(cli, *SEED_WINDOW)
     topic = select(load_topics("topics.yml"), ["3d-reconstruction"])[0]

@@ -19,13 +19,13 @@ import yaml
 from markdown_it import MarkdownIt
 
 from conftest import ROOT
-from helpers import build as build_module
-from helpers.exports import topic_file_names
+from topic_report import build as build_module
+from topic_report.exports import topic_file_names
 from site_data import HOSTILE_TOPIC, hostile_records, run_build, site_topics
 from test_fetch import SEED_WINDOW, dump
-from helpers import TopicReportError
-from helpers.report import TopicReport
-from helpers.topics import Topic, load_topics, select
+from topic_report import TopicReportError
+from topic_report.report import TopicReport
+from topic_report.topics import Topic, load_topics, select
 
 TOPIC = "  - name: {name}\n    slug: '{slug}'\n    terms: [x]\n"
 
@@ -38,7 +38,7 @@ def topics_file(tmp_path, *entries: tuple[str, str], extra: str = ""):
 
 
 def run(*args, env=None, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "helpers", *args], capture_output=True, text=True, cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "topic_report", *args], capture_output=True, text=True, cwd=cwd,
                           env={**os.environ, **(env or {})}, timeout=300)
 
 
@@ -156,7 +156,7 @@ def test_a_full_disk_during_a_fetch_says_disk_full_and_keeps_the_store(env, cli,
     kept.mkdir()
     size_kb = store.stat().st_size // 1024 + 64
     script = ('mount -t tmpfs -o size="$1"k tmpfs "$2" && cp "$3" "$2"/ && '
-              'TOPIC_REPORT_DB="$2"/papers.sqlite "$5" -m helpers fetch --topic 3d-reconstruction "$6" "$7" "$8" "$9"; '
+              'TOPIC_REPORT_DB="$2"/papers.sqlite "$5" -m topic_report fetch --topic 3d-reconstruction "$6" "$7" "$8" "$9"; '
               'code=$?; cp "$2"/papers.sqlite* "$4"/; exit $code')
     result = subprocess.run(
         ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script, "sh", str(size_kb), str(disk),
@@ -174,7 +174,7 @@ def test_a_file_size_limit_during_a_fetch_fails_in_one_line_and_keeps_the_store(
     emulator.add(bulky_papers(sample_records, 400))
     limit = (env / "papers.sqlite").stat().st_size + 64 * 1024
     result = subprocess.run(
-        [sys.executable, "-m", "helpers", "fetch", "--topic", "3d-reconstruction", *SEED_WINDOW],
+        [sys.executable, "-m", "topic_report", "fetch", "--topic", "3d-reconstruction", *SEED_WINDOW],
         capture_output=True, text=True, cwd=ROOT, env=dict(os.environ), timeout=300,
         preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)))
     one_line_error(result, "3D Reconstruction: store ")
@@ -266,7 +266,7 @@ def test_each_kernel_has_its_connection_files_in_a_private_folder(tmp_path, monk
 def start_build(folder, *extra):
     config = empty_topics(folder / "topics.yml", "alpha", "beta")
     environment = {**os.environ, "TOPIC_REPORT_DB": str(folder / "papers.sqlite")}
-    return subprocess.Popen([sys.executable, "-m", "helpers", "build", "--offline", "--config", str(config),
+    return subprocess.Popen([sys.executable, "-m", "topic_report", "build", "--offline", "--config", str(config),
                              "--output-dir", str(folder / "_site"), *extra],
                             cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 

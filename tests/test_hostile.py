@@ -24,8 +24,8 @@ from lxml import etree
 
 from arxiv_server import ArxivEmulator, load_atom
 from conftest import SAMPLE_ATOM
-from helpers.digest import close_bidi
-from helpers.report import digest_html
+from topic_report.digest import close_bidi
+from topic_report.report import digest_html
 from site_data import RENDERERS, BuildRun, charts, require, run_build, site_topics
 from test_browser import CHROMIUM, browser, live_table, serve, visit  # noqa: F401 (fixtures)
 
@@ -112,7 +112,7 @@ class HostileSite:
 @pytest.fixture(scope="module", params=RENDERERS)
 def hostile_site(request, tmp_path_factory) -> HostileSite:
     """Built once per renderer present."""
-    from helpers.cli import main
+    from topic_report.cli import main
 
     renderer = require(request.param)
     root = tmp_path_factory.mktemp(f"hostile-{renderer}")

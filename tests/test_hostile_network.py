@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from helpers.arxiv_source import redirect_allowed
+from topic_report.arxiv_source import redirect_allowed
 from test_fetch import SEED_WINDOW, dump, fetch
 
 # --- the hostile front ---------------------------------------------------------------------

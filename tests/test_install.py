@@ -79,7 +79,7 @@ def test_init_then_an_offline_build_from_an_unrelated_folder(tool, tmp_path):
     # The jupyter data (nbconvert's templates, the kernel spec) of the borrowed dependencies.
     env = {"JUPYTER_PATH": str(Path(sysconfig.get_paths()["data"]) / "share" / "jupyter"),
            "TOPIC_REPORT_DB": "", "PATH": f"{tool}{os.pathsep}{os.environ['PATH']}"}
-    resources = run(tool / "python", "-c", "import helpers; print(helpers.RESOURCES)", cwd=elsewhere, env=env)
+    resources = run(tool / "python", "-c", "import topic_report; print(topic_report.RESOURCES)", cwd=elsewhere, env=env)
     assert Path(resources.stdout.strip()).is_relative_to(tool.parent), "the wheel's files, not the checkout's"
 
     made = run(tool / "topic-report", "init", "../report", cwd=elsewhere, env=env)

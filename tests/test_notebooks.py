@@ -16,7 +16,7 @@ import papermill
 import pytest
 
 from conftest import ROOT
-from helpers import templates
+from topic_report import templates
 
 GIT = shutil.which("git")
 
@@ -70,7 +70,7 @@ def test_jupyter_saves_a_template_without_what_the_run_added_and_a_copy_elsewher
     monkeypatch.setattr(templates, "TEMPLATES", tmp_path / "notebooks")
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "mine").mkdir()
-    manager = FileContentsManager(root_dir=str(tmp_path), pre_save_hook="helpers.templates.strip_templates")
+    manager = FileContentsManager(root_dir=str(tmp_path), pre_save_hook="topic_report.templates.strip_templates")
     for path in ("notebooks/explore.ipynb", "mine/explore.ipynb"):
         manager.save({"type": "notebook", "format": "json", "content": run(template())}, path)
     assert json.loads((tmp_path / "notebooks" / "explore.ipynb").read_text(encoding="utf-8")) == template()

@@ -8,11 +8,11 @@ import lxml.html
 import pandas as pd
 import pytest
 
-from helpers.build import BuildState
-from helpers.frame import papers_frame
-from helpers.overview import WEEKS, sparkline_svg, topic_overview, weekly_counts
-from helpers.sample import shows_sample
-from helpers.store import Paper
+from topic_report.build import BuildState
+from topic_report.frame import papers_frame
+from topic_report.overview import WEEKS, sparkline_svg, topic_overview, weekly_counts
+from topic_report.sample import shows_sample
+from topic_report.store import Paper
 
 NOW = datetime(2026, 6, 30, 12, 0, tzinfo=timezone.utc)
 

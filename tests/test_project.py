@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers.project import Project
-from helpers.report import Parameters
+from topic_report.project import Project
+from topic_report.report import Parameters
 from site_data import run_build, site_topics
 
 

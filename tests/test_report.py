@@ -11,12 +11,12 @@ import papermill
 import pytest
 from papermill.exceptions import PapermillExecutionError
 
-from helpers import RESOURCES, TopicReportError, charts
-from helpers.digest import render_digest
-from helpers.frame import papers_frame
-from helpers.report import Parameters, digest_html
-from helpers.store import Paper
-from helpers.tables import abs_link, highlighted, linkified, papers_table, table_frame
+from topic_report import RESOURCES, TopicReportError, charts
+from topic_report.digest import render_digest
+from topic_report.frame import papers_frame
+from topic_report.report import Parameters, digest_html
+from topic_report.store import Paper
+from topic_report.tables import abs_link, highlighted, linkified, papers_table, table_frame
 
 NOTEBOOK = RESOURCES / "notebooks" / "topic.ipynb"
 CHARTS = {"over-time": 2, "authors": 2, "categories": 1}  # cell id: charts it shows

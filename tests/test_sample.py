@@ -3,9 +3,9 @@
 import pytest
 
 from conftest import ROOT
-from helpers.sample import load_sample
-from helpers.store import Store
-from helpers.topics import Topic, load_topics
+from topic_report.sample import load_sample
+from topic_report.store import Store
+from topic_report.topics import Topic, load_topics
 
 
 @pytest.mark.parametrize("topic", load_topics(ROOT / "topics.yml"), ids=lambda t: t.slug)

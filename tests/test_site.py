@@ -16,7 +16,7 @@ import nbformat
 import pytest
 import yaml
 
-from helpers import build as build_module
+from topic_report import build as build_module
 from arxiv_server import unused_port
 from site_data import HOSTILE_AUTHOR, HOSTILE_TITLES, HOSTILE_TOPIC, charts, nav_targets, run_build, site_topics
 

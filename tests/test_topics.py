@@ -4,8 +4,8 @@ import textwrap
 
 import pytest
 
-from helpers import TopicReportError
-from helpers.topics import load_topics, select
+from topic_report import TopicReportError
+from topic_report.topics import load_topics, select
 
 GOOD = """
 topics:
@@ -147,7 +147,7 @@ def test_query_and_terms_are_exclusive(tmp_path):
     ("[x] {y}", '"x y"'),
 ])
 def test_terms_with_characters_of_the_query_syntax_are_quoted_safely(term, phrase):
-    from helpers.topics import quote_phrase
+    from topic_report.topics import quote_phrase
     assert quote_phrase(term) == phrase.replace(" \"", "\"")
 
 

