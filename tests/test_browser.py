@@ -15,7 +15,7 @@ import bibtexparser
 import feedparser
 import pytest
 
-from site_data import HOSTILE_AUTHOR, HOSTILE_TITLES, HOSTILE_TOPIC, nav_targets
+from site_data import HOSTILE_AUTHOR, HOSTILE_TITLES, HOSTILE_TOPIC
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -88,6 +88,15 @@ class Visit:
     def rows(self) -> list[str]:
         return self.page.locator("#papers tbody tr").all_inner_texts()
 
+    def links(self, selector: str) -> list[str]:
+        """Where the links matched by `selector` lead, as paths of the site ("index.html" for its
+        root), judged by the address the browser follows: Quarto's navbar script rewrites every
+        link of the live page to an absolute URL and `/index.html` to `/` (quarto-nav.js 1.7.34,
+        lines 271-279); nbconvert's pages keep relative ones."""
+        root = self.page.url.rsplit("/", 1)[0] + "/"
+        hrefs = self.page.eval_on_selector_all(selector, "links => links.map(link => link.href)")
+        return [(href.removeprefix(root) or "index.html") if href.startswith(root) else href for href in hrefs]
+
 
 @pytest.fixture
 def visit(browser, site_url):
@@ -122,8 +131,9 @@ def test_index_and_empty_topic_pages_load_without_errors(visit):
     for name in ("index.html", "nothing-yet.html"):
         page = visit(name)
         page.page.wait_for_load_state("load")
-        assert nav_targets(page.page.content()) == ["index.html", "3d-reconstruction.html", "hostile.html",
-                                                    "nothing-yet.html"]
+        navbar = [target for target in page.links("nav a[href]") if target.endswith(".html")]
+        assert list(dict.fromkeys(navbar)) == ["index.html", "3d-reconstruction.html", "hostile.html",
+                                               "nothing-yet.html"]
         assert page.errors == [] and page.blocked == []
     assert "No papers yet" in page.page.locator("main").inner_text()
 
@@ -166,19 +176,21 @@ def test_index_is_no_wider_than_the_screen(visit, width):
 def test_exports_are_linked_and_download(visit, name):
     page = visit(name)
     page.page.wait_for_load_state("load")
-    links = page.page.locator('.topic-links a[href^="3d-reconstruction."]')
+    links = page.page.locator(".topic-links a")
     saved = {}
-    for link in links.all():
-        href = link.get_attribute("href")
+    root = page.page.url.rsplit("/", 1)[0] + "/"
+    for link, target in zip(links.all(), page.links(".topic-links a"), strict=True):
+        if not target.startswith("3d-reconstruction."):
+            continue
         if link.get_attribute("download") is None:  # a page, the digest or the feed: opened, not saved
-            response = page.page.request.get(f"{page.page.url.rsplit('/', 1)[0]}/{href}")
+            response = page.page.request.get(root + target)
             assert response.ok
-            saved[href] = response.body()
+            saved[target] = response.body()
             continue
         with page.page.expect_download() as download:
             link.click()
-        assert download.value.suggested_filename == href
-        saved[href] = Path(download.value.path()).read_bytes()
+        assert download.value.suggested_filename == target
+        saved[target] = Path(download.value.path()).read_bytes()
     assert {"3d-reconstruction.atom", "3d-reconstruction.bib", "3d-reconstruction.csv",
             "3d-reconstruction.json"} <= set(saved)
     assert len(feedparser.parse(saved["3d-reconstruction.atom"]).entries) == 15

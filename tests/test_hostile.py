@@ -276,6 +276,13 @@ def site_url(hostile_site):
 
 
 INJECTION_CENSUS = """() => {
+    // Where a link leads, as a path of the site: Quarto's navbar script makes links absolute.
+    const root = location.href.slice(0, location.href.lastIndexOf('/') + 1);
+    const target = (e) => {
+        const raw = e.getAttribute('href');
+        if (raw.startsWith('#') || !e.href) return raw;
+        return e.href.startsWith(root) ? (e.href.slice(root.length) || 'index.html') : e.href;
+    };
     const attributes = [...document.querySelectorAll('*')].flatMap(e => [...e.attributes].map(a => [a.name, a.value]));
     return {
         // the table's data sits in the page's own script as JSON text, so scripts are told by how they start
@@ -285,7 +292,7 @@ INJECTION_CENSUS = """() => {
         images: [...document.images].map(i => i.getAttribute('src')),
         handlers: attributes.filter(([name]) => name.toLowerCase().startsWith('on')),
         javascriptUrls: attributes.filter(([, value]) => /^\\s*javascript:/i.test(value)),
-        links: [...document.querySelectorAll('[href]')].map(e => e.getAttribute('href'))
+        links: [...document.querySelectorAll('[href]')].map(target)
             .filter(h => !h.startsWith('#') && !h.endsWith('.html') && !/^https:[/][/]arxiv[.]org[/](abs|pdf)[/]/.test(h)),
         embedded: document.querySelectorAll('iframe, object, embed, frame, form, details[open], base').length,
         digestEntries: document.querySelectorAll('.digest > ul > li').length,
@@ -320,8 +327,12 @@ def test_hostile_page_runs_nothing_injects_nothing_and_fetches_nothing_remote(vi
     assert len(census["images"]) == len(own["images"]) == 6
     assert all(src.startswith("data:image/svg+xml;base64,") or re.fullmatch(r"hostile_files/[\w/.-]+\.svg", src)
                for src in census["images"])
-    assert {key: census[key] for key in ("imgX", "handlers", "javascriptUrls", "embedded")} == {
-        "imgX": 0, "handlers": [], "javascriptUrls": [], "embedded": 0}
+    assert {key: census[key] for key in ("imgX", "javascriptUrls", "embedded")} == {
+        "imgX": 0, "javascriptUrls": [], "embedded": 0}
+    # Event handlers: only the layout's own, the same on the benign page (Quarto's navbar toggle
+    # has an onclick; nbconvert's pages have none), none from the metadata.
+    assert census["handlers"] == own["handlers"]
+    assert not any("alert" in value for _, value in census["handlers"])
     assert census["digestEntries"] == len(PAPERS)
     assert census["digestDetails"] == [1] * len(PAPERS) and census["digestMarkup"] == 0
     assert page.dialogs == [] and page.errors == [] and page.blocked == []
