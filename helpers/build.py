@@ -48,7 +48,7 @@ from topic_report.frame import load_frame
 from topic_report.overview import topic_overview
 from topic_report.sample import load_sample, shows_sample
 from topic_report.settings import Settings
-from topic_report.site import TopicPage, base_config, front_matter, render_site
+from topic_report.site import TopicPage, base_config, front_matter, render_site, search_papers
 from topic_report.store import Store, iso, utc_now
 from topic_report.topics import Topic
 
@@ -96,7 +96,7 @@ def build(topics: list[Topic], settings: Settings, output_dir: Path, *, work_dir
             new = store.added_since(topic.slug, datetime.fromisoformat(previous)) if previous else None
             pages.append(TopicPage(topic, topic_overview(
                 topic.slug, frame, last_fetched=store.coverage(topic.slug).last_fetched,
-                sample=shows_sample(store.fetch_runs(topic.slug)), new_since_build=new)))
+                sample=shows_sample(store.fetch_runs(topic.slug)), new_since_build=new), search_papers(frame)))
             files[file_name(topic.slug, DIGEST)] = render_digest(
                 topic.name, store.papers(topic.slug, limit=topic.digest_limit)).encode("utf-8")
             files.update(export_files(topic, frame, settings.site_url))

@@ -42,6 +42,9 @@ SITE_PREFIX = "notebooks/site/"  # how the top-level _quarto.yml names the files
 # the post-render step removing Quarto's CDN scripts (see offline_pages.py).
 SITE_FILES = ("report.css", "offline.scss", "offline_pages.py")
 RENDER_LOG = "quarto-render.log"  # in the work directory, next to the project
+# The papers of each page, for the post-render step's site-search entries (one per paper).
+SEARCH_PAPERS = "search-papers.json"
+SEARCH_AUTHORS = 3
 INDEX_TITLE = "Topics"
 # What Quarto reads as markdown could also hold a fence closing a raw block or a shortcode
 # ({{< env SECRET >}}, {{< include … >}}): backticks and braces go in as HTML entities.
@@ -61,11 +64,27 @@ _templates = Environment(loader=FileSystemLoader(SITE_DIR), autoescape=True, und
 
 
 @dataclass(frozen=True)
+class SearchPaper:
+    """What the site search finds a paper by: its title, its first authors and its id."""
+
+    id: str
+    title: str
+    authors: str
+
+
+@dataclass(frozen=True)
 class TopicPage:
     """One topic's page: its executed notebook is `<project_dir>/<slug>.ipynb`."""
 
     topic: Topic
     overview: TopicOverview  # what the index shows of it
+    papers: tuple[SearchPaper, ...] = ()  # for the site search, in the page's order
+
+
+def search_papers(frame) -> tuple[SearchPaper, ...]:
+    """The site search's record of each paper of a topic frame (newest first)."""
+    return tuple(SearchPaper(paper_id, title, ", ".join(authors[:SEARCH_AUTHORS]) + (" et al." if len(authors) > SEARCH_AUTHORS else ""))
+                 for paper_id, title, authors in zip(frame["id"], frame["title"], frame["authors"], strict=True))
 
 
 SHIPPED_CONFIG = RESOURCES / "_quarto.yml"
@@ -145,6 +164,9 @@ def write_project(pages: list[TopicPage], project_dir: Path, output_dir: Path,
                       + yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
     for name in SITE_FILES:
         _write_if_changed(project_dir / name, (SITE_DIR / name).read_text(encoding="utf-8"))
+    _write_if_changed(project_dir / SEARCH_PAPERS, json.dumps(
+        {f"{page.topic.slug}.html": [vars(paper) for paper in page.papers] for page in pages},
+        ensure_ascii=False, indent=0))
     _write_if_changed(project_dir / "index.qmd",
                       f"{front_matter(INDEX_TITLE)}\n\n```{{=html}}\n{index_content(pages)}```\n")
 

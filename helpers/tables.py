@@ -50,7 +50,7 @@ RENDER_TITLE = JavascriptFunction("""function (title, type, row, meta) {
     %(categories)s
     const authors = details.authors[meta.row].join(', ');
     const abstract = details.abstracts[meta.row];
-    if (type === 'filter') return [title, abstract, authors, named.join(' ')].join(' ');
+    if (type === 'filter') return [title, row[%(id)d], abstract, authors, named.join(' ')].join(' ');
     const id = row[%(id)d], shown = title || '(untitled)';
     return (id ? '<a href="https://arxiv.org/abs/' + id + '">' + shown + '</a>' : shown)
         + '<details class="paper-more"><summary>abstract, authors, PDF</summary>'
@@ -87,6 +87,15 @@ WIRE_FILTERS = JavascriptFunction("""function (settings) {
         return !category.value || row[%(categories)d].split(' ').includes(category.value);
     });
     [from, to, category].forEach((input) => input.addEventListener('input', () => api.draw()));
+    // An address ending in #paper-<id> (the site search's entry of a paper) shows that paper.
+    const showWanted = () => {
+        const wanted = /^#paper-(.+)$/.exec(location.hash);
+        if (!wanted) return;
+        api.search(decodeURIComponent(wanted[1])).draw();
+        (settings.nTableWrapper || settings.nTable).scrollIntoView();  // the search box too: why one row
+    };
+    window.addEventListener('hashchange', showWanted);
+    showWanted();
 }""" % {"id": TABLE_ID, "submitted": SUBMITTED, "categories": CATEGORIES})
 
 OPTIONS = {

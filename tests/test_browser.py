@@ -127,6 +127,18 @@ def test_topic_page_loads_offline_without_errors_and_its_table_is_live(visit, re
     assert page.errors == [] and page.blocked == []
 
 
+@pytest.mark.parametrize("address", ["3d-reconstruction.html#paper-2602.09934", "3d-reconstruction.html"])
+def test_a_papers_address_shows_its_row_and_the_table_finds_a_paper_by_id(visit, address):
+    """`#paper-<id>` is where the site search's entry of a paper leads."""
+    page = visit(address)
+    search = live_table(page)
+    if "#" not in address:
+        search.fill("2602.09934")
+    page.page.wait_for_function("document.querySelectorAll('#papers tbody tr').length === 1")
+    assert page.rows()[0].startswith("VersaViT: Enhancing MLLM Vision Backbones")
+    assert page.errors == [] and page.blocked == []
+
+
 def test_index_and_empty_topic_pages_load_without_errors(visit):
     for name in ("index.html", "nothing-yet.html"):
         page = visit(name)

@@ -137,6 +137,35 @@ def test_post_render_makes_the_pages_offline_and_cleans_the_search_index(rendere
 
 
 @needs_rendered
+def test_the_site_search_finds_each_paper_by_title_and_leads_to_its_row(rendered_site):
+    """One entry per paper of search-papers.json in place of the table's no-script preview;
+    rendering again replaces them (Quarto keeps entries of an incremental render's other pages)."""
+    project, output = rendered_site
+    papers = [{"id": "2602.09934", "title": "VersaViT: Enhancing MLLM Vision Backbones", "authors": "A. One, B. Two"},
+              {"id": "2602.99001", "title": "<script>alert(1)</script> & co", "authors": "O'Brien <b>"}]
+    (project / "search-papers.json").write_text(json.dumps({"3d-reconstruction.html": papers}), encoding="utf-8")
+    for _ in range(2):
+        assert run_post_render(project, output, ["3d-reconstruction.html"]).returncode == 0
+        entries = json.loads((output / "search.json").read_text(encoding="utf-8"))
+        by_href = {entry["href"]: entry for entry in entries}
+        assert len(by_href) == len(entries) == 5
+        assert by_href["3d-reconstruction.html#all-papers"]["text"] == "Every paper stored for the topic, newest first."
+        assert by_href["3d-reconstruction.html#paper-2602.09934"] == {
+            "objectID": "3d-reconstruction.html#paper-2602.09934", "href": "3d-reconstruction.html#paper-2602.09934",
+            "title": "3D Reconstruction", "section": "VersaViT: Enhancing MLLM Vision Backbones",
+            "text": "A. One, B. Two · arXiv:2602.09934"}
+        hostile = by_href["3d-reconstruction.html#paper-2602.99001"]
+        # Quarto's search shows the section as text and the text as HTML.
+        assert hostile["section"] == "<script>alert(1)</script> & co"
+        assert hostile["text"] == "O&#x27;Brien &lt;b&gt; · arXiv:2602.99001"
+    papers.pop()
+    (project / "search-papers.json").write_text(json.dumps({"3d-reconstruction.html": papers}), encoding="utf-8")
+    assert run_post_render(project, output, ["3d-reconstruction.html"]).returncode == 0
+    hrefs = [entry["href"] for entry in json.loads((output / "search.json").read_text(encoding="utf-8"))]
+    assert "3d-reconstruction.html#paper-2602.99001" not in hrefs and "3d-reconstruction.html#paper-2602.09934" in hrefs
+
+
+@needs_rendered
 def test_post_render_fails_a_site_that_still_loads_from_another_machine(rendered_site):
     """What a theme without offline.scss gives: cosmo's CSS importing its web font."""
     project, output = rendered_site

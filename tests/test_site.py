@@ -192,6 +192,14 @@ def test_topic_names_are_escaped_in_generated_html(report_site):
     assert f"<title>{escaped} – " in page(report_site, "hostile")
 
 
+def test_the_project_lists_every_paper_of_each_page_for_the_site_search(report_site, sample_records):
+    listed = json.loads((report_site.project / "search-papers.json").read_text(encoding="utf-8"))
+    assert list(listed) == ["3d-reconstruction.html", "hostile.html", "nothing-yet.html"]
+    assert {paper["id"] for paper in listed["3d-reconstruction.html"]} == {r["id"] for r in sample_records}
+    assert {paper["title"] for paper in listed["hostile.html"]} == set(HOSTILE_TITLES)
+    assert listed["nothing-yet.html"] == []
+
+
 def test_quarto_project_lists_every_topic_and_does_not_execute(report_site):
     config = yaml.safe_load((report_site.project / "_quarto.yml").read_text(encoding="utf-8"))
     assert config["project"]["render"] == ["index.qmd", *(f"{slug}.ipynb" for slug in SLUGS)]

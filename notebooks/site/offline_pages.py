@@ -12,11 +12,18 @@ It then checks the site: a page or stylesheet that still loads something from an
 fails the render, with a line naming it (the cosmo theme's web-font import is dropped earlier, by
 the theme layer offline.scss).
 
+The search index gets one entry per paper of each topic page (its title as the entry's section,
+its first authors and id as text), leading to the page with the table showing that paper
+(`<page>#paper-<id>`); the table's section keeps its lead sentence only, not the no-script preview
+of the table, whose run-together cells and first rows are all Quarto's indexer sees of it. The
+papers come from search-papers.json, which the build writes into the project.
+
 Standard library only: Quarto runs post-render scripts with whichever `python3` it finds.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -78,6 +85,36 @@ def clean_search_entries(entries: list[dict], pages: dict[str, str]) -> list[dic
     return cleaned
 
 
+SEARCH_PAPERS = "search-papers.json"  # helpers/site.py writes it: {page: [{id, title, authors}]}
+PAPER_ANCHOR = "paper-"  # the page's table shows the paper of a `#paper-<id>` address
+TABLE_SECTION = "all-papers"  # the section of the table ("## All papers")
+
+
+def with_paper_entries(entries: list[dict], papers_by_page: dict[str, list[dict]]) -> list[dict]:
+    """The search entries with one per paper of each page of `papers_by_page` that the index
+    holds, replacing that page's earlier paper entries; its table section keeps its first line."""
+    kept, titles = [], {}
+    for entry in entries:
+        page, _, anchor = entry.get("href", "").partition("#")
+        if page in papers_by_page:
+            if anchor.startswith(PAPER_ANCHOR):
+                continue
+            if anchor == TABLE_SECTION:
+                entry = {**entry, "text": entry.get("text", "").strip().split("\n", 1)[0]}
+            if not anchor:
+                titles[page] = entry.get("title", "")
+        kept.append(entry)
+    for page, papers in papers_by_page.items():
+        if page not in titles:  # not rendered
+            continue
+        for paper in papers:
+            href = f"{page}#{PAPER_ANCHOR}{paper['id']}"
+            # Quarto's search shows title and section as text, and the text as HTML (quarto-search.js).
+            kept.append({"objectID": href, "href": href, "title": titles[page], "section": paper["title"],
+                         "text": html.escape(f"{paper['authors']} · arXiv:{paper['id']}")})
+    return kept
+
+
 def _output_files(project_dir: Path) -> list[Path]:
     listing = os.environ.get("QUARTO_USE_FILE_FOR_PROJECT_OUTPUT_FILES")
     names = Path(listing).read_text(encoding="utf-8") if listing else os.environ.get("QUARTO_PROJECT_OUTPUT_FILES", "")
@@ -97,7 +134,9 @@ def post_render(project_dir: Path, output_dir: Path, rendered: list[Path]) -> li
     index = output_dir / "search.json"
     if index.is_file():
         entries = json.loads(index.read_text(encoding="utf-8"))
-        cleaned = clean_search_entries(entries, pages)
+        listing = project_dir / SEARCH_PAPERS
+        papers = json.loads(listing.read_text(encoding="utf-8")) if listing.is_file() else {}
+        cleaned = with_paper_entries(clean_search_entries(entries, pages), papers)
         if cleaned != entries:
             index.write_text(json.dumps(cleaned, indent=2, ensure_ascii=False), encoding="utf-8")
     stylesheets = {path.relative_to(output_dir).as_posix(): path.read_text(encoding="utf-8", errors="replace")
