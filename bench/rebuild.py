@@ -1,10 +1,13 @@
 """Rebuild cost: the site of the project's topics (offline, from the shipped sample) built once,
-again with nothing changed, and again with one topic changed, on each renderer present
-(nbconvert always, Quarto where `quarto` is on the PATH).
+again with nothing changed, with one topic changed, and with two changed (a daily run where only
+some topics got papers: the index and those pages), on each renderer present (nbconvert always,
+Quarto where `quarto` is on the PATH).
 
     python bench/rebuild.py
 
-Prints a markdown table: the whole build and its rendering step, and the pages rendered.
+Prints a markdown table: the whole build and its rendering step, the pages rendered, and with
+Quarto how many times the build started it (one per build: `quarto render` of the project, or
+of the changed files as inputs of one command).
 """
 
 from __future__ import annotations
@@ -29,6 +32,12 @@ def measure(work: Path, renderer: str) -> list[tuple[str, str]]:
     settings = Settings(db_path=work / "papers.sqlite")
     render_seconds = []
     real_render_site = site.render_site
+    real_run_bounded = site.run_bounded
+    starts = []
+
+    def counted_run(*args, **kwargs):
+        starts.append(args[0])
+        return real_run_bounded(*args, **kwargs)
 
     def timed_render(*args):
         started = time.monotonic()
@@ -37,22 +46,30 @@ def measure(work: Path, renderer: str) -> list[tuple[str, str]]:
         return rendering
 
     def run(label: str) -> tuple[str, str]:
+        starts.clear()
         started = time.monotonic()
         with contextlib.redirect_stdout(io.StringIO()):
             code = build_module.build(topics, settings, work / "_site", work_dir=work / "build", offline=True)
         total = time.monotonic() - started
         assert code == 0, f"{label}: build failed"
         seconds, rendering = render_seconds[-1]
-        return (f"{renderer}: {label}",
-                f"{total:.1f} s, of it rendering {seconds:.2f} s ({len(rendering.rendered)} of {rendering.pages} pages)")
+        quarto = f", {len(starts)} Quarto start{'s' if len(starts) != 1 else ''}" if renderer == "Quarto" else ""
+        return (f"{renderer}: {label}", f"{total:.1f} s, of it rendering {seconds:.2f} s "
+                                        f"({len(rendering.rendered)} of {rendering.pages} pages{quarto})")
 
-    build_module.render_site = timed_render
+    def change(*indexes: int) -> None:
+        for index in indexes:
+            topics[index] = topics[index].model_copy(update={"digest_limit": topics[index].digest_limit + 1})
+
+    build_module.render_site, site.run_bounded = timed_render, counted_run
     try:
         rows = [run("first build"), run("rebuild, nothing changed")]
-        topics[0] = topics[0].model_copy(update={"digest_limit": topics[0].digest_limit + 1})
+        change(0)
         rows.append(run(f"rebuild, one topic changed ({topics[0].name})"))
+        change(0, 1)
+        rows.append(run("rebuild, two topics changed"))
     finally:
-        build_module.render_site = real_render_site
+        build_module.render_site, site.run_bounded = real_render_site, real_run_bounded
     return rows
 
 
