@@ -19,6 +19,8 @@ from page_size import TOPIC, load_corpora  # noqa: E402
 from topic_report import exports  # noqa: E402
 from topic_report.frame import papers_frame  # noqa: E402
 from topic_report.overview import topic_overview  # noqa: E402
+from topic_report.store import Coverage  # noqa: E402
+from topic_report.topic_data import TopicData  # noqa: E402
 
 
 def timed(what: str, make):
@@ -41,8 +43,9 @@ def main() -> None:
     for what, make in makers.items():
         content = timed(what, make)
         print(f"  {len(content) / 1e6:6.2f} MB")
-    timed("index overview", lambda: topic_overview(TOPIC.slug, frame, last_fetched=None, sample=False,
-                                                   new_since_build=None))
+    data = TopicData(topic=TOPIC, papers=[], frame=frame, coverage=Coverage(None, None, len(frame), False, None),
+                     sample=False, last_run=None, previous_build=None, joined=None, updated=set())
+    timed("index overview", lambda: topic_overview(data))
     print()
 
 

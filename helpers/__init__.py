@@ -9,6 +9,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 # carries copies in helpers/resources/, in the same layout (see pyproject.toml).
 _WHEEL_RESOURCES = PACKAGE_DIR / "resources"
 RESOURCES = _WHEEL_RESOURCES if _WHEEL_RESOURCES.is_dir() else PACKAGE_DIR.parent
+SITE_DIR = RESOURCES / "notebooks" / "site"  # the site's templates, styles and post-render step
 
 
 class TopicReportError(Exception):
@@ -19,15 +20,15 @@ class TopicReportError(Exception):
         return [f"{type(self).__name__}: {self}"]
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write `text` into a new file beside `path` that then replaces it: a process killed while
-    writing leaves the previous file whole."""
+def write_atomically(path: Path, content: str | bytes) -> None:
+    """Write `content` (text as UTF-8) into a new file beside `path` that then replaces it: a
+    process killed while writing leaves the previous file whole."""
     import os
     import tempfile
 
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.stem}-",
-                                     suffix=path.suffix, delete=False) as new:
-        new.write(text)
+    with tempfile.NamedTemporaryFile("wb", dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix,
+                                     delete=False) as new:
+        new.write(content.encode("utf-8") if isinstance(content, str) else content)
         new.flush()
         os.fsync(new.fileno())
     os.replace(new.name, path)

@@ -23,6 +23,7 @@ import fcntl
 import hashlib
 import json
 import os
+import pickle
 import shutil
 import sys
 import tempfile
@@ -31,12 +32,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
-import nbformat
-import papermill
 import yaml
-from papermill.exceptions import PapermillExecutionError
 from tqdm import tqdm
-from traitlets.config import Config
 
 from topic_report import PACKAGE_DIR, PROG, RESOURCES, TopicReportError, write_atomically
 from topic_report.arxiv_source import ArxivSource
@@ -44,12 +41,12 @@ from topic_report.bounded import Limits
 from topic_report.digest import render_digest
 from topic_report.exports import DIGEST, export_files, file_name, topic_file_names
 from topic_report.fetching import fetch_all
-from topic_report.frame import load_frame
 from topic_report.overview import topic_overview
-from topic_report.sample import load_sample, shows_sample
+from topic_report.sample import load_sample
 from topic_report.settings import Settings
 from topic_report.site import TopicPage, base_config, front_matter, render_site, search_papers
 from topic_report.store import Store, iso, utc_now
+from topic_report.topic_data import TopicData
 from topic_report.topics import Topic
 
 NOTEBOOK = RESOURCES / "notebooks" / "topic.ipynb"
@@ -91,15 +88,9 @@ def build(topics: list[Topic], settings: Settings, output_dir: Path, *, work_dir
         with_page = [t for t in topics if (project_dir / f"{t.slug}.ipynb").exists()]
         pages, files = [], {}
         for topic in with_page:
-            frame = load_frame(store, topic.slug)
-            previous = state.page_previous_build(topic.slug)
-            new = store.added_since(topic.slug, datetime.fromisoformat(previous)) if previous else None
-            pages.append(TopicPage(topic, topic_overview(
-                topic.slug, frame, last_fetched=store.coverage(topic.slug).last_fetched,
-                sample=shows_sample(store.fetch_runs(topic.slug)), new_since_build=new), search_papers(frame)))
-            files[file_name(topic.slug, DIGEST)] = render_digest(
-                topic.name, store.papers(topic.slug, limit=topic.digest_limit)).encode("utf-8")
-            files.update(export_files(topic, frame, settings.site_url))
+            page, topic_files = _topic_outputs(topic, store, state, work_dir / "topics", output_dir, settings.site_url)
+            pages.append(page)
+            files.update(topic_files)
         try:
             rendering = render_site(pages, project_dir, output_dir,
                                     Limits(settings.render_memory_mb, settings.render_seconds), own_config)
@@ -111,6 +102,30 @@ def build(topics: list[Topic], settings: Settings, output_dir: Path, *, work_dir
     print(f"Site: {output_dir / 'index.html'} and {len(pages)} topic page{'s' if len(pages) != 1 else ''}, "
           f"rendered with {rendering} (working files in {work_dir})", flush=True)
     return 1 if fetch_failed or execute_failed else 0
+
+
+def _topic_outputs(topic: Topic, store: Store, state: BuildState, cache_dir: Path, output_dir: Path,
+                   site_url: str | None) -> tuple[TopicPage, dict[str, bytes]]:
+    """The topic's index card and site-search record, and the files to write beside its page
+    (digest and exports), made from its data (helpers/topic_data.py) when its page was executed,
+    and kept in `cache_dir` for later builds: an unchanged topic costs no work (its files are
+    written again only where the output directory lacks one)."""
+    cache = cache_dir / f"{topic.slug}.pickle"
+    key = (state.previous_build(topic.slug), topic.model_dump_json(), site_url)
+    try:
+        cached_key, page, files = pickle.loads(cache.read_bytes())
+        if cached_key == key:
+            return page, {name: content for name, content in files.items() if not (output_dir / name).is_file()}
+    except (OSError, pickle.UnpicklingError, ValueError, TypeError, EOFError, AttributeError, ImportError):
+        pass  # none yet, damaged, or from another release: made again
+    previous = state.page_previous_build(topic.slug)
+    data = TopicData.load(store, topic, previous_build=datetime.fromisoformat(previous) if previous else None)
+    page = TopicPage(topic, topic_overview(data), search_papers(data.frame))
+    files = {file_name(topic.slug, DIGEST): render_digest(topic.name, data.papers[:topic.digest_limit]).encode("utf-8"),
+             **export_files(topic, data.frame, site_url)}
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    write_atomically(cache, pickle.dumps((key, page, files)))
+    return page, files
 
 
 def _writable_dir(folder: Path, what: str) -> None:
@@ -274,6 +289,12 @@ def _execute_all(topics: list[Topic], all_topics: list[Topic], store: Store, db_
 
 
 def _execute(topic: Topic, target: Path, parameters: dict) -> None:
+    # Imported here, when a page needs executing: nbformat's schema validation alone costs
+    # seconds to import (jsonschema's URI grammar), most of a build where nothing changed.
+    import nbformat
+    import papermill
+    from traitlets.config import Config
+
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     next(cell for cell in notebook.cells if cell.get("id") == "front-matter").source = front_matter(topic.name)
     # Each kernel's connection file and sockets in a folder of its own, readable by this user
@@ -290,6 +311,8 @@ def _execute(topic: Topic, target: Path, parameters: dict) -> None:
 
 
 def _one_line(exc: Exception) -> str:
+    from papermill.exceptions import PapermillExecutionError  # loaded already: _execute raised it
+
     name, message = ((exc.ename, exc.evalue) if isinstance(exc, PapermillExecutionError)
                      else (type(exc).__name__, str(exc)))
     first = _first_line(message)

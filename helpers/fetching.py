@@ -65,19 +65,7 @@ class FetchOutcome:
             if self.fetched.capped:
                 return f"newest {len(self.fetched.papers)} of {reported} matched {span} (max_results {cap})"
             return f"arXiv reports {reported} {span}"
-        return coverage_sentence(Coverage(None, reported, self.stored, self.fetched.capped, self.window.since), cap)
-
-
-def coverage_sentence(coverage: Coverage, max_results: int | None = None) -> str:
-    """`arXiv reports 317 since 2026-10-12, 317 stored`, or `newest 50 of 317 matched …` when the
-    cap cut it; for a topic's run line and its page."""
-    since = f" since {coverage.since:%Y-%m-%d}" if coverage.since else ""
-    if coverage.reported is None:
-        return f"{coverage.stored} stored"
-    if coverage.capped and coverage.stored < coverage.reported:
-        cap = f" (max_results {max_results})" if max_results else ""
-        return f"newest {coverage.stored} of {coverage.reported} matched{since}{cap}"
-    return f"arXiv reports {coverage.reported}{since}, {coverage.stored} stored"
+        return Coverage(None, reported, self.stored, self.fetched.capped, self.window.since).sentence(cap)
 
 
 def announcements(after: datetime, until: datetime) -> int:

@@ -10,6 +10,7 @@ import pandas as pd
 from markupsafe import Markup, escape
 
 from topic_report.exports import DIGEST, EXPORTS, PAGE, abs_url, file_name, links_html
+from topic_report.topic_data import TopicData
 
 WEEKS = 12
 NEWEST_TITLES = 3
@@ -52,9 +53,12 @@ def weekly_counts(published: pd.Series, weeks_to: datetime, weeks: int = WEEKS) 
     return counts
 
 
-def topic_overview(slug: str, frame: pd.DataFrame, *, last_fetched: datetime | None, sample: bool,
-                   new_since_build: int | None) -> TopicOverview:
-    """The index's view of one topic from its frame (newest first)."""
+def topic_overview(data: TopicData) -> TopicOverview:
+    """The index's view of one topic from its data (its frame newest first). Its last fetch is of
+    its window, else of chosen dates (`fetch --since/--until`), as its page says."""
+    slug, frame, sample = data.topic.slug, data.frame, data.sample
+    last_fetched = data.coverage.last_fetched or data.last_run
+    new_since_build = None if data.joined is None else len(data.joined)
     # A fetched topic is current as of its last fetch; a sample as of its newest paper; a topic never
     # fetched and without papers has no weeks to show (and the index stays the same from day to day).
     weeks_to = last_fetched or (frame["published"].max().to_pydatetime() if len(frame) else None)

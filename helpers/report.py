@@ -19,14 +19,11 @@ from itables import init_notebook_mode
 from markdown_it import MarkdownIt
 from matplotlib.figure import Figure
 
-from topic_report import TopicReportError, charts, exports, settings, tables
-from topic_report.arxiv_source import build_query
+from topic_report import SITE_DIR, TopicReportError, charts, exports, settings, tables
 from topic_report.digest import render_digest
-from topic_report.fetching import coverage_sentence
-from topic_report.frame import papers_frame
 from topic_report.project import Project
-from topic_report.site import SITE_DIR
 from topic_report.store import ARXIV_ID, Coverage, Paper, Store
+from topic_report.topic_data import TopicData
 from topic_report.topics import Topic, load_topics, select
 
 ARXIV_ABS_URL = re.compile(rf"https://arxiv\.org/abs/(?:{ARXIV_ID.pattern})v\d+")
@@ -136,32 +133,48 @@ def _stat(value: str, label: str) -> str:
 
 @dataclass(frozen=True)
 class TopicReport:
-    """One topic's papers, and the page's sections drawn from them."""
+    """One topic's page: its data (helpers/topic_data.py) and the page's sections drawn from it."""
 
-    topic: Topic
     parameters: Parameters
-    papers: list[Paper]
-    frame: pd.DataFrame
-    joined: set[str] | None        # ids of papers new since the previous build (None: no previous build)
-    updated: set[str]              # ids of papers with a new version since the previous build
-    coverage: Coverage             # the topic's last successful fetch and the window it covers
+    data: TopicData
 
     @classmethod
     def load(cls, **raw) -> "TopicReport":
-        """Check the notebook parameters and read the topic's papers from the store."""
+        """Check the notebook parameters and read the topic's data from the store."""
         params = Parameters.check(**raw)
         topic = select(load_topics(params.project().topics_file), [params.topic])[0]
         with Store(params.store_path(), create=False) as store:
-            papers = store.papers(topic.slug, params.since, params.until)
-            joined = store.joined_since(topic.slug, params.previous_build) if params.previous_build else None
-            updated = store.updated_since(topic.slug, params.previous_build) if params.previous_build else set()
-            matched = store.matched_terms(topic.slug)
-            coverage = store.coverage(topic.slug)
-        return cls(topic, params, papers, papers_frame(papers, topic.slug, matched), joined, updated, coverage)
+            data = TopicData.load(store, topic, previous_build=params.previous_build,
+                                  since=params.since, until=params.until)
+        return cls(params, data)
+
+    @property
+    def topic(self) -> Topic:
+        return self.data.topic
+
+    @property
+    def papers(self) -> list[Paper]:
+        return self.data.papers
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        return self.data.frame
+
+    @property
+    def joined(self) -> set[str] | None:
+        return self.data.joined
+
+    @property
+    def updated(self) -> set[str]:
+        return self.data.updated
+
+    @property
+    def coverage(self) -> Coverage:
+        return self.data.coverage
 
     @property
     def empty(self) -> bool:
-        return not self.papers
+        return self.data.empty
 
     def title(self) -> None:
         """The topic and its window, with the site's styles, as the notebook's first output: a run
@@ -188,35 +201,32 @@ class TopicReport:
     def fetched_at(self) -> datetime | None:
         return self.coverage.last_fetched
 
-    @property
-    def shows_sample(self) -> bool:
-        """Whether the topic's papers are the shipped sample: stored, but never fetched from arXiv."""
-        return self.coverage.last_fetched is None and self.coverage.stored > 0
-
     def about(self) -> None:
         """What data the page shows: as of when (the last successful fetch), the query, the window."""
-        query = (f'<details><summary>The arXiv query</summary><code>{html.escape(build_query(self.topic))}</code>'
-                 f'</details>')
+        query = f'<details><summary>The arXiv query</summary><code>{html.escape(self.data.query)}</code></details>'
         shown = [f"from {self.parameters.since:%Y-%m-%d}" if self.parameters.since else "",
                  f"to {self.parameters.until:%Y-%m-%d}" if self.parameters.until else ""]
         limits = f" This page shows those submitted {' '.join(filter(None, shown))}." if any(shown) else ""
-        if self.shows_sample:
+        fetch = f"<code>topic-report fetch --topic {html.escape(self.topic.slug)}</code>"
+        if self.data.sample:
             lines = [f"<p><strong>A sample, not fetched yet:</strong> {self.coverage.stored:,} real arXiv papers "
                      f"shipped with topic-report, so that a first run has something to show. "
-                     f"<code>topic-report fetch --topic {html.escape(self.topic.slug)}</code> replaces them with "
-                     f"the topic's own papers.{html.escape(limits)}</p>", query]
+                     f"{fetch} replaces them with the topic's own papers.{html.escape(limits)}</p>", query]
+        elif self.fetched_at is None and self.data.last_run is not None:
+            lines = [f"<p>Fetched only for chosen dates (last on <strong>{self.data.last_run:%Y-%m-%d %H:%M} UTC"
+                     f"</strong>), not yet for its window: {self.coverage.stored:,} papers stored. "
+                     f"{fetch} fetches the window.{html.escape(limits)}</p>", query]
         elif self.fetched_at is None:
-            lines = [f"<p>Never fetched from arXiv: <code>topic-report fetch --topic "
-                     f"{html.escape(self.topic.slug)}</code>.</p>", query]
+            lines = [f"<p>Never fetched from arXiv: {fetch}.</p>", query]
         else:
             # The fetch line's own words: "arXiv reports 317 since …, 317 stored" or "newest 50 of 317 matched …".
-            held = coverage_sentence(self.coverage, self.topic.max_results)
+            held = self.coverage.sentence(self.topic.max_results)
             if self.coverage.reported is None:
                 held = (f"papers submitted since {self.coverage.since:%Y-%m-%d}, " if self.coverage.since
                         else "papers of the topic's window, ") + held
             lines = [f"<p>Data as of <strong>{self.fetched_at:%Y-%m-%d %H:%M} UTC</strong> (the last successful "
                      f"fetch): {html.escape(held)}.{html.escape(limits)}</p>", query]
-        kind = "about-data sample" if self.shows_sample else "about-data"
+        kind = "about-data sample" if self.data.sample else "about-data"
         display(HTML(f'<div class="{kind}">{"".join(lines)}</div>'))
 
     def whats_new(self) -> None:

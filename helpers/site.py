@@ -28,15 +28,13 @@ from pathlib import Path
 import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
-from nbconvert import HTMLExporter
 
-from topic_report import PROG, RESOURCES, TopicReportError, write_atomically
+from topic_report import PROG, RESOURCES, SITE_DIR, TopicReportError, write_atomically
 from topic_report.bounded import Limits, run_bounded
 from topic_report.digest import neutralize
 from topic_report.overview import TopicOverview
 from topic_report.topics import Topic
 
-SITE_DIR = RESOURCES / "notebooks" / "site"
 SITE_PREFIX = "notebooks/site/"  # how the top-level _quarto.yml names the files below, copied into the project
 # Copied into the project: the report's styles, the theme layer dropping cosmo's web-font import,
 # the post-render step removing Quarto's CDN scripts (see offline_pages.py).
@@ -348,6 +346,8 @@ def quarto_error_lines(output: str) -> list[str]:
 
 def render_with_nbconvert(pages: list[TopicPage], project_dir: Path, output_dir: Path, names: list[str]) -> None:
     """Render the named output pages (`index.html`, `<slug>.html`) of the site."""
+    from nbconvert import HTMLExporter  # here: only a build without Quarto, and with a page to render, needs it
+
     exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True, exclude_raw=True)
     layout = _templates.get_template("page.html.j2")

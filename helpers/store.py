@@ -193,6 +193,17 @@ class Coverage:
     capped: bool                   # a run stopped at max_results, and none fetched the whole window since
     since: datetime | None         # the start of the window the topic covers
 
+    def sentence(self, max_results: int | None = None) -> str:
+        """`arXiv reports 317 since 2026-10-12, 317 stored`, or `newest 50 of 317 matched …` when the
+        cap cut it; for a topic's run line and its page."""
+        since = f" since {self.since:%Y-%m-%d}" if self.since else ""
+        if self.reported is None:
+            return f"{self.stored} stored"
+        if self.capped and self.stored < self.reported:
+            cap = f" (max_results {max_results})" if max_results else ""
+            return f"newest {self.stored} of {self.reported} matched{since}{cap}"
+        return f"arXiv reports {self.reported}{since}, {self.stored} stored"
+
 
 _JSON_FIELDS = ("authors", "affiliations", "categories", "links")
 _COLUMNS = (

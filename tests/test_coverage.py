@@ -10,7 +10,7 @@ import pytest
 from arxiv_server import ArxivEmulator
 from topic_report import TopicReportError
 from topic_report.arxiv_source import ArxivSource
-from topic_report.fetching import announcements, coverage_sentence, fetch_topic
+from topic_report.fetching import announcements, fetch_topic
 from topic_report.settings import Settings
 from topic_report.store import Store
 from topic_report.topics import Topic
@@ -210,7 +210,7 @@ def test_the_cap_is_said_and_raising_it_fetches_the_rest(radar):
     capped = RADAR.model_copy(update={"max_results": 5})
     outcome = radar.run(MONDAY, capped)
     assert outcome.line().endswith(f"newest 5 of 12 matched since {MONDAY - 14 * DAY:%Y-%m-%d} (max_results 5)")
-    assert coverage_sentence(radar.store.coverage("radar"), 5) == \
+    assert radar.store.coverage("radar").sentence(5) == \
         f"newest 5 of 12 matched since {MONDAY - 14 * DAY:%Y-%m-%d} (max_results 5)"
     assert radar.run(MONDAY + DAY, capped).kind == "update"
     outcome = radar.run(MONDAY + 2 * DAY, capped.model_copy(update={"max_results": 100}))

@@ -12,7 +12,9 @@ from topic_report.build import BuildState
 from topic_report.frame import papers_frame
 from topic_report.overview import WEEKS, sparkline_svg, topic_overview, weekly_counts
 from topic_report.sample import shows_sample
-from topic_report.store import Paper
+from topic_report.store import Coverage, Paper
+from topic_report.topic_data import TopicData
+from topic_report.topics import Topic
 
 NOW = datetime(2026, 6, 30, 12, 0, tzinfo=timezone.utc)
 
@@ -21,6 +23,14 @@ def paper(paper_id: str, age_days: float, title: str = "A title") -> Paper:
     moment = NOW - timedelta(days=age_days)
     return Paper(id=paper_id, version=1, title=title, abstract="", authors=["Ada Lovelace"], published=moment,
                  updated=moment, primary_category="cs.CV", categories=["cs.CV"])
+
+
+def topic_data(slug: str, papers: list[Paper], *, last_fetched: datetime | None = None, sample: bool = False,
+               joined: set[str] | None = None) -> TopicData:
+    """A topic's data as TopicData.load gives it: its papers newest first, fetched at `last_fetched`."""
+    return TopicData(topic=Topic(name=slug, slug=slug, terms=["a title"]), papers=papers,
+                     frame=papers_frame(papers, slug), coverage=Coverage(last_fetched, None, len(papers), False, None),
+                     sample=sample, last_run=last_fetched, previous_build=None, joined=joined, updated=set())
 
 
 def run(kind: str | None, outcome: str = "ok", requests: int = 1, since: str | None = "2026-06-01T00:00:00Z") -> dict:
@@ -36,10 +46,9 @@ def test_weekly_counts_end_at_the_given_moment_oldest_first():
 
 
 def test_a_fetched_topic_counts_its_week_to_the_last_fetch():
-    frame = papers_frame([paper("2606.00003", 1, "Newest <b>"), paper("2606.00002", 2), paper("2606.00001", 30),
-                          paper("bad<id>", 40)], "t")
+    papers = [paper("2606.00003", 1, "Newest <b>"), paper("2606.00002", 2), paper("2606.00001", 30), paper("bad<id>", 40)]
     fetched = NOW - timedelta(hours=1)
-    overview = topic_overview("t", frame, last_fetched=fetched, sample=False, new_since_build=2)
+    overview = topic_overview(topic_data("t", papers, last_fetched=fetched, joined={"2606.00003", "2606.00002"}))
     assert (overview.papers, overview.new_this_week, overview.new_since_build) == (4, 2, 2)
     assert overview.weeks_to == fetched
     assert [(p.title, p.url) for p in overview.newest] == [
@@ -51,8 +60,7 @@ def test_a_fetched_topic_counts_its_week_to_the_last_fetch():
 
 
 def test_a_sample_counts_its_weeks_to_its_newest_paper():
-    frame = papers_frame([paper("2606.00002", 10), paper("2606.00001", 12)], "t")
-    overview = topic_overview("t", frame, last_fetched=None, sample=True, new_since_build=None)
+    overview = topic_overview(topic_data("t", [paper("2606.00002", 10), paper("2606.00001", 12)], sample=True))
     assert overview.weeks_to == NOW - timedelta(days=10) and overview.new_this_week == 2
 
 
@@ -70,7 +78,7 @@ def test_a_topic_shows_the_sample_while_a_sample_load_is_its_only_success(runs, 
 
 
 def test_a_topic_without_papers():
-    overview = topic_overview("t", papers_frame([], "t"), last_fetched=None, sample=False, new_since_build=None)
+    overview = topic_overview(topic_data("t", []))
     assert (overview.papers, overview.newest, overview.weekly, overview.weeks_to) == (0, [], [0] * WEEKS, None)
 
 

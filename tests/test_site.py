@@ -288,3 +288,37 @@ def test_a_rebuild_renders_only_the_pages_that_changed(tmp_path, renderer):
     assert "Nothing Yet: page executed" in out and re.search(r"\([12] of 3 pages rendered, the others unchanged\)", out)
     assert changed["nothing-yet.html"] != first["nothing-yet.html"]
     assert changed["hostile.html"] == first["hostile.html"]
+
+
+def test_an_unchanged_topic_costs_no_work_and_a_missing_export_is_written_again(tmp_path):
+    config = site_topics(tmp_path / "topics.yml", "3d-reconstruction")
+    environment = {"TOPIC_REPORT_DB": str(tmp_path / "papers.sqlite")}
+    args = ("--offline", "--config", str(config), "--output-dir", str(tmp_path / "_site"))
+    assert run_build(environment, *args).code == 0
+    output = tmp_path / "_site"
+    written = {path.name: path.stat().st_mtime_ns for path in output.glob("3d-reconstruction.*")}
+    assert set(written) == {"3d-reconstruction.html", "3d-reconstruction.md", "3d-reconstruction.atom",
+                            "3d-reconstruction.bib", "3d-reconstruction.csv", "3d-reconstruction.json"}
+    (output / "3d-reconstruction.csv").unlink()
+    run = run_build(environment, *args)
+    assert run.code == 0 and "3D Reconstruction: unchanged, page kept" in run.out
+    again = {path.name: path.stat().st_mtime_ns for path in output.glob("3d-reconstruction.*")}
+    assert {name: again[name] == written[name] for name in written} == {
+        **{name: True for name in written}, "3d-reconstruction.csv": False}
+
+
+def test_a_topic_fetched_only_for_chosen_dates_says_so_on_its_card_and_its_page(tmp_path, cli, emulator, monkeypatch):
+    monkeypatch.setenv("ARXIV_API_URL", emulator.url)
+    monkeypatch.setenv("ARXIV_DELAY_SECONDS", "0.01")
+    config = site_topics(tmp_path / "topics.yml", "3d-reconstruction")
+    environment = {"TOPIC_REPORT_DB": str(tmp_path / "papers.sqlite")}
+    monkeypatch.setenv("TOPIC_REPORT_DB", environment["TOPIC_REPORT_DB"])
+    code, _, err = cli("fetch", "--config", str(config), "--since", "2026-02-01", "--until", "2026-02-28")
+    assert code == 0, err
+    assert run_build(environment, "--offline", "--config", str(config), "--output-dir", str(tmp_path / "_site")).code == 0
+    text = " ".join((tmp_path / "_site" / "3d-reconstruction.html").read_text(encoding="utf-8").split())
+    assert "Fetched only for chosen dates" in text and "A sample" not in text
+    card = index_cards(SimpleNamespace(output=tmp_path / "_site"))["3d-reconstruction.html"]
+    assert "Shipped sample" not in card.text_content()
+    assert card.xpath("string(.//p[contains(@class, 'topic-fetched')])").split()[:2] == ["Last", "fetched:"]
+    assert card.xpath(".//p[contains(@class, 'topic-fetched')]/time")
