@@ -29,10 +29,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from typing import Any, Literal
 from datetime import datetime
 from pathlib import Path
 
 import yaml
+from pydantic import BaseModel, ConfigDict
 from tqdm import tqdm
 
 from topic_report import PACKAGE_DIR, PROG, RESOURCES, TopicReportError, write_atomically
@@ -176,6 +178,15 @@ def _load_samples(topics: list[Topic], store: Store) -> None:
                 print(f"{topic.name}: no stored papers; loaded {loaded} from the shipped sample", flush=True)
 
 
+class _BuildStateFile(BaseModel):
+    """What build/state.json holds (format 1); a file from before the format number held the pages only."""
+
+    model_config = ConfigDict(extra="forbid")
+    format: Literal[1]
+    pages: dict[str, dict[str, Any]]
+    sites: dict[str, list[str]]
+
+
 class BuildState:
     """build/state.json: per topic, what its page was executed from, and when; per output
     directory, the topics it holds. Written whole into a new file that replaces the old one, so
@@ -190,21 +201,14 @@ class BuildState:
         self.sites: dict[str, list[str]] = {}
         if path.exists():
             try:
-                self._load(json.loads(path.read_text(encoding="utf-8")))
-            except (OSError, ValueError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-                self.pages, self.sites = {}, {}
+                data = json.loads(path.read_text(encoding="utf-8"))
+                if isinstance(data, dict) and "format" not in data:  # before the format number: pages only
+                    data = {"format": self.FORMAT, "pages": data, "sites": {}}
+                recorded = _BuildStateFile.model_validate(data)
+                self.pages, self.sites = recorded.pages, recorded.sites
+            except (OSError, ValueError) as exc:  # JSONDecodeError, UnicodeDecodeError, ValidationError
                 print(f"{PROG}: warning: {path} is damaged ({_first_line(str(exc))}); discarded: "
                       f"every page is executed again", file=sys.stderr, flush=True)
-
-    def _load(self, data) -> None:
-        if isinstance(data, dict) and "format" not in data:  # before the format number: pages only
-            data = {"format": self.FORMAT, "pages": data, "sites": {}}
-        if not (isinstance(data, dict) and data.get("format") == self.FORMAT
-                and isinstance(data.get("pages"), dict) and isinstance(data.get("sites"), dict)
-                and all(isinstance(v, dict) for v in data["pages"].values())
-                and all(isinstance(v, list) for v in data["sites"].values())):
-            raise ValueError("not the state of a build")
-        self.pages, self.sites = data["pages"], data["sites"]
 
     def unchanged(self, slug: str, inputs: dict) -> bool:
         recorded = self.pages.get(slug, {})

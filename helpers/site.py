@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from pydantic import BaseModel, ConfigDict
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
@@ -203,6 +204,14 @@ class Rendering:
         return f"{self.renderer} ({done} of {self.pages} pages rendered, the others unchanged)"
 
 
+class _RenderStateFile(BaseModel):
+    """What build/rendered.json holds: the site's key and each output page's source key."""
+
+    model_config = ConfigDict(extra="forbid")
+    site: str
+    pages: dict[str, str]
+
+
 class RenderState:
     """build/rendered.json: what each output page was rendered from, so a rebuild renders only
     pages whose source (executed notebook, index content) or site (renderer, configuration,
@@ -215,14 +224,10 @@ class RenderState:
         self.pages: dict[str, str] = {}
         if path.exists():
             try:
-                recorded = json.loads(path.read_text(encoding="utf-8"))
-                if not (isinstance(recorded, dict) and isinstance(recorded.get("site"), str)
-                        and isinstance(recorded.get("pages"), dict)
-                        and all(isinstance(v, str) for v in recorded["pages"].values())):
-                    raise ValueError("not the render state of a build")
-                self.site, self.pages = recorded["site"], recorded["pages"]
-            except (OSError, ValueError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-                print(f"{PROG}: warning: {path} is damaged ({str(exc).splitlines()[0] if str(exc) else exc!r}); "
+                recorded = _RenderStateFile.model_validate_json(path.read_bytes())
+                self.site, self.pages = recorded.site, recorded.pages
+            except (OSError, ValueError) as exc:  # ValidationError is a ValueError
+                print(f"{PROG}: warning: {path} is damaged ({str(exc).splitlines()[0]}); "
                       f"discarded: every page is rendered again", file=sys.stderr, flush=True)
 
     def stale(self, site: str, sources: dict[str, str], output_dir: Path) -> list[str]:
@@ -233,7 +238,7 @@ class RenderState:
 
     def record(self, site: str, sources: dict[str, str]) -> None:
         self.site, self.pages = site, sources
-        write_atomically(self.path, json.dumps({"site": site, "pages": sources}, indent=2, sort_keys=True))
+        write_atomically(self.path, _RenderStateFile(site=site, pages=sources).model_dump_json(indent=2))
 
 
 def _sha256(*parts: bytes) -> str:
