@@ -64,8 +64,8 @@ def tracked_files(folder: str, pattern: str = "*") -> set[str]:
 
 
 def test_the_wheel_carries_the_notebook_templates_samples_and_quarto_config(wheel):
-    shipped = {name.removeprefix("helpers/resources/") for name in zipfile.ZipFile(wheel).namelist()
-               if name.startswith("helpers/resources/")}
+    shipped = {name.removeprefix("topic_report/resources/") for name in zipfile.ZipFile(wheel).namelist()
+               if name.startswith("topic_report/resources/")}
     expected = {"_quarto.yml", "topics.yml", "notebooks/topic.ipynb", *tracked_files("notebooks/site"),
                 *tracked_files("data/sample", "*.atom")}
     assert expected <= shipped
