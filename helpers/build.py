@@ -39,7 +39,7 @@ from tqdm import tqdm
 from traitlets.config import Config
 
 from topic_report import PACKAGE_DIR, PROG, RESOURCES, TopicReportError, write_atomically
-from topic_report.arxiv_source import ArxivSource
+from topic_report.arxiv.paging import ArxivSource
 from topic_report.bounded import Limits
 from topic_report.digest import render_digest
 from topic_report.exports import DIGEST, export_files, file_name, topic_file_names

@@ -20,7 +20,7 @@ from markdown_it import MarkdownIt
 from matplotlib.figure import Figure
 
 from topic_report import TopicReportError, charts, exports, settings, tables
-from topic_report.arxiv_source import build_query
+from topic_report.arxiv.query import build_query
 from topic_report.digest import render_digest
 from topic_report.fetching import coverage_sentence
 from topic_report.frame import papers_frame
