@@ -20,6 +20,7 @@ from markdown_it import MarkdownIt
 from matplotlib.figure import Figure
 
 from topic_report import TopicReportError, charts, exports, settings, tables
+from topic_report.arxiv.links import abs_url
 from topic_report.arxiv.query import build_query
 from topic_report.digest import render_digest
 from topic_report.fetching import coverage_sentence
@@ -29,7 +30,7 @@ from topic_report.site import SITE_DIR
 from topic_report.store import ARXIV_ID, Coverage, Paper, Store
 from topic_report.topics import Topic, load_topics, select
 
-ARXIV_ABS_URL = re.compile(rf"https://arxiv\.org/abs/(?:{ARXIV_ID.pattern})v\d+")
+ARXIV_ABS_URL = re.compile(rf"{re.escape(abs_url(''))}(?:{ARXIV_ID.pattern})v\d+")
 NO_PAPERS = '<p class="section-empty">No papers yet.</p>'
 # Papers listed in full under "What is new"; the rest of a larger batch is in the table.
 NEW_SHOWN = 30
