@@ -19,7 +19,7 @@ from itables import init_notebook_mode
 from markdown_it import MarkdownIt
 from matplotlib.figure import Figure
 
-from topic_report import TopicReportError, charts, exports, settings, tables
+from topic_report import TopicReportError, charts, exports, tables
 from topic_report.arxiv.links import abs_url
 from topic_report.arxiv.query import build_query
 from topic_report.digest import render_digest
@@ -74,7 +74,7 @@ class Parameters:
         return Project.find(self.config)
 
     def store_path(self) -> Path:
-        return self.db_path or self.project().store_path(settings.from_env().db_path)
+        return self.db_path or self.project().store_path()
 
 
 def _problem(name: str, expected: str, value) -> TopicReportError:
