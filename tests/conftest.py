@@ -10,7 +10,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from arxiv_server import ArxivEmulator, load_atom  # noqa: E402
+from arxiv_server import SHARED_DIR, ArxivEmulator, load_atom  # noqa: E402
+
+
+def needs_shared(*parts: str) -> pytest.MarkDecorator:
+    """Skip a test that reads `../shared/<parts>` (real arXiv data beside the clone) where it is absent."""
+    path = SHARED_DIR.joinpath(*parts)
+    return pytest.mark.skipif(not path.exists(), reason=f"no {path} (the shared data beside the clone)")
 
 # The seed digest's 15 papers (data/sample/make_samples.py); the digest test reproduces the seed from them.
 SAMPLE_ATOM = ROOT / "tests" / "data" / "seed-digest.atom"

@@ -28,6 +28,7 @@ from arxiv_server import (
     load_jsonl,
     unused_port,
 )
+from conftest import needs_shared
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
@@ -129,6 +130,7 @@ def test_recorded_responses_are_served_verbatim(path):
     assert response.headers["Content-Type"].startswith("application/atom+xml")
 
 
+@needs_shared("arxiv-recorded")
 def test_recorded_search_pages_through_the_arxiv_client():
     pages = ["q_testing_s0_m10_bc5a6c384fe9", "q_testing_s10_m10_34e56e15aaac", "q_testing_s20_m10_348a237fecab"]
     expected = [
@@ -153,6 +155,7 @@ def test_generated_feeds_match_the_recorded_format_byte_for_byte(path):
     assert mask_times(response.text) == mask_times(recording["body"])
 
 
+@needs_shared("arxiv-recorded")
 def test_generated_entries_match_a_recorded_search_page():
     """Affiliations, comments, journal refs, DOIs (and their links) and odd text, all as arXiv writes them."""
     body = json.loads((RECORDED_DIR / "q_testing_s0_m100_cfe7536492ca.json").read_text())["body"]
@@ -164,6 +167,7 @@ def test_generated_entries_match_a_recorded_search_page():
     assert entries == body[body.index("<entry>"):]
 
 
+@needs_shared("arxiv-recorded")
 def test_malformed_id_gets_the_recorded_error_feed(emu):
     recorded = json.loads((RECORDED_DIR / "id_abc_s0_m100_b79c8dcf6bc3.json").read_text())["body"]
     response = get(emu, id_list="abc")
@@ -178,6 +182,7 @@ def test_id_list_lookups(emu):
     assert numbers(get(emu).content) == (0, 10, 0)  # neither a query nor ids: nothing
 
 
+@needs_shared("corpora", "3d-reconstruction-real.jsonl")
 def test_papers_round_trip_through_atom():
     corpus = load_jsonl(CORPUS_3D)[:50]
     extra = paper(9, comment="With comment", journal_ref="Nature 1 (2026)", doi="10.1/2",
@@ -291,6 +296,7 @@ def test_the_project_clients_request_end_to_end(emu):
     assert emu.requests[-1].params == emu.requests[0].params
 
 
+@needs_shared("corpora", "3d-reconstruction-real.jsonl")
 def test_realistic_topic_on_the_3d_corpus():
     corpus = load_jsonl(CORPUS_3D)
     phrase = re.compile(r"(?<![^\W_])3d[\W_]+reconstruction(?![^\W_])")
@@ -450,6 +456,7 @@ def test_empty_pages_through_the_arxiv_client():
         assert list(client(emu, 5).results(arxiv.Search(query="cat:cs.CV"))) == []  # looks like "no results"
 
 
+@needs_shared("arxiv-recorded")
 def test_empty_page_on_a_recorded_query_keeps_the_recorded_total():
     with ArxivEmulator() as emu:
         emu.fault("empty_page")

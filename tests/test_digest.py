@@ -5,11 +5,13 @@ from datetime import datetime, timezone
 from arxiv_server import SHARED_DIR
 from topic_report.digest import author_line, neutralize, render_digest
 from topic_report.store import Paper
+from conftest import needs_shared
 
 SEED = SHARED_DIR / "seeds" / "000_f92145e8728e4515.txt"
 UPDATED = re.compile(r"^_Updated: \d{4}-\d\d-\d\d \d\d:\d\d UTC_$", re.M)
 
 
+@needs_shared("seeds", "000_f92145e8728e4515.txt")
 def test_the_seed_digest_is_reproduced_from_its_papers_served_by_the_emulator(env, cli):
     code, out, err = cli("fetch", "--topic", "3D Reconstruction", "--since", "2026-02-01", "--until", "2026-02-11")
     assert code == 0, err

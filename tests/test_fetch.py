@@ -11,6 +11,7 @@ from arxiv_server import ArxivEmulator
 from topic_report.arxiv.query import Window, build_query
 from topic_report.store import Store
 from topic_report.topics import load_topics, select
+from conftest import needs_shared
 
 SEED_WINDOW = ("--since", "2026-02-01", "--until", "2026-02-11")
 
@@ -241,6 +242,7 @@ def test_failed_runs_are_logged(env, cli, emulator, monkeypatch):
     assert (run["outcome"], run["requests"]) == ("error", 1) and "HTTP 503" in run["error"]
 
 
+@needs_shared("arxiv-recorded")
 def test_recorded_api_responses_keep_every_field():
     """The API's present format, as recorded: old-style ids, affiliations, comment, journal ref."""
     import json

@@ -2,6 +2,7 @@
 
 import pytest
 
+from arxiv_server import SHARED_DIR
 from conftest import ROOT
 from topic_report.sample import load_sample
 from topic_report.store import Store
@@ -24,7 +25,7 @@ def test_a_topic_without_a_sample_loads_nothing(tmp_path):
         assert store.count("no-sample") == 0
 
 
-CORPORA = ROOT.parent / "shared" / "corpora"
+CORPORA = SHARED_DIR / "corpora"
 
 
 @pytest.mark.skipif(not CORPORA.is_dir(), reason=f"the real corpora are not at {CORPORA}")
