@@ -79,6 +79,8 @@ def build(topics: list[Topic], settings: Settings, output_dir: Path, *, work_dir
     with _exclusive(work_dir), Store(settings.db_path) as store:
         if store.created:
             print(f"No store at {store.path}: created a new one", flush=True)
+        if not offline:
+            store.check_writable()
         summary = None if offline else fetch_all(
             selected, store, ArxivSource(settings),
             unreachable_note="; building from the stored papers, or the shipped sample for topics with none")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from dataclasses import replace
 from datetime import date
@@ -11,7 +12,7 @@ from pathlib import Path
 from topic_report import PROG, TopicReportError, settings as settings_module
 from topic_report.project import Project
 from topic_report.settings import Settings
-from topic_report.topics import Topic, load_topics, select
+from topic_report.topics import Topic, arxiv_day, load_topics, paper_count, select, utc_today
 
 
 def _date(text: str) -> date:
@@ -21,13 +22,24 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date of the form YYYY-MM-DD") from None
 
 
-def _positive(text: str) -> int:
+def _paper_count(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
-    return int(text)
+    try:
+        return paper_count(int(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _check_dates(args) -> None:
+    """Dates within arXiv's life, before any request (a --since after today is the topic
+    window's to explain, fetching.py)."""
+    for option, day in (("--since", args.since), ("--until", args.until)):
+        if day is not None and not (option == "--since" and day > utc_today()):
+            try:
+                arxiv_day(day)
+            except ValueError as exc:
+                raise TopicReportError(f"{option} {exc}") from None
     if args.since and args.until and args.since > args.until:
         raise TopicReportError(f"--since {args.since} is after --until {args.until}")
 
@@ -57,6 +69,7 @@ def cmd_fetch(args) -> int:
     _check_dates(args)
     _, topics, settings = _project(args)
     with Store(settings.db_path) as store:
+        store.check_writable()
         summary = fetch_all(select(topics, args.topic), store, ArxivSource(settings), args.since, args.until)
     return 1 if summary.failed or summary.unmatched else 0
 
@@ -77,8 +90,18 @@ def cmd_digest(args) -> int:
         except OSError as exc:
             raise TopicReportError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     else:
-        sys.stdout.write(text)
+        _write_stdout(text)
     return 0
+
+
+def _write_stdout(text: str) -> None:
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except OSError as exc:  # a full disk, a closed pipe (`| head`)
+        # What stays buffered would fail again when Python flushes at exit: let it go nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise TopicReportError(f"cannot write to standard output: {exc.strerror or exc}") from None
 
 
 def cmd_build(args) -> int:
@@ -126,7 +149,7 @@ def parser() -> argparse.ArgumentParser:
     digest = command("digest", "Write a topic's markdown digest from the store (no network).", cmd_digest)
     digest.add_argument("--topic", required=True, metavar="NAME", help="topic name or slug")
     window(digest)
-    digest.add_argument("--limit", type=_positive, metavar="N", help="papers shown (default: the topic's digest_limit)")
+    digest.add_argument("--limit", type=_paper_count, metavar="N", help="papers shown (default: the topic's digest_limit)")
     digest.add_argument("--output", metavar="FILE", help="write here instead of standard output")
 
     build = command("build", "Fetch, execute the report notebook per topic and render the site.", cmd_build)

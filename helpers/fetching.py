@@ -162,6 +162,8 @@ def fetch_topic(topic: Topic, store: Store, source: ArxivSource, since: date | N
     now = (now or utc_now()).astimezone(timezone.utc).replace(second=0, microsecond=0)
     started, before = utc_now(), source.requests_made
     notes = [note] if (note := _reconcile_slug(topic, store)) else []
+    notes += [f"exclude {phrase!r} rules out every paper of the term {term!r}"
+              for term, phrase in topic.excluded_terms.items()]
     state = store.topic_state(topic.slug)
     same_definition = state is not None and state.definition == topic.definition
     if since is not None or until is not None:

@@ -241,8 +241,9 @@ class Store:
         if self.created and not create:
             raise TopicReportError(f"no store at {self.path}: fetch papers first (topic-report fetch), "
                                    f"or point TOPIC_REPORT_DB at the store")
+        self.read_only = self.path.exists() and not _is_writable(self.path)
         try:
-            if self.path.exists() and not _is_writable(self.path):
+            if self.read_only:
                 self._db = self._open_read_only()
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -271,8 +272,19 @@ class Store:
             db = self._connect(uri + "?mode=ro", uri=True)
             db.execute("SELECT count(*) FROM papers").fetchone()
         except sqlite3.OperationalError:
+            # Papers committed to the WAL but not yet merged into the file: `immutable` would not
+            # see them, and reading them means making the -shm file beside it.
+            wal = Path(f"{self.path}-wal")
+            if wal.is_file() and wal.stat().st_size > 0:
+                raise TopicReportError(f"store {self.path} is read-only and its last changes are in {wal.name}, "
+                                       "which cannot be read without writing beside it; make its folder writable "
+                                       "once") from None
             db = self._connect(uri + "?immutable=1", uri=True)
         version = self._version(db)
+        if version == 0:
+            db.close()
+            raise TopicReportError(f"store {self.path} is not a topic-report store (SQLite finds no tables in it, "
+                                   "and it is read-only); name another file")
         if version != SCHEMA_VERSION:
             db.close()
             raise TopicReportError(f"store {self.path} has schema version {version} and is read-only, "
@@ -320,6 +332,12 @@ class Store:
     def _rollback(self) -> None:
         if self._db.in_transaction:  # SQLite has rolled back by itself after a full disk or I/O error
             self._db.execute("ROLLBACK")
+
+    def check_writable(self) -> None:
+        """Refuses a store this process may not write, before a fetch spends any request on it."""
+        if self.read_only:
+            raise TopicReportError(f"store {self.path} is readonly here (the file or its folder may not be written): "
+                                   "a fetch could not save; make both writable, or build with --offline")
 
     def close(self) -> None:
         self._db.close()

@@ -11,7 +11,7 @@ import json
 from functools import cache
 
 from topic_report import RESOURCES
-from topic_report.topics import CATEGORY
+from topic_report.arxiv.query import CATEGORY
 
 TAXONOMY = RESOURCES / "data" / "taxonomy" / "arxiv-categories.json"
 

@@ -18,10 +18,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from topic_report import TopicReportError
-from topic_report.arxiv.query import OPERATORS, SYNTAX_CHARACTERS, QueryCheck, query_phrases, words
+from topic_report.arxiv.query import (CATEGORY, OPERATORS, SYNTAX_CHARACTERS, QueryCheck, check_query_size,
+                                      query_phrases, words)
 
 DEFAULT_CONFIG = Path("topics.yml")
-CATEGORY = re.compile(r"^[a-z-]+(\.[A-Za-z-]+)?$")
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 # A topic's outputs are <slug>.html, <slug>.md, <slug>_files/… beside what the site itself writes
 # there: nbconvert's index.html; Quarto's index.html, search.json, site_libs/, and sitemap.xml,
@@ -29,9 +29,17 @@ SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 RESERVED_SLUGS = ("index", "search", "sitemap", "listings", "404", "robots")
 # arXiv's first paper (hep-th/9108001) was submitted on this day: nothing is older.
 ARXIV_FIRST_DAY = date(1991, 8, 14)
+# More papers than arXiv holds (about 2.5 million): a larger cap or digest means nothing, and
+# SQLite's integers end not far above.
+MAX_PAPERS = 10_000_000
+# Characters that do not show as themselves: controls (NUL, BEL, ESC…), format characters (ZWJ,
+# the bidirectional overrides such as U+202E, which reverse text in the terminal and the navbar),
+# line and paragraph separators, surrogates, private use. In a term or query they reach arXiv as
+# they are and, as a chart label, break the page; in a name they break or disguise its line.
+HIDDEN_CATEGORIES = ("Cc", "Cf", "Cs", "Co", "Zl", "Zp")
 
 
-def _utc_today() -> date:
+def utc_today() -> date:
     return datetime.now(timezone.utc).date()
 
 
@@ -39,9 +47,32 @@ def _contains(haystack: list[str], phrase: list[str]) -> bool:
     return bool(phrase) and f" {' '.join(phrase)} " in f" {' '.join(haystack)} "
 
 
+def paper_count(value: int) -> int:
+    """A cap on papers or a digest's length, bounded (MAX_PAPERS); raises ValueError past it."""
+    if value > MAX_PAPERS:
+        raise ValueError(f"{value:,} is more papers than arXiv holds; at most {MAX_PAPERS:,}")
+    return value
+
+
+def arxiv_day(day: date) -> date:
+    """A day of arXiv's life: not before its first paper, not after today; raises ValueError else."""
+    if day < ARXIV_FIRST_DAY:
+        raise ValueError(f"{day} is before arXiv's first paper ({ARXIV_FIRST_DAY})")
+    if day > utc_today():
+        raise ValueError(f"{day} is in the future")
+    return day
+
+
+def _hidden_character(text: str) -> str | None:
+    """The first character of `text` that does not show as itself, as U+XXXX; None if none."""
+    return next((f"U+{ord(char):04X}" for char in text if unicodedata.category(char) in HIDDEN_CATEGORIES), None)
+
+
 def _check_phrases(values: list[str], what: str) -> list[str]:
     cleaned = [" ".join(v.split()) for v in values]
     for phrase in cleaned:
+        if hidden := _hidden_character(phrase):
+            raise ValueError(f"{what} {phrase!r} holds {hidden}, a control or format character")
         if not phrase:
             raise ValueError(f"a{'n' if what[0] in 'aeiou' else ''} {what} is empty")
         if '"' in phrase:
@@ -76,8 +107,8 @@ class Topic(BaseModel):
     def _name(cls, value: str) -> str:
         # Line breaks and other control characters would break out of the page's title, the
         # navbar and the Quarto files the name is written into.
-        if any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in value):
-            raise ValueError("must be one line of text, without line breaks or control characters")
+        if hidden := _hidden_character(value):
+            raise ValueError(f"must be one line of text, without line breaks, control or format characters ({hidden})")
         if not value.strip():
             raise ValueError("must not be blank")
         return value
@@ -91,10 +122,15 @@ class Topic(BaseModel):
             raise ValueError(f"{value!r} is reserved for the site's own files ({', '.join(RESERVED_SLUGS)})")
         return value
 
+    @field_validator("max_results", "digest_limit")
+    @classmethod
+    def _paper_count(cls, value: int) -> int:
+        return paper_count(value)
+
     @field_validator("window_days")
     @classmethod
     def _window_days(cls, value: int) -> int:
-        longest = (_utc_today() - ARXIV_FIRST_DAY).days
+        longest = (utc_today() - ARXIV_FIRST_DAY).days
         if value > longest:
             raise ValueError(f"{value} days reaches back before arXiv's first paper ({ARXIV_FIRST_DAY}); "
                              f"at most {longest}")
@@ -103,11 +139,7 @@ class Topic(BaseModel):
     @field_validator("since")
     @classmethod
     def _since(cls, value: date | None) -> date | None:
-        if value is not None and value < ARXIV_FIRST_DAY:
-            raise ValueError(f"{value} is before arXiv's first paper ({ARXIV_FIRST_DAY})")
-        if value is not None and value > _utc_today():
-            raise ValueError(f"{value} is in the future")
-        return value
+        return value if value is None else arxiv_day(value)
 
     @field_validator("terms")
     @classmethod
@@ -124,6 +156,8 @@ class Topic(BaseModel):
     def _query(cls, value: str | None) -> str | None:
         if value is not None:
             value = " ".join(value.split())
+            if hidden := _hidden_character(value):
+                raise ValueError(f"holds {hidden}, a control or format character")
             QueryCheck(value).phrases()  # raises ValueError saying what is wrong
         return value
 
@@ -133,6 +167,7 @@ class Topic(BaseModel):
             raise ValueError("give either query, or terms (and categories), not both")
         if self.query is None and not self.terms:
             raise ValueError("terms: give at least one term (or a query)")
+        check_query_size(self)
         return self
 
     @property
@@ -155,6 +190,13 @@ class Topic(BaseModel):
         """Whether a paper's title or abstract holds one of the topic's exclude phrases."""
         title_words, abstract_words = words(title), words(abstract)
         return any(_contains(title_words, words(p)) or _contains(abstract_words, words(p)) for p in self.exclude)
+
+    @property
+    def excluded_terms(self) -> dict[str, str]:
+        """Search terms an exclude phrase rules out whole (term: phrase): every paper that holds
+        the term holds the phrase too, so the term brings nothing."""
+        return {term: phrase for term in self.search_terms for phrase in self.exclude
+                if _contains(words(term), words(phrase))}
 
     @property
     def definition(self) -> str:
@@ -189,6 +231,11 @@ class TopicsFile(BaseModel):
         if self.exclude:
             self.topics = [t.model_copy(update={"exclude": list(dict.fromkeys([*t.exclude, *self.exclude]))})
                            for t in self.topics]
+            for topic in self.topics:
+                try:
+                    check_query_size(topic)
+                except ValueError as exc:
+                    raise ValueError(f"topic {topic.name!r}: {exc} (the top-level exclude counts for every topic)") from None
         return self
 
     @model_validator(mode="after")

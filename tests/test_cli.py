@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 
 import pytest
 
@@ -61,17 +62,22 @@ def test_a_store_that_is_not_sqlite_is_refused_and_kept(tmp_path):
     assert notes.read_text() == "not a database\n"
 
 
+@contextmanager
 def read_only(db):
-    """Make the store and its folder read-only; returns the user to run as: `nobody` when the
-    tests run as root (root may write read-only files), who may then reach the store."""
+    """The store and its folder read-only while inside; gives the user to run as: `nobody` when
+    the tests run as root (root may write read-only files), who may then reach the store."""
     db.chmod(0o444)
     db.parent.chmod(0o555)
-    if os.geteuid() != 0:
-        return None
-    for part in db.parents[1:]:
-        if part.stat().st_mode & 0o005 != 0o005:
-            part.chmod(part.stat().st_mode | 0o005)
-    return "65534"
+    user = None
+    if os.geteuid() == 0:
+        for part in db.parents[1:]:
+            if part.stat().st_mode & 0o005 != 0o005:
+                part.chmod(part.stat().st_mode | 0o005)
+        user = "65534"
+    try:
+        yield user
+    finally:
+        db.parent.chmod(0o755)
 
 
 def test_a_read_only_store_fails_clearly_and_keeps_its_papers(tmp_path, emulator):
@@ -83,15 +89,12 @@ def test_a_read_only_store_fails_clearly_and_keeps_its_papers(tmp_path, emulator
     window = ["--topic", "3d-reconstruction", "--since", "2026-02-01", "--until", "2026-02-11"]
     assert run("fetch", *window, env=env).returncode == 0
     before = db.read_bytes()
-    user = read_only(db)
-    try:
+    with read_only(db) as user:
         digest = run("digest", "--topic", "3d-reconstruction", env=env, user=user)
         assert digest.returncode == 0 and "Total papers shown: **15**" in digest.stdout
         fetch = run("fetch", *window, env=env, user=user)
         assert fetch.returncode == 1
         assert "readonly" in fetch.stderr and "Traceback" not in fetch.stderr
-    finally:
-        store_dir.chmod(0o755)
     assert db.read_bytes() == before
 
 
@@ -102,11 +105,8 @@ def test_a_read_only_store_of_the_first_schema_says_it_cannot_be_upgraded(tmp_pa
     db = store_dir / "papers.sqlite"
     shutil.copy(ROOT / "tests" / "data" / "store-v1.sqlite", db)
     before = db.read_bytes()
-    user = read_only(db)
-    try:
+    with read_only(db) as user:
         digest = run("digest", "--topic", "3d-reconstruction", env={"TOPIC_REPORT_DB": str(db)}, user=user)
-    finally:
-        store_dir.chmod(0o755)
     assert digest.returncode == 1 and digest.stdout == ""
     assert digest.stderr == (f"topic-report: error: store {db} has schema version 1 and is read-only, so it "
                              f"cannot be upgraded to version 2; make it writable once\n")
