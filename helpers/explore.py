@@ -9,7 +9,6 @@ offline itables table, with the text from arXiv escaped.
 from __future__ import annotations
 
 import itertools
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -29,7 +28,7 @@ from topic_report.frame import authors_by_papers, load_frame
 from topic_report.project import Project
 from topic_report.report import report_style
 from topic_report.store import Store
-from topic_report.topics import Topic, load_topics, select
+from topic_report.topics import Topic, Words, load_topics, select
 
 # The columns of a topic's frame (helpers/frame.py), and of `Explorer.papers`, which has `topics`
 # (every topic the paper belongs to) instead of `topic`.
@@ -176,19 +175,13 @@ class Explorer:
 
 
 def mentions(frame: pd.DataFrame, phrases: list[str], match: str = "any") -> pd.Series:
-    """Which papers mention the phrases (whole words, any case) in their title or abstract."""
+    """Which papers mention the phrases in their title or abstract, as a topic's terms match (whole
+    words in order, any case, punctuation between them ignored: "RAG" is not in "storage")."""
     if match not in ("any", "all"):
         raise TopicReportError(f"match must be 'any' or 'all', not {match!r}")
-    text = frame["title"] + "\n" + frame["abstract"]
-    found = [text.str.contains(_pattern(phrase), regex=True) for phrase in phrases]
-    combined = pd.concat(found, axis=1)
-    return combined.any(axis=1) if match == "any" else combined.all(axis=1)
-
-
-def _pattern(phrase: str) -> re.Pattern:
-    """The phrase as whole words ("RAG" is not in "storage"), any case, any whitespace between words."""
-    words = r"\s+".join(re.escape(word) for word in phrase.split())
-    return re.compile(rf"(?<!\w){words}(?!\w)", re.IGNORECASE)
+    texts = [Words(f"{title}\n{abstract}") for title, abstract in zip(frame["title"], frame["abstract"])]
+    wanted = any if match == "any" else all
+    return pd.Series([wanted(phrase in text for phrase in phrases) for text in texts], index=frame.index, dtype="bool")
 
 
 def _phrases(value, what: str = "term") -> list[str]:

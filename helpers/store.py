@@ -464,6 +464,12 @@ class Store:
             params.append(limit)
         return [_paper(row) for row in self._query(sql, tuple(params))]
 
+    def papers_by_id(self, ids: list[str]) -> list[Paper]:
+        """The stored papers of these ids (of any topic or none), in the order given; unknown ids left out."""
+        rows = {row["id"]: _paper(row) for row in self._query(
+            f"SELECT * FROM papers WHERE id IN ({', '.join('?' * len(ids))})", tuple(ids))} if ids else {}
+        return [rows[paper_id] for paper_id in ids if paper_id in rows]
+
     def oldest_published(self, topic: str) -> datetime | None:
         row = self._query(
             "SELECT min(p.published) AS oldest FROM papers p JOIN topic_papers t ON t.paper_id = p.id"

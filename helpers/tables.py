@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import html
 import json
-import re
 from collections.abc import Iterable
 
 import pandas as pd
@@ -27,6 +26,7 @@ from linkify_it import LinkifyIt
 from topic_report.digest import close_bidi
 from topic_report.store import ARXIV_ID
 from topic_report.taxonomy import category_name, is_category, labelled
+from topic_report.topics import Words
 
 TABLE_AUTHORS = 3
 COLUMNS = ["id", "Title", "Authors", "Submitted", "Category", "Categories"]
@@ -158,15 +158,20 @@ def linkified(text: str) -> str:
 
 
 def highlighted(text: str, terms: Iterable[str]) -> str:
-    """Escaped text with each of the terms marked wherever it stands as a phrase (any case).
-    The text is escaped first and the escaped terms are searched in it, so a mark never splits an
-    entity and markup in the text stays text."""
-    escaped = html.escape(close_bidi(text))
-    phrases = sorted({html.escape(term) for term in terms if term.strip()}, key=len, reverse=True)
-    if not phrases:
-        return escaped
-    pattern = re.compile(r"(?<!\w)(" + "|".join(re.escape(p) for p in phrases) + r")(?!\w)", re.IGNORECASE)
-    return pattern.sub(r"<mark>\1</mark>", escaped)
+    """Escaped text with each of the terms marked wherever it stands as a phrase, as the topic
+    matches it (topics.Words: "3D reconstruction" marks "3D-Reconstruction"). Marks are placed on the
+    text and each piece escaped on its own, so a mark never splits an entity and markup stays text."""
+    text = close_bidi(text)
+    words = Words(text)
+    spans = sorted(span for term in terms for span in words.find(term))
+    pieces, last = [], 0
+    for start, end in spans:
+        if end <= last:
+            continue  # inside a mark already (a shorter term within a longer one)
+        start = max(start, last)
+        pieces += [html.escape(text[last:start]), f"<mark>{html.escape(text[start:end])}</mark>"]
+        last = end
+    return "".join(pieces) + html.escape(text[last:])
 
 
 def paper_categories(paper) -> str:
