@@ -44,8 +44,8 @@ from topic_report.bounded import Limits
 from topic_report.digest import render_digest
 from topic_report.exports import DIGEST, export_files, file_name, topic_file_names
 from topic_report.fetching import fetch_all
-from topic_report.frame import load_frame
 from topic_report.overview import topic_overview
+from topic_report.ranking import load_ranked
 from topic_report.sample import load_sample, shows_sample
 from topic_report.settings import Settings
 from topic_report.site import TopicPage, base_config, front_matter, render_site
@@ -91,7 +91,7 @@ def build(topics: list[Topic], settings: Settings, output_dir: Path, *, work_dir
         with_page = [t for t in topics if (project_dir / f"{t.slug}.ipynb").exists()]
         pages, files = [], {}
         for topic in with_page:
-            frame = load_frame(store, topic.slug)
+            frame = load_ranked(store, topic)
             previous = state.page_previous_build(topic.slug)
             new = store.added_since(topic.slug, datetime.fromisoformat(previous)) if previous else None
             pages.append(TopicPage(topic, topic_overview(

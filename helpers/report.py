@@ -25,6 +25,7 @@ from topic_report.digest import render_digest
 from topic_report.fetching import coverage_sentence
 from topic_report.frame import papers_frame
 from topic_report.project import Project
+from topic_report.ranking import by_score, ranked
 from topic_report.site import SITE_DIR
 from topic_report.store import ARXIV_ID, Coverage, Paper, Store
 from topic_report.topics import Topic, load_topics, select
@@ -155,9 +156,10 @@ class TopicReport:
             papers = store.papers(topic.slug, params.since, params.until)
             joined = store.joined_since(topic.slug, params.previous_build) if params.previous_build else None
             updated = store.updated_since(topic.slug, params.previous_build) if params.previous_build else set()
-            matched = store.matched_terms(topic.slug)
+            frame = ranked(papers_frame(papers, topic.slug, store.matched_terms(topic.slug)), topic,
+                           store.papers_by_id(topic.like))
             coverage = store.coverage(topic.slug)
-        return cls(topic, params, papers, papers_frame(papers, topic.slug, matched), joined, updated, coverage)
+        return cls(topic, params, papers, frame, joined, updated, coverage)
 
     @property
     def empty(self) -> bool:
@@ -219,29 +221,46 @@ class TopicReport:
         kind = "about-data sample" if self.shows_sample else "about-data"
         display(HTML(f'<div class="{kind}">{"".join(lines)}</div>'))
 
+    @property
+    def in_reading_order(self) -> pd.DataFrame:
+        """The papers as "What is new" lists them: by relevance score (ties: newest first), or newest
+        first when the topic says `order: date`."""
+        return self.frame if self.topic.order == "date" else by_score(self.frame)
+
     def whats_new(self) -> None:
-        """The papers new (NEW) or revised (UPDATED vN) since the previous build, newest first."""
+        """The papers new (NEW) or revised (UPDATED vN) since the previous build, the most relevant
+        first, each with why it ranks where it does; weak matches folded under "also matched"."""
         if self.empty:
             display(HTML(NO_PAPERS))
             return
+        order = "newest" if self.topic.order == "date" else "most relevant"
         if self.joined is None:
-            chosen = self.frame.head(self.parameters.digest_limit or self.topic.digest_limit)
-            note = (f"The first build of this page: nothing to compare with yet. "
-                    f"The {len(chosen):,} newest papers:")
+            chosen = self.in_reading_order.head(self.parameters.digest_limit or self.topic.digest_limit)
+            note = f"The first build of this page: nothing to compare with yet. The {len(chosen):,} {order} papers:"
         else:
             since = f"{self.parameters.previous_build:%Y-%m-%d %H:%M} UTC"
-            chosen = self.frame[self.frame["id"].isin(self.joined | self.updated)]
+            chosen = self.in_reading_order[self.in_reading_order["id"].isin(self.joined | self.updated)]
             if chosen.empty:
                 display(HTML(f'<p class="section-empty">Nothing new since the last build ({since}).</p>'))
                 return
+            more = f", the {order} {NEW_SHOWN} here, every one in the table below" if len(chosen) > NEW_SHOWN else ""
             note = (f"{len(chosen):,} paper{'s' if len(chosen) != 1 else ''} new or updated since the last build "
-                    f"({since}){', the newest ' + str(NEW_SHOWN) + ' here, every one in the table below' if len(chosen) > NEW_SHOWN else ''}:")
-        cards = "".join(self._card(paper) for paper in chosen.head(NEW_SHOWN).itertuples())
+                    f"({since}){more}:")
+        shown = chosen.head(NEW_SHOWN)
+        strong, weak = shown[~shown["weak"]], shown[shown["weak"]]
+        cards = "".join(self._card(paper) for paper in strong.itertuples())
+        if len(weak):
+            cards += (f'<details class="also-matched"><summary>Also matched: {len(weak):,} weak '
+                      f'match{"es" if len(weak) != 1 else ""} (a term in passing)</summary>'
+                      + "".join(self._card(paper) for paper in weak.itertuples()) + "</details>")
         display(HTML(f'<p class="new-note">{html.escape(note)}</p><div class="new-papers">{cards}</div>'))
 
     def _card(self, paper) -> str:
-        """One paper of "What is new": marks, linked title, PDF, authors, date, categories, comment, abstract."""
+        """One paper of "What is new": marks, linked title, why it ranks there, PDF, authors, date,
+        categories, comment, abstract."""
         marks = []
+        if paper.followed:
+            marks.append('<span class="mark mark-followed">FOLLOWED</span>')
         if self.joined is not None and paper.id in self.joined:
             marks.append('<span class="mark mark-new">NEW</span>')
         elif paper.id in self.updated:
@@ -250,6 +269,7 @@ class TopicReport:
         return (
             f'<article class="paper-card">'
             f'<p class="paper-title">{"".join(marks)}{tables.abs_link(paper.id, paper.title)}</p>'
+            f'<p class="paper-why" title="relevance score {paper.score:g}">{html.escape(paper.why)}</p>'
             f'<p class="paper-authors">{tables.all_authors(paper.authors)}</p>'
             f'<p class="paper-meta"><time>{paper.published:%Y-%m-%d}</time> · {tables.paper_categories(paper)} · '
             f'{tables.pdf_link(paper.id)}</p>{tables.comment_of(paper)}'
@@ -299,7 +319,7 @@ class TopicReport:
 
     def table(self) -> None:
         """Every paper: searchable, sortable, titles linked to arXiv."""
-        self._show(lambda: [tables.papers_table(self.frame)])
+        self._show(lambda: [tables.papers_table(self.frame, self.joined)])
 
     def digest(self) -> None:
         """The newest papers, as `topic-report digest` writes them."""

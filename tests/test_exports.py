@@ -18,6 +18,7 @@ from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_la
 
 from topic_report import TopicReportError, exports, settings
 from topic_report.frame import papers_frame
+from topic_report.ranking import ranked
 from topic_report.store import Paper
 from topic_report.topics import Topic
 from test_hostile import PAPERS
@@ -226,3 +227,16 @@ def test_a_site_url_that_is_not_http_is_refused_in_one_line(monkeypatch, value):
     monkeypatch.setenv("TOPIC_REPORT_SITE_URL", value)
     with pytest.raises(TopicReportError, match=r"^TOPIC_REPORT_SITE_URL=.* is not an http\(s\) address"):
         settings.from_env()
+
+
+def test_json_and_csv_carry_each_papers_relevance_score_and_why():
+    topic = Topic(name="T", slug="t", terms=["zebra"], categories=["cs.CV"])
+    papers = [paper(r) for r in PAPERS]
+    ranked_frame = ranked(papers_frame(papers, topic.slug), topic)
+    document = json.loads(exports.json_text(topic, ranked_frame))
+    assert {"score", "why"} <= set(document["fields"])
+    assert [(r["id"], r["score"], r["why"]) for r in document["records"]] == list(
+        zip(ranked_frame["id"], ranked_frame["score"], ranked_frame["why"]))
+    rows = list(csv.DictReader(io.StringIO(exports.csv_text(ranked_frame))))
+    assert [row["why"] for row in rows] == [exports.defuse_formula(why) for why in ranked_frame["why"]]
+    assert [float(row["score"]) for row in rows] == list(ranked_frame["score"])

@@ -15,8 +15,10 @@ from topic_report import RESOURCES, TopicReportError, charts
 from topic_report.digest import render_digest
 from topic_report.frame import papers_frame
 from topic_report.report import Parameters, digest_html
+from topic_report.ranking import ranked
 from topic_report.store import Paper
 from topic_report.tables import abs_link, highlighted, linkified, papers_table, table_frame
+from topic_report.topics import Topic
 
 NOTEBOOK = RESOURCES / "notebooks" / "topic.ipynb"
 CHARTS = {"over-time": 2, "authors": 2, "categories": 1}  # cell id: charts it shows
@@ -50,8 +52,12 @@ def paper(number: int, **fields) -> Paper:
     return Paper(**values)
 
 
+RANKED_BY = Topic(name="Topic", slug="topic", terms=["abstract"], categories=["cs.CV"])
+
+
 def frame_of(papers: list[Paper]):
-    return papers_frame(papers, "topic")
+    """The papers' frame, ranked as the page ranks it (every paper's abstract holds the term)."""
+    return ranked(papers_frame(papers, "topic"), RANKED_BY)
 
 
 # --- the notebook ----------------------------------------------------------------------------
@@ -228,10 +234,18 @@ def test_table_cells_are_escaped_text_and_links_only_from_arxiv_ids():
                       paper(2, id="2602.1<script>")])
     rows = table_frame(frame).to_dict("records")
     assert rows[0] == {"id": "2602.00001", "Title": "&lt;b&gt;T&lt;/b&gt; &amp; \u202eevil\u202c",
-                       "Authors": "", "Submitted": "2026-02-02", "Category": "cs.CV",
-                       "Categories": "cs.CV"}
+                       "Authors": "", "Submitted": "2026-02-02", "Score": 2.5, "Category": "cs.CV",
+                       "Categories": "cs.CV", "New": 0}
     assert rows[1]["id"] == ""
     assert '"authors":[["A &lt;i&gt;","B"],["Author 2"]]' in papers_table(frame)
+    assert '"why":["abstract: abstract · primary cs.CV (score 2.5)",' in papers_table(frame)
+
+
+def test_the_table_marks_new_papers_for_its_filter_only_after_an_earlier_build():
+    frame = frame_of([paper(1), paper(2)])
+    assert [row["New"] for row in table_frame(frame, {"2602.00002"}).to_dict("records")] == [0, 1]
+    assert 'id="papers-new"> only the 1 new since the last build' in papers_table(frame, {"2602.00002"})
+    assert 'id="papers-new"' not in papers_table(frame)
 
 
 def test_the_table_keeps_every_paper_with_what_search_should_find():
