@@ -378,6 +378,15 @@ class Store:
             raise TopicReportError(f"store {self.path}: {_describe(exc)}; nothing of this fetch was saved") from None
         return counts
 
+    def keep_papers(self, papers: list[Paper]) -> None:
+        """Store papers outside any topic (a topic's example papers), newest version winning."""
+        now = iso(utc_now())
+        rows = [_row(paper, now) for paper in _newest_versions(papers)]
+        statements = [(f"INSERT OR REPLACE INTO papers ({', '.join(_COLUMNS)}, stored_at) "
+                       f"SELECT {', '.join('?' * (len(_COLUMNS) + 1))} WHERE NOT EXISTS "
+                       f"(SELECT 1 FROM papers WHERE id = ? AND version >= ?)", (*row, row[0], row[1])) for row in rows]
+        self._transaction(statements)
+
     def _keep_only(self, topic: str, ids: set[str], members_from: datetime) -> int:
         """Remove from the topic (not from the store) its papers submitted since `members_from`
         that are not among `ids`; returns how many left."""

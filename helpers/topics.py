@@ -274,6 +274,14 @@ class Topic(BaseModel):
     def _exclude(cls, values: list[str]) -> list[str]:
         return _check_phrases(values, "exclude phrase")
 
+    @field_validator("like", mode="before")
+    @classmethod
+    def _like_as_text(cls, values):
+        # YAML reads 2606.31050 as the number 2606.3105: the id is lost before it arrives here.
+        if isinstance(values, list) and any(isinstance(value, (int, float)) for value in values):
+            raise ValueError("an arXiv id was read as a number: quote each id, e.g. like: ['2606.31050']")
+        return values
+
     @field_validator("like")
     @classmethod
     def _like(cls, values: list[str]) -> list[str]:

@@ -116,6 +116,8 @@ def test_ranking_keys_are_validated_in_one_line(tmp_path):
     assert error("    ranking: {titel: 2}\n").endswith("topic 'T': ranking.titel: unknown key")
     assert error("    ranking: {title: -1}\n").endswith("ranking.title: Input should be greater than or equal to 0")
     assert error("    ranking: {terms: {y: 2}}\n").endswith("ranking: terms: 'y' is not one of the topic's terms")
+    assert error("    like: [2606.31050]\n").endswith("like: an arXiv id was read as a number: quote each id, "
+                                                   "e.g. like: ['2606.31050']")
     assert error("    like: [2308.04079v2]\n").endswith("like: '2308.04079v2' is not an arXiv id such as 2602.09934 "
                                                        "(without version)")
     assert error("    order: relevance\n").endswith("order: Input should be 'score' or 'date'")
@@ -156,3 +158,63 @@ def test_seed_papers_about_3d_reconstruction_rank_above_those_mentioning_a_term_
     lowest_relevant = max(order.index(paper_id) for paper_id in ABOUT_RECONSTRUCTION)
     highest_passing = min(order.index(paper_id) for paper_id in IN_PASSING)
     assert lowest_relevant < highest_passing, order
+
+
+# --- followed authors and examples, fetched from the emulator -----------------------------------
+
+def record(paper_id: str, title: str, authors: list[str], published: str = "2026-02-05T10:00:00Z", **fields) -> dict:
+    return {"id": paper_id, "version": 1, "title": title, "abstract": "Nothing the topic's terms name.",
+            "authors": authors, "published": published, "updated": published, "categories": ["cs.GR"],
+            "primary_category": "cs.GR", **fields}
+
+
+FOLLOWING = """topics:
+  - name: Followed
+    slug: followed
+    terms: [3D reconstruction]
+    categories: [cs.CV]
+    authors: [George Drettakis, {name: Wei Wang, orcid: 0000-0002-1825-0097}]
+    like: ['2308.04079']
+"""
+
+
+def test_followed_authors_papers_join_without_a_term_and_rank_first_and_examples_are_stored(env, cli, emulator):
+    by_drettakis = record("2602.90001", "Relighting with splats", ["Ann Other", "George Drettakis"])
+    by_the_pinned_wang = record("2602.90002", "Claimed by the pinned Wei Wang", ["Wei Wang"])
+    by_a_namesake = record("2602.90003", "A namesake's paper", ["Wei Wang"])
+    example = record("2308.04079", "3D Gaussian Splatting for Real-Time Radiance Field Rendering", ["B. Kerbl"],
+                     published="2023-08-08T17:00:00Z")
+    emulator.add([by_drettakis, by_the_pinned_wang, by_a_namesake, example])
+    emulator.claim("0000-0002-1825-0097", ["2602.90002", "2308.04079"])
+    config = env / "topics.yml"
+    config.write_text(FOLLOWING, encoding="utf-8")
+
+    code, out, err = cli("fetch", "--config", str(config), "--since", "2026-02-01", "--until", "2026-02-11")
+
+    assert code == 0, err
+    queries = [r.params.get("search_query", "") for r in emulator.requests]
+    assert any('OR (au:"George Drettakis"))' in q for q in queries) and not any("Wei Wang" in q for q in queries)
+    assert "/a/0000-0002-1825-0097.atom2" in [r.path for r in emulator.requests]
+    from topic_report.ranking import load_ranked
+    from topic_report.store import Store
+    topic = load_topics(config)[0]
+    with Store(env / "papers.sqlite") as store:
+        frame = by_score(load_ranked(store, topic))
+        assert [p.id for p in store.papers_by_id(["2308.04079"])] == ["2308.04079"]  # stored, not a member
+    ids = list(frame["id"])
+    assert "2602.90003" not in ids and "2308.04079" not in ids  # the namesake's paper, the example
+    assert set(ids[:2]) == {"2602.90001", "2602.90002"}
+    first = frame.iloc[0 if ids[0] == "2602.90001" else 1]
+    assert first["followed"] == ["George Drettakis"] and "follows George Drettakis" in first["why"]
+    assert set(ids[2:]) == {"2602.09918", "2602.09407", "2602.08397", "2602.08029", "2602.07891", "2602.07860"}
+    assert any("like 2308.04079" in why for why in frame["why"])
+
+
+def test_an_unknown_pinned_author_fails_the_topic_in_one_line(env, cli, emulator):
+    config = env / "topics.yml"
+    config.write_text(FOLLOWING, encoding="utf-8")
+    code, _, err = cli("fetch", "--config", str(config), "--since", "2026-02-01", "--until", "2026-02-11")
+    assert code == 1
+    assert err.strip().splitlines()[-1] == ("topic-report: error: Followed: arXiv has no author "
+                                            f"'0000-0002-1825-0097' (no feed at {emulator.url.removesuffix('/api/query')}"
+                                            "/a/0000-0002-1825-0097.atom2)")
