@@ -5,11 +5,13 @@ are `topic_file_names(slug)`. Each export is made from the frame (helpers/frame.
 
 - BibTeX (`.bib`, bibtexparser): one entry per paper, arXiv's style (`@misc`, or `@article` with
   `journal` when the paper has a journal reference; `eprint`, `archivePrefix`, `primaryClass`,
-  `url`, `doi`). Titles, names and journal references are LaTeX-escaped (pylatexenc), so they print
-  as written: `$\\alpha$` comes out as those characters, not as math, and no text can open a
-  command or an unbalanced brace.
-- CSV (`.csv`): every field of the frame, lists joined with "; ". UTF-8 with a byte-order mark so
-  spreadsheets read it as UTF-8. A cell starting with `=`, `+`, `-`, `@`, tab or carriage return
+  `url`, `doi`), with the abstract. Titles, abstracts, names and journal references are
+  LaTeX-escaped (pylatexenc), so they print as written: `$\\alpha$` comes out as those characters,
+  not as math, and no text can open a command or an unbalanced brace. Titles are braced once more,
+  so styles keep their capitals ("NeRF", "3D"); DOIs are written verbatim (biblatex reads them so).
+- CSV (`.csv`): every field of the frame, lists joined with "; "; ids as `arXiv:2606.31050`, so
+  that spreadsheets and pandas keep them text (2606.31050 would become the number 2606.3105).
+  UTF-8 with a byte-order mark so spreadsheets read it as UTF-8. A cell starting with `=`, `+`, `-`, `@`, tab or carriage return
   gets a leading `'` (OWASP's advice against formula injection): a spreadsheet shows the text
   instead of running it. The JSON keeps every text exactly.
 - JSON (`.json`): every field of the frame, lists as arrays, times in ISO 8601 UTC.
@@ -110,8 +112,9 @@ _LATEX = UnicodeToLatexEncoder(
     ],
     non_ascii_only=False, replacement_latex_protection="braces-all",
     unknown_char_policy="keep", unknown_char_warning=False)
-# Crossref's pattern, which 99% of DOIs match: such a DOI needs no escaping (biblatex reads it verbatim).
-_PLAIN_DOI = re.compile(r"10\.\d{4,9}/[-._;()/:A-Za-z0-9]+")
+# biblatex reads a DOI verbatim, so it is written as it is; only braces and backslashes, which BibTeX
+# itself would take as structure, make one escaped instead.
+_NOT_VERBATIM = set("{}\\")
 _AND = re.compile(r"\band\b", re.IGNORECASE)
 _KEY_STOPWORDS = {"a", "an", "the", "on", "of", "for", "in", "to", "and", "with", "via", "from", "by", "is", "are",
                   "towards", "toward", "at", "as"}
@@ -171,7 +174,7 @@ def bibtex(frame: pd.DataFrame) -> str:
     entries = []
     for key, paper in zip(citation_keys(frame), frame.itertuples(index=False)):
         journal_ref, doi = _given(paper.journal_ref), _given(paper.doi)
-        fields = [Field("title", latex(paper.title)),
+        fields = [Field("title", "{" + latex(paper.title) + "}"),
                   Field("author", " and ".join(bibtex_name(name) for name in paper.authors)),
                   Field("year", str(paper.published.year))]
         if journal_ref:
@@ -182,7 +185,9 @@ def bibtex(frame: pd.DataFrame) -> str:
         if url:
             fields.append(Field("url", url))
         if doi:
-            fields.append(Field("doi", doi if _PLAIN_DOI.fullmatch(doi) else latex(doi)))
+            fields.append(Field("doi", latex(doi) if _NOT_VERBATIM & set(doi) else doi))
+        if paper.abstract:
+            fields.append(Field("abstract", latex(paper.abstract)))
         entries.append(Entry("article" if journal_ref else "misc", key, fields))
     layout = bibtexparser.BibtexFormat()
     layout.indent, layout.block_separator = "  ", "\n"
@@ -218,11 +223,12 @@ def records(frame: pd.DataFrame) -> list[dict]:
 
 
 def csv_text(frame: pd.DataFrame) -> str:
-    """Every paper, every field; lists joined with "; "; formula starts defused."""
+    """Every paper, every field; ids as `arXiv:<id>`; lists joined with "; "; formula starts defused."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(frame.columns)
     for record in records(frame):
+        record["id"] = f"arXiv:{record['id']}"
         cells = ["; ".join(map(str, value)) if isinstance(value, list) else "" if value is None else str(value)
                  for value in record.values()]
         writer.writerow([defuse_formula(cell) for cell in cells])

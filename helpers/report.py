@@ -31,7 +31,6 @@ from topic_report.store import ARXIV_ID, Coverage, Paper, Store
 from topic_report.topics import Topic, load_topics, select
 
 ARXIV_ABS_URL = re.compile(rf"https://arxiv\.org/abs/(?:{ARXIV_ID.pattern})v\d+")
-NO_PAPERS = '<p class="section-empty">No papers yet.</p>'
 # Papers listed in full under "What is new"; the rest of a larger batch is in the table.
 NEW_SHOWN = 30
 # The digest's own headings sit below the page's section headings.
@@ -230,8 +229,11 @@ class TopicReport:
     def whats_new(self) -> None:
         """The papers new (NEW) or revised (UPDATED vN) since the previous build, the most relevant
         first, each with why it ranks where it does; weak matches folded under "also matched"."""
-        if self.empty:
-            display(HTML(NO_PAPERS))
+        if self.empty:  # said once, here; the later sections of an empty page stay empty
+            display(HTML(
+                f'<div class="no-papers"><strong>No papers yet</strong> for {html.escape(self.topic.name)}: '
+                f"the store holds none. Fetch them with <code>topic-report fetch --topic "
+                f"{html.escape(self.topic.slug)}</code>, then build again.</div>"))
             return
         order = "newest" if self.topic.order == "date" else "most relevant"
         if self.joined is None:
@@ -266,12 +268,14 @@ class TopicReport:
         elif paper.id in self.updated:
             marks.append(f'<span class="mark mark-updated">UPDATED v{paper.version}</span>')
         terms = getattr(paper, "matched_terms", None) or ()
+        # The store keeps the newest version only: the card says when it came, not what changed.
+        revised = f" · v{paper.version} of <time>{paper.updated:%Y-%m-%d}</time>" if paper.version > 1 else ""
         return (
             f'<article class="paper-card">'
             f'<p class="paper-title">{"".join(marks)}{tables.abs_link(paper.id, paper.title)}</p>'
             f'<p class="paper-why" title="relevance score {paper.score:g}">{html.escape(paper.why)}</p>'
             f'<p class="paper-authors">{tables.all_authors(paper.authors)}</p>'
-            f'<p class="paper-meta"><time>{paper.published:%Y-%m-%d}</time> · {tables.paper_categories(paper)} · '
+            f'<p class="paper-meta"><time>{paper.published:%Y-%m-%d}</time>{revised} · {tables.paper_categories(paper)} · '
             f'{tables.pdf_link(paper.id)}</p>{tables.comment_of(paper)}'
             f'<details><summary>Abstract</summary><p class="paper-abstract">'
             f'{tables.highlighted(paper.abstract, terms)}</p></details>'
@@ -280,10 +284,6 @@ class TopicReport:
     def headline(self) -> None:
         """Papers, authors, date range and papers new since the last build."""
         if self.empty:
-            display(HTML(
-                f'<div class="no-papers"><strong>No papers yet</strong> for {html.escape(self.topic.name)}: '
-                f"the store holds none. Fetch them with <code>topic-report fetch --topic "
-                f"{html.escape(self.topic.slug)}</code>, then build again.</div>"))
             return
         days = self.frame["published"].dt.strftime("%Y-%m-%d")
         first, last = days.min(), days.max()
@@ -303,9 +303,11 @@ class TopicReport:
 
     def terms_over_time(self) -> None:
         """Each of the topic's terms' share of its papers per month or quarter."""
-        self._show(lambda: [charts.terms_over_time(self.frame, self.fetched_at)
-                            or '<p class="section-empty">No paper has its matched terms recorded yet '
-                               '(they are recorded as papers are fetched).</p>'])
+        no_terms = ('<p class="section-empty">This topic\'s query names no <code>ti:</code>, <code>abs:</code> or '
+                    '<code>all:</code> phrase: there are no terms to follow.</p>' if not self.topic.search_terms
+                    else '<p class="section-empty">No paper has its matched terms recorded yet '
+                         '(they are recorded as papers are fetched).</p>')
+        self._show(lambda: [charts.terms_over_time(self.frame, self.fetched_at) or no_terms])
 
     def authors(self) -> None:
         """The most prolific authors, and how many authors the papers have."""
@@ -328,9 +330,8 @@ class TopicReport:
             f'<div class="digest">{digest_html(render_digest(self.topic.name, self.papers[:limit]))}</div>'])
 
     def _show(self, parts: Callable[[], list[Figure | str]]) -> None:
-        """Display a section's parts (figures, HTML), or that there are no papers yet."""
+        """Display a section's parts (figures, HTML); nothing without papers ("What is new" says so)."""
         if self.empty:
-            display(HTML(NO_PAPERS))
             return
         for part in parts():
             if isinstance(part, Figure):

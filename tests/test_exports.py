@@ -98,7 +98,8 @@ def test_bibtex_titles_names_and_journals_print_as_written(frame):
     entries = {entry["eprint"]: entry for entry in bibtexparser.parse_string(exports.bibtex(frame)).entries}
     for row in frame.itertuples():
         entry = entries[exports.latex(row.id)]
-        assert decoded(entry["title"]) == row.title
+        assert entry["title"].startswith("{") and entry["title"].endswith("}")  # capitals kept
+        assert decoded(entry["title"]) == row.title and decoded(entry["abstract"] if "abstract" in entry.fields_dict else "") == row.abstract
         assert [decoded(name.strip("{}") if "," in name else name) for name in authors_of(entry["author"])] \
             == list(row.authors)
         if isinstance(row.journal_ref, str):
@@ -116,7 +117,7 @@ def test_bibtex_runs_no_command_and_keeps_arxiv_fields(frame):
     assert cvpr["doi"] == "10.1109/CVPR.2026.00123" and cvpr["journal"] == "CVPR 2026"
     assert (cvpr["archivePrefix"], cvpr["primaryClass"], cvpr["url"], cvpr["year"]) == \
         ("arXiv", "cs.CV", "https://arxiv.org/abs/2602.99203", "2026")
-    assert decoded(entries["2602.99202"]["doi"]) == "10.1000/x{y}\\z"
+    assert decoded(entries["2602.99202"]["doi"]) == "10.1000/x{y}\\z"  # braces: escaped, BibTeX would parse them
     odd_id = exports.latex("2602.99120<script>alert(5)</script>")
     assert "url" not in entries[odd_id]  # no link built from an id not of arXiv's form
 
@@ -139,7 +140,7 @@ def test_csv_holds_every_paper_and_field_with_formulas_defused(frame):
     rows = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"), newline="")))
     assert len(rows) == len(frame) and list(rows[0]) == list(frame.columns)
     for row, original in zip(rows, frame.itertuples()):
-        assert row["id"] == exports.defuse_formula(original.id)
+        assert row["id"] == f"arXiv:{original.id}"
         assert row["title"] == exports.defuse_formula(original.title)
         assert row["authors"] == exports.defuse_formula("; ".join(original.authors))
         assert row["published"] == original.published.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -240,3 +241,12 @@ def test_json_and_csv_carry_each_papers_relevance_score_and_why():
     rows = list(csv.DictReader(io.StringIO(exports.csv_text(ranked_frame))))
     assert [row["why"] for row in rows] == [exports.defuse_formula(why) for why in ranked_frame["why"]]
     assert [float(row["score"]) for row in rows] == list(ranked_frame["score"])
+
+
+def test_csv_ids_stay_text_and_dois_are_verbatim_in_bibtex():
+    record = {"id": "2606.31050", "title": "NeRF in 3D", "authors": ["A"], "doi": "10.1007/978-3-030_24#5%"}
+    exported = papers_frame([paper(record)], "t")
+    read = pd.read_csv(io.StringIO(exports.csv_text(exported)))
+    assert read["id"].tolist() == ["arXiv:2606.31050"]
+    (entry,) = bibtexparser.parse_string(exports.bibtex(exported)).entries
+    assert entry["doi"] == "10.1007/978-3-030_24#5%" and entry["title"] == "{NeRF in 3D}"

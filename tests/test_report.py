@@ -209,6 +209,15 @@ def test_term_shares_follow_each_term_through_the_periods():
     assert charts.terms_over_time(frame) is None
 
 
+def test_terms_matching_the_same_papers_are_one_line_of_the_terms_chart():
+    frame = frame_of([paper(n, published=START) for n in range(12)])
+    frame["matched_terms"] = [["retrieval-augmented generation", "retrieval augmented generation"]
+                              + (["RAG"] if n % 2 else []) for n in range(12)]
+    shares = charts.term_shares(frame, charts.WEEK)
+    assert list(shares.columns) == ["retrieval-augmented generation / retrieval augmented generation", "RAG"]
+    assert shares.iloc[0].tolist() == [100.0, 50.0]
+
+
 def test_chart_labels_are_shown_literally_never_as_mathtext_or_markup():
     names = ["$\\alpha$ O'Brien <b>", "Price $5", "\\$\\frac{1}{0"]
     frame = frame_of([paper(n, authors=names) for n in range(3)])

@@ -135,9 +135,10 @@ def test_topic_page_has_its_papers_charts_table_and_digest(report_site, sample_r
     assert digest_part(text).count("<details>") == 15
 
 
-def test_zero_paper_topic_page_says_no_papers_yet(report_site):
+def test_zero_paper_topic_page_says_no_papers_yet_once(report_site):
     text = page(report_site, "nothing-yet")
     assert "<strong>No papers yet</strong> for Nothing Yet" in text
+    assert text.count("No papers yet") == 1
     assert "itables" not in text and not charts(report_site.output, text)
 
 
