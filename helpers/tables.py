@@ -110,7 +110,9 @@ OPTIONS = {
     "language": {"searchPlaceholder": "title, abstract, author, category, arXiv id"},
     "columnDefs": [
         {"targets": [ID, CATEGORIES, NEW], "visible": False, "searchable": False},
-        {"targets": [SCORE], "className": "dt-nowrap wide-only", "orderSequence": ["desc", "asc"]},
+        # Highest first on the first click; ties newest first.
+        {"targets": [SCORE], "className": "dt-nowrap wide-only", "orderSequence": ["desc", "asc"],
+         "orderData": [SCORE, SUBMITTED]},
         {"targets": [TITLE], "render": RENDER_TITLE},
         {"targets": [AUTHORS], "render": RENDER_AUTHORS, "className": "wide-only"},
         {"targets": [SUBMITTED], "className": "dt-nowrap"},
