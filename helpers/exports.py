@@ -27,6 +27,7 @@ import json
 import re
 import unicodedata
 import uuid
+from datetime import datetime, time, timezone
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -38,8 +39,8 @@ from bibtexparser.model import Entry, Field
 from feedgen.feed import FeedGenerator
 from pylatexenc.latexencode import RULE_DICT, UnicodeToLatexConversionRule, UnicodeToLatexEncoder
 
-from topic_report.store import ARXIV_ID, utc_now
-from topic_report.topics import Topic
+from topic_report.store import ARXIV_ID
+from topic_report.topics import ARXIV_FIRST_DAY, Topic
 
 FEED_ENTRIES = 50
 
@@ -267,8 +268,10 @@ def atom_feed(topic: Topic, frame: pd.DataFrame, site_url: str | None = None) ->
     page_url = urljoin(base, file_name(topic.slug, PAGE))
     feed.link(href=page_url, rel="alternate", type=PAGE.media_type)
     feed.generator("topic-report")
-    # The newest change among its papers, so an unchanged topic's feed stays byte for byte the same.
-    feed.updated(newest["updated"].max().to_pydatetime() if len(newest) else utc_now())
+    # The newest change among its papers, so an unchanged topic's feed stays byte for byte the same;
+    # a topic without papers has had no change since arXiv's first day.
+    feed.updated(newest["updated"].max().to_pydatetime() if len(newest)
+                 else datetime.combine(ARXIV_FIRST_DAY, time.min, timezone.utc))
     for paper in newest.itertuples(index=False):
         entry = feed.add_entry(order="append")
         url = abs_url(paper.id)

@@ -46,6 +46,8 @@ _CATEGORY_LIST = """const categories = row[%(categories)d] ? row[%(categories)d]
 # scores what it does, PDF, authors, categories, abstract); for the search, the arXiv id, the title,
 # the abstract, the authors and the categories with their names.
 RENDER_TITLE = JavascriptFunction("""function (title, type, row, meta) {
+    // Sorted as read: TeX commands and markup ($, braces, ^, _) left out, so "$E^{3}$Gen" sorts as E3Gen.
+    if (type === 'sort') return title.replace(/\\\\[A-Za-z]+/g, '').replace(/[$\\\\{}^_]/g, '').trim();
     if (type !== 'display' && type !== 'filter') return title;
     %(details)s
     %(categories)s

@@ -204,9 +204,12 @@ def test_feed_links_are_absolute_with_a_site_url(frame):
         "self": "https://example.org/radar/hostile.atom", "alternate": "https://example.org/radar/hostile.html"}
 
 
-def test_feed_of_a_topic_without_papers_is_valid():
-    feed = feedparser.parse(exports.atom_feed(TOPIC, papers_frame([], TOPIC.slug)))
+def test_feed_of_a_topic_without_papers_is_valid_and_byte_stable():
+    content = exports.atom_feed(TOPIC, papers_frame([], TOPIC.slug))
+    feed = feedparser.parse(content)
     assert not feed.bozo and feed.version == "atom10" and feed.entries == []
+    assert exports.atom_feed(TOPIC, papers_frame([], TOPIC.slug)) == content
+    assert feed.feed.updated == "1991-08-14T00:00:00+00:00"
 
 
 def test_every_per_topic_file_follows_one_pattern():
