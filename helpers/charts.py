@@ -243,13 +243,35 @@ TERM_LINES = 6
 TERM_MIN_PAPERS = 10
 
 
+def term_period(frame: pd.DataFrame) -> Period:
+    """The bins of a chart of terms over time: weeks up to three months, months up to two years, then
+    quarters (days would draw a zigzag of few papers each)."""
+    days = _days(frame)
+    span = days.max() - days.min()
+    return WEEK if span <= timedelta(days=92) else MONTH if span <= timedelta(days=2 * 365) else QUARTER
+
+
+def merged_terms(matched: pd.Series) -> pd.Series:
+    """Matched terms, one per paper and term (index: the paper's row), with terms that match exactly
+    the same papers merged into one, "a / b": their lines would lie on top of each other."""
+    papers: dict[str, set] = {}
+    for row, term in matched.items():
+        papers.setdefault(term, set()).add(row)
+    alike: dict[frozenset, list[str]] = {}
+    for term, rows in papers.items():
+        alike.setdefault(frozenset(rows), []).append(term)
+    label = {term: " / ".join(terms) for terms in alike.values() for term in terms}
+    pairs = pd.DataFrame({"row": matched.index, "term": matched.map(label).to_numpy()}).drop_duplicates()
+    return pd.Series(pairs["term"].to_numpy(), index=pairs["row"].to_numpy(), dtype="object")
+
+
 def term_shares(frame: pd.DataFrame, chosen: Period, limit: int = TERM_LINES,
                 min_papers: int = TERM_MIN_PAPERS) -> pd.DataFrame:
-    """Per period (rows) and term (columns, the `limit` most matched), the share of the period's
-    papers that matched the term, in percent, for periods of at least `min_papers` papers; from the
-    frame's `matched_terms` column."""
+    """Per period (rows) and term (columns, the `limit` most matched; terms matching the same papers
+    merged), the share of the period's papers that matched the term, in percent, for periods of at
+    least `min_papers` papers; from the frame's `matched_terms` column."""
     starts = _days(frame).dt.to_period(chosen.freq[0]).dt.start_time
-    matched = frame["matched_terms"].explode().dropna()
+    matched = merged_terms(frame["matched_terms"].explode().dropna())
     top = matched.value_counts().head(limit).index
     every = pd.date_range(starts.min(), starts.max(), freq=chosen.freq)
     papers = starts.groupby(starts).size().reindex(every, fill_value=0)
@@ -269,9 +291,7 @@ def terms_over_time(frame: pd.DataFrame, as_of: datetime | None = None) -> Figur
     no paper has matched terms. A last period not over at `as_of` is drawn dashed."""
     if not frame["matched_terms"].map(bool).any():
         return None
-    days = _days(frame)
-    span = days.max() - days.min()
-    chosen = WEEK if span <= timedelta(days=92) else MONTH if span <= timedelta(days=2 * 365) else QUARTER
+    chosen = term_period(frame)
     shares = term_shares(frame, chosen)
     if shares.empty:
         return None

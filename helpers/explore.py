@@ -9,7 +9,6 @@ offline itables table, with the text from arXiv escaped.
 from __future__ import annotations
 
 import itertools
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -29,7 +28,7 @@ from topic_report.frame import authors_by_papers, load_frame
 from topic_report.project import Project
 from topic_report.report import report_style
 from topic_report.store import Store
-from topic_report.topics import Topic, load_topics, select
+from topic_report.topics import Topic, Words, load_topics, select
 
 # The columns of a topic's frame (helpers/frame.py), and of `Explorer.papers`, which has `topics`
 # (every topic the paper belongs to) instead of `topic`.
@@ -176,19 +175,13 @@ class Explorer:
 
 
 def mentions(frame: pd.DataFrame, phrases: list[str], match: str = "any") -> pd.Series:
-    """Which papers mention the phrases (whole words, any case) in their title or abstract."""
+    """Which papers mention the phrases in their title or abstract, as a topic's terms match (whole
+    words in order, any case, punctuation between them ignored: "RAG" is not in "storage")."""
     if match not in ("any", "all"):
         raise TopicReportError(f"match must be 'any' or 'all', not {match!r}")
-    text = frame["title"] + "\n" + frame["abstract"]
-    found = [text.str.contains(_pattern(phrase), regex=True) for phrase in phrases]
-    combined = pd.concat(found, axis=1)
-    return combined.any(axis=1) if match == "any" else combined.all(axis=1)
-
-
-def _pattern(phrase: str) -> re.Pattern:
-    """The phrase as whole words ("RAG" is not in "storage"), any case, any whitespace between words."""
-    words = r"\s+".join(re.escape(word) for word in phrase.split())
-    return re.compile(rf"(?<!\w){words}(?!\w)", re.IGNORECASE)
+    texts = [Words(f"{title}\n{abstract}") for title, abstract in zip(frame["title"], frame["abstract"])]
+    wanted = any if match == "any" else all
+    return pd.Series([wanted(phrase in text for phrase in phrases) for text in texts], index=frame.index, dtype="bool")
 
 
 def _phrases(value, what: str = "term") -> list[str]:
@@ -268,11 +261,11 @@ def author_groups(graph: nx.Graph, limit: int = 10, min_size: int = 2) -> pd.Dat
 def term_counts(frame: pd.DataFrame, terms, freq: str | None = None) -> pd.DataFrame:
     """Papers mentioning each term (whole words, any case, title or abstract) per period: rows are
     the periods' first days, columns the terms. freq: a pandas frequency ("W-MON", "MS"); by default
-    the one the report's charts use for the frame's span (day, week or month)."""
+    the one the report's terms-over-time chart uses for the frame's span (week, month or quarter)."""
     phrases = _phrases(terms)
     if frame.empty:
         return pd.DataFrame(columns=phrases, dtype="int64")
-    freq = freq or charts.period(frame).freq
+    freq = freq or charts.term_period(frame).freq
     days = frame["published"].dt.tz_convert(None).dt.normalize()
     counts = {phrase: mentions(frame, [phrase]).set_axis(days).groupby(level=0).sum()
               .resample(freq, label="left", closed="left").sum() for phrase in phrases}
@@ -294,8 +287,8 @@ def terms_figure(counts: pd.DataFrame) -> Figure:
     locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
     axes.xaxis.set_major_locator(locator)
     axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-    if len(counts.columns):
-        axes.legend(frameon=False)
+    if len(counts.columns):  # beside the lines, not over them
+        axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     return figure
 
 
@@ -307,17 +300,17 @@ def chart(figure: Figure) -> SVG:
 
 
 def readable(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
-    """A frame for reading: chosen columns (by default those of SHOWN it has), lists as text
-    (the first few authors), submission times as days."""
-    chosen = columns or [column for column in SHOWN if column in frame.columns]
+    """A frame for reading: chosen columns (by default, of a frame of papers those of SHOWN it has,
+    of any other all), lists as text (of authors, the first few), times as days."""
+    papers = "title" in frame.columns
+    chosen = columns or ([column for column in SHOWN if column in frame.columns] if papers else list(frame.columns))
     view = frame[chosen].copy()
     for column in chosen:
-        if column == "authors":
-            view[column] = view[column].map(_short_authors)
-        elif view[column].map(lambda value: isinstance(value, list)).any():
-            view[column] = view[column].map(lambda value: ", ".join(value) if isinstance(value, list) else value)
-        elif isinstance(view[column].dtype, pd.DatetimeTZDtype):
+        if isinstance(view[column].dtype, pd.DatetimeTZDtype):  # first: .any() fails on dates
             view[column] = view[column].dt.strftime("%Y-%m-%d")
+        elif view[column].map(lambda value: isinstance(value, list)).any():
+            shorten = _short_authors if papers and column == "authors" else ", ".join
+            view[column] = view[column].map(lambda value: shorten(value) if isinstance(value, list) else value)
     return view
 
 
@@ -330,6 +323,6 @@ def _short_authors(authors: list[str]) -> str:
 def show(frame: pd.DataFrame, columns: list[str] | None = None, **options) -> None:
     """The frame as an interactive table (search box, sorting, paging), through `readable`.
     itables escapes every cell, so titles and names from arXiv show as text."""
-    table = readable(frame, columns) if {"authors", "published"} & set(frame.columns) else frame
+    table = readable(frame, columns)
     show_table(table, **{"connected": False, "pageLength": 10, "classes": "display compact", **options})
 

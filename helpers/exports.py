@@ -5,11 +5,13 @@ are `topic_file_names(slug)`. Each export is made from the frame (helpers/frame.
 
 - BibTeX (`.bib`, bibtexparser): one entry per paper, arXiv's style (`@misc`, or `@article` with
   `journal` when the paper has a journal reference; `eprint`, `archivePrefix`, `primaryClass`,
-  `url`, `doi`). Titles, names and journal references are LaTeX-escaped (pylatexenc), so they print
-  as written: `$\\alpha$` comes out as those characters, not as math, and no text can open a
-  command or an unbalanced brace.
-- CSV (`.csv`): every field of the frame, lists joined with "; ". UTF-8 with a byte-order mark so
-  spreadsheets read it as UTF-8. A cell starting with `=`, `+`, `-`, `@`, tab or carriage return
+  `url`, `doi`), with the abstract. Titles, abstracts, names and journal references are
+  LaTeX-escaped (pylatexenc), so they print as written: `$\\alpha$` comes out as those characters,
+  not as math, and no text can open a command or an unbalanced brace. Titles are braced once more,
+  so styles keep their capitals ("NeRF", "3D"); DOIs are written verbatim (biblatex reads them so).
+- CSV (`.csv`): every field of the frame, lists joined with "; "; ids as `arXiv:2606.31050`, so
+  that spreadsheets and pandas keep them text (2606.31050 would become the number 2606.3105).
+  UTF-8 with a byte-order mark so spreadsheets read it as UTF-8. A cell starting with `=`, `+`, `-`, `@`, tab or carriage return
   gets a leading `'` (OWASP's advice against formula injection): a spreadsheet shows the text
   instead of running it. The JSON keeps every text exactly.
 - JSON (`.json`): every field of the frame, lists as arrays, times in ISO 8601 UTC.
@@ -25,6 +27,7 @@ import json
 import re
 import unicodedata
 import uuid
+from datetime import datetime, time, timezone
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -37,8 +40,8 @@ from feedgen.feed import FeedGenerator
 from pylatexenc.latexencode import RULE_DICT, UnicodeToLatexConversionRule, UnicodeToLatexEncoder
 
 from topic_report.arxiv import links
-from topic_report.store import ARXIV_ID, utc_now
-from topic_report.topics import Topic
+from topic_report.store import ARXIV_ID
+from topic_report.topics import ARXIV_FIRST_DAY, Topic
 
 FEED_ENTRIES = 50
 
@@ -111,8 +114,9 @@ _LATEX = UnicodeToLatexEncoder(
     ],
     non_ascii_only=False, replacement_latex_protection="braces-all",
     unknown_char_policy="keep", unknown_char_warning=False)
-# Crossref's pattern, which 99% of DOIs match: such a DOI needs no escaping (biblatex reads it verbatim).
-_PLAIN_DOI = re.compile(r"10\.\d{4,9}/[-._;()/:A-Za-z0-9]+")
+# biblatex reads a DOI verbatim, so it is written as it is; only braces and backslashes, which BibTeX
+# itself would take as structure, make one escaped instead.
+_NOT_VERBATIM = set("{}\\")
 _AND = re.compile(r"\band\b", re.IGNORECASE)
 _KEY_STOPWORDS = {"a", "an", "the", "on", "of", "for", "in", "to", "and", "with", "via", "from", "by", "is", "are",
                   "towards", "toward", "at", "as"}
@@ -172,7 +176,7 @@ def bibtex(frame: pd.DataFrame) -> str:
     entries = []
     for key, paper in zip(citation_keys(frame), frame.itertuples(index=False)):
         journal_ref, doi = _given(paper.journal_ref), _given(paper.doi)
-        fields = [Field("title", latex(paper.title)),
+        fields = [Field("title", "{" + latex(paper.title) + "}"),
                   Field("author", " and ".join(bibtex_name(name) for name in paper.authors)),
                   Field("year", str(paper.published.year))]
         if journal_ref:
@@ -183,7 +187,9 @@ def bibtex(frame: pd.DataFrame) -> str:
         if url:
             fields.append(Field("url", url))
         if doi:
-            fields.append(Field("doi", doi if _PLAIN_DOI.fullmatch(doi) else latex(doi)))
+            fields.append(Field("doi", latex(doi) if _NOT_VERBATIM & set(doi) else doi))
+        if paper.abstract:
+            fields.append(Field("abstract", latex(paper.abstract)))
         entries.append(Entry("article" if journal_ref else "misc", key, fields))
     layout = bibtexparser.BibtexFormat()
     layout.indent, layout.block_separator = "  ", "\n"
@@ -219,11 +225,12 @@ def records(frame: pd.DataFrame) -> list[dict]:
 
 
 def csv_text(frame: pd.DataFrame) -> str:
-    """Every paper, every field; lists joined with "; "; formula starts defused."""
+    """Every paper, every field; ids as `arXiv:<id>`; lists joined with "; "; formula starts defused."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(frame.columns)
     for record in records(frame):
+        record["id"] = f"arXiv:{record['id']}"
         cells = ["; ".join(map(str, value)) if isinstance(value, list) else "" if value is None else str(value)
                  for value in record.values()]
         writer.writerow([defuse_formula(cell) for cell in cells])
@@ -262,8 +269,10 @@ def atom_feed(topic: Topic, frame: pd.DataFrame, site_url: str | None = None) ->
     page_url = urljoin(base, file_name(topic.slug, PAGE))
     feed.link(href=page_url, rel="alternate", type=PAGE.media_type)
     feed.generator("topic-report")
-    # The newest change among its papers, so an unchanged topic's feed stays byte for byte the same.
-    feed.updated(newest["updated"].max().to_pydatetime() if len(newest) else utc_now())
+    # The newest change among its papers, so an unchanged topic's feed stays byte for byte the same;
+    # a topic without papers has had no change since arXiv's first day.
+    feed.updated(newest["updated"].max().to_pydatetime() if len(newest)
+                 else datetime.combine(ARXIV_FIRST_DAY, time.min, timezone.utc))
     for paper in newest.itertuples(index=False):
         entry = feed.add_entry(order="append")
         url = abs_url(paper.id)

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from topic_report import PROG, TopicReportError
 from topic_report.arxiv.paging import ArxivSource, ArxivUnreachable, Fetched, SweepTooLong
 from topic_report.arxiv.query import Window
+from topic_report.arxiv.authors import pinned_papers
 from topic_report.store import Coverage, FetchCounts, FetchRecord, Store, TopicState, utc_now
 from topic_report.topics import ARXIV_FIRST_DAY, Topic
 
@@ -184,6 +185,10 @@ def fetch_topic(topic: Topic, store: Store, source: ArxivSource, since: date | N
                 kind = "window"
         if fetched is None or kind == "window":
             fetched = source.fetch(topic, window, expect_results=_expected(topic, store, window, same_definition))
+        fetched.papers += pinned_papers(source, topic, window, fetched)
+        stored_examples = {paper.id for paper in store.papers_by_id(topic.like)}
+        if missing := [paper_id for paper_id in topic.like if paper_id not in stored_examples]:
+            store.keep_papers(source.by_ids(missing, fetched))
     except TopicReportError as exc:
         store.log_failure(topic.slug, since=window.since, until=window.until, started_at=started,
                           requests=source.requests_made - before, error=str(exc), kind=kind)

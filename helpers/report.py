@@ -23,12 +23,12 @@ from topic_report import SITE_DIR, TopicReportError, charts, exports, tables
 from topic_report.arxiv.links import abs_url
 from topic_report.digest import render_digest
 from topic_report.project import Project
+from topic_report.ranking import by_score
 from topic_report.store import ARXIV_ID, Coverage, Paper, Store
 from topic_report.topic_data import TopicData
 from topic_report.topics import Topic, load_topics, select
 
 ARXIV_ABS_URL = re.compile(rf"{re.escape(abs_url(''))}(?:{ARXIV_ID.pattern})v\d+")
-NO_PAPERS = '<p class="section-empty">No papers yet.</p>'
 # Papers listed in full under "What is new"; the rest of a larger batch is in the table.
 NEW_SHOWN = 30
 # The digest's own headings sit below the page's section headings.
@@ -230,39 +230,62 @@ class TopicReport:
         kind = "about-data sample" if self.data.sample else "about-data"
         display(HTML(f'<div class="{kind}">{"".join(lines)}</div>'))
 
+    @property
+    def in_reading_order(self) -> pd.DataFrame:
+        """The papers as "What is new" lists them: by relevance score (ties: newest first), or newest
+        first when the topic says `order: date`."""
+        return self.frame if self.topic.order == "date" else by_score(self.frame)
+
     def whats_new(self) -> None:
-        """The papers new (NEW) or revised (UPDATED vN) since the previous build, newest first."""
-        if self.empty:
-            display(HTML(NO_PAPERS))
+        """The papers new (NEW) or revised (UPDATED vN) since the previous build, the most relevant
+        first, each with why it ranks where it does; weak matches folded under "also matched"."""
+        if self.empty:  # said once, here; the later sections of an empty page stay empty
+            display(HTML(
+                f'<div class="no-papers"><strong>No papers yet</strong> for {html.escape(self.topic.name)}: '
+                f"the store holds none. Fetch them with <code>topic-report fetch --topic "
+                f"{html.escape(self.topic.slug)}</code>, then build again.</div>"))
             return
+        order = "newest" if self.topic.order == "date" else "most relevant"
         if self.joined is None:
-            chosen = self.frame.head(self.parameters.digest_limit or self.topic.digest_limit)
-            note = (f"The first build of this page: nothing to compare with yet. "
-                    f"The {len(chosen):,} newest papers:")
+            chosen = self.in_reading_order.head(self.parameters.digest_limit or self.topic.digest_limit)
+            note = f"The first build of this page: nothing to compare with yet. The {len(chosen):,} {order} papers:"
         else:
             since = f"{self.parameters.previous_build:%Y-%m-%d %H:%M} UTC"
-            chosen = self.frame[self.frame["id"].isin(self.joined | self.updated)]
+            chosen = self.in_reading_order[self.in_reading_order["id"].isin(self.joined | self.updated)]
             if chosen.empty:
                 display(HTML(f'<p class="section-empty">Nothing new since the last build ({since}).</p>'))
                 return
+            more = f", the {order} {NEW_SHOWN} here, every one in the table below" if len(chosen) > NEW_SHOWN else ""
             note = (f"{len(chosen):,} paper{'s' if len(chosen) != 1 else ''} new or updated since the last build "
-                    f"({since}){', the newest ' + str(NEW_SHOWN) + ' here, every one in the table below' if len(chosen) > NEW_SHOWN else ''}:")
-        cards = "".join(self._card(paper) for paper in chosen.head(NEW_SHOWN).itertuples())
+                    f"({since}){more}:")
+        shown = chosen.head(NEW_SHOWN)
+        strong, weak = shown[~shown["weak"]], shown[shown["weak"]]
+        cards = "".join(self._card(paper) for paper in strong.itertuples())
+        if len(weak):
+            cards += (f'<details class="also-matched"><summary>Also matched: {len(weak):,} weak '
+                      f'match{"es" if len(weak) != 1 else ""} (a term in passing)</summary>'
+                      + "".join(self._card(paper) for paper in weak.itertuples()) + "</details>")
         display(HTML(f'<p class="new-note">{html.escape(note)}</p><div class="new-papers">{cards}</div>'))
 
     def _card(self, paper) -> str:
-        """One paper of "What is new": marks, linked title, PDF, authors, date, categories, comment, abstract."""
+        """One paper of "What is new": marks, linked title, why it ranks there, PDF, authors, date,
+        categories, comment, abstract."""
         marks = []
+        if paper.followed:
+            marks.append('<span class="mark mark-followed">FOLLOWED</span>')
         if self.joined is not None and paper.id in self.joined:
             marks.append('<span class="mark mark-new">NEW</span>')
         elif paper.id in self.updated:
             marks.append(f'<span class="mark mark-updated">UPDATED v{paper.version}</span>')
         terms = getattr(paper, "matched_terms", None) or ()
+        # The store keeps the newest version only: the card says when it came, not what changed.
+        revised = f" · v{paper.version} of <time>{paper.updated:%Y-%m-%d}</time>" if paper.version > 1 else ""
         return (
             f'<article class="paper-card">'
             f'<p class="paper-title">{"".join(marks)}{tables.abs_link(paper.id, paper.title)}</p>'
+            f'<p class="paper-why" title="relevance score {paper.score:g}">{html.escape(paper.why)}</p>'
             f'<p class="paper-authors">{tables.all_authors(paper.authors)}</p>'
-            f'<p class="paper-meta"><time>{paper.published:%Y-%m-%d}</time> · {tables.paper_categories(paper)} · '
+            f'<p class="paper-meta"><time>{paper.published:%Y-%m-%d}</time>{revised} · {tables.paper_categories(paper)} · '
             f'{tables.pdf_link(paper.id)}</p>{tables.comment_of(paper)}'
             f'<details><summary>Abstract</summary><p class="paper-abstract">'
             f'{tables.highlighted(paper.abstract, terms)}</p></details>'
@@ -271,10 +294,6 @@ class TopicReport:
     def headline(self) -> None:
         """Papers, authors, date range and papers new since the last build."""
         if self.empty:
-            display(HTML(
-                f'<div class="no-papers"><strong>No papers yet</strong> for {html.escape(self.topic.name)}: '
-                f"the store holds none. Fetch them with <code>topic-report fetch --topic "
-                f"{html.escape(self.topic.slug)}</code>, then build again.</div>"))
             return
         days = self.frame["published"].dt.strftime("%Y-%m-%d")
         first, last = days.min(), days.max()
@@ -294,9 +313,11 @@ class TopicReport:
 
     def terms_over_time(self) -> None:
         """Each of the topic's terms' share of its papers per month or quarter."""
-        self._show(lambda: [charts.terms_over_time(self.frame, self.fetched_at)
-                            or '<p class="section-empty">No paper has its matched terms recorded yet '
-                               '(they are recorded as papers are fetched).</p>'])
+        no_terms = ('<p class="section-empty">This topic\'s query names no <code>ti:</code>, <code>abs:</code> or '
+                    '<code>all:</code> phrase: there are no terms to follow.</p>' if not self.topic.search_terms
+                    else '<p class="section-empty">No paper has its matched terms recorded yet '
+                         '(they are recorded as papers are fetched).</p>')
+        self._show(lambda: [charts.terms_over_time(self.frame, self.fetched_at) or no_terms])
 
     def authors(self) -> None:
         """The most prolific authors, and how many authors the papers have."""
@@ -310,7 +331,7 @@ class TopicReport:
 
     def table(self) -> None:
         """Every paper: searchable, sortable, titles linked to arXiv."""
-        self._show(lambda: [tables.papers_table(self.frame)])
+        self._show(lambda: [tables.papers_table(self.frame, self.joined)])
 
     def digest(self) -> None:
         """The newest papers, as `topic-report digest` writes them."""
@@ -319,9 +340,8 @@ class TopicReport:
             f'<div class="digest">{digest_html(render_digest(self.topic.name, self.papers[:limit]))}</div>'])
 
     def _show(self, parts: Callable[[], list[Figure | str]]) -> None:
-        """Display a section's parts (figures, HTML), or that there are no papers yet."""
+        """Display a section's parts (figures, HTML); nothing without papers ("What is new" says so)."""
         if self.empty:
-            display(HTML(NO_PAPERS))
             return
         for part in parts():
             if isinstance(part, Figure):

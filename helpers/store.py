@@ -407,6 +407,15 @@ class Store:
             raise TopicReportError(f"store {self.path}: {_describe(exc)}; nothing of this fetch was saved") from None
         return counts
 
+    def keep_papers(self, papers: list[Paper]) -> None:
+        """Store papers outside any topic (a topic's example papers), newest version winning."""
+        now = iso(utc_now())
+        rows = [_row(paper, now) for paper in _newest_versions(papers)]
+        statements = [(f"INSERT OR REPLACE INTO papers ({', '.join(_COLUMNS)}, stored_at) "
+                       f"SELECT {', '.join('?' * (len(_COLUMNS) + 1))} WHERE NOT EXISTS "
+                       f"(SELECT 1 FROM papers WHERE id = ? AND version >= ?)", (*row, row[0], row[1])) for row in rows]
+        self._transaction(statements)
+
     def _keep_only(self, topic: str, ids: set[str], members_from: datetime) -> int:
         """Remove from the topic (not from the store) its papers submitted since `members_from`
         that are not among `ids`; returns how many left."""
@@ -492,6 +501,12 @@ class Store:
             sql += " LIMIT ?"
             params.append(limit)
         return [_paper(row) for row in self._query(sql, tuple(params))]
+
+    def papers_by_id(self, ids: list[str]) -> list[Paper]:
+        """The stored papers of these ids (of any topic or none), in the order given; unknown ids left out."""
+        rows = {row["id"]: _paper(row) for row in self._query(
+            f"SELECT * FROM papers WHERE id IN ({', '.join('?' * len(ids))})", tuple(ids))} if ids else {}
+        return [rows[paper_id] for paper_id in ids if paper_id in rows]
 
     def oldest_published(self, topic: str) -> datetime | None:
         row = self._query(

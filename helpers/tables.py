@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import html
 import json
-import re
 from collections.abc import Iterable
 
 import pandas as pd
@@ -28,12 +27,13 @@ from topic_report.arxiv.links import abs_url, pdf_url
 from topic_report.digest import close_bidi
 from topic_report.store import ARXIV_ID
 from topic_report.taxonomy import category_name, is_category, labelled
+from topic_report.topics import Words
 
 TABLE_AUTHORS = 3
-COLUMNS = ["id", "Title", "Authors", "Submitted", "Category", "Categories"]
-ID, TITLE, AUTHORS, SUBMITTED, CATEGORY, CATEGORIES = range(len(COLUMNS))
+COLUMNS = ["id", "Title", "Authors", "Submitted", "Score", "Category", "Categories", "New"]
+ID, TITLE, AUTHORS, SUBMITTED, SCORE, CATEGORY, CATEGORIES, NEW = range(len(COLUMNS))
 TABLE_ID = "papers"  # one table per page; a fixed id keeps unchanged pages unchanged
-DETAILS_ID = f"{TABLE_ID}-details"  # the JSON block of abstracts, authors and category names
+DETAILS_ID = f"{TABLE_ID}-details"  # the JSON block of abstracts, authors, reasons and category names
 LINK_SCHEMES = ("http:", "https:")
 
 # The side data (abstracts, category names), parsed once when a row first needs it.
@@ -43,18 +43,22 @@ _CATEGORY_LIST = """const categories = row[%(categories)d] ? row[%(categories)d]
     const named = categories.map((code) => details.names[code] ? code + ' (' + details.names[code] + ')' : code);""" % {
     "categories": CATEGORIES}
 
-# The title cell: for display, the title linked to arXiv and the paper's folded details; for the
-# search, the title with the abstract, the authors and the categories with their names.
+# The title cell: for display, the title linked to arXiv and the paper's folded details (why it
+# scores what it does, PDF, authors, categories, abstract); for the search, the arXiv id, the title,
+# the abstract, the authors and the categories with their names.
 RENDER_TITLE = JavascriptFunction("""function (title, type, row, meta) {
+    // Sorted as read: TeX commands and markup ($, braces, ^, _) left out, so "$E^{3}$Gen" sorts as E3Gen.
+    if (type === 'sort') return title.replace(/\\\\[A-Za-z]+/g, '').replace(/[$\\\\{}^_]/g, '').trim();
     if (type !== 'display' && type !== 'filter') return title;
     %(details)s
     %(categories)s
     const authors = details.authors[meta.row].join(', ');
     const abstract = details.abstracts[meta.row];
-    if (type === 'filter') return [title, row[%(id)d], abstract, authors, named.join(' ')].join(' ');
     const id = row[%(id)d], shown = title || '(untitled)';
+    if (type === 'filter') return [id, title, abstract, authors, named.join(' ')].join(' ');
     return (id ? '<a href="%(abs)s' + id + '">' + shown + '</a>' : shown)
-        + '<details class="paper-more"><summary>abstract, authors, PDF</summary>'
+        + '<details class="paper-more"><summary>why, abstract, authors, PDF</summary>'
+        + '<p class="paper-why">' + details.why[meta.row] + '</p>'
         + (id ? '<a class="pdf" href="%(pdf)s' + id + '">PDF</a>' : '')
         + '<p class="paper-authors">' + authors + '</p><p class="paper-categories">' + named.join(', ')
         + '</p><p class="paper-abstract">' + abstract + '</p></details>';
@@ -78,16 +82,17 @@ WIRE_FILTERS = JavascriptFunction("""function (settings) {
     settings.topicReportFilters = true;
     const api = this.api();
     const field = (name) => document.getElementById('%(id)s-' + name);
-    const from = field('from'), to = field('to'), category = field('category');
+    const from = field('from'), to = field('to'), category = field('category'), fresh = field('new');
     if (!from || !to || !category) return;
     $.fn.dataTable.ext.search.push(function (searched, searchData, index, row) {
         if (searched.nTable !== settings.nTable) return true;
         const day = row[%(submitted)d];
         if (from.value && day < from.value) return false;
         if (to.value && day > to.value) return false;
+        if (fresh && fresh.checked && !row[%(new)d]) return false;
         return !category.value || row[%(categories)d].split(' ').includes(category.value);
     });
-    [from, to, category].forEach((input) => input.addEventListener('input', () => api.draw()));
+    [from, to, category, fresh].forEach((input) => input && input.addEventListener('input', () => api.draw()));
     // An address ending in #paper-<id> (the site search's entry of a paper) shows that paper.
     const showWanted = () => {
         const wanted = /^#paper-(.+)$/.exec(location.hash);
@@ -97,7 +102,7 @@ WIRE_FILTERS = JavascriptFunction("""function (settings) {
     };
     window.addEventListener('hashchange', showWanted);
     showWanted();
-}""" % {"id": TABLE_ID, "submitted": SUBMITTED, "categories": CATEGORIES})
+}""" % {"id": TABLE_ID, "submitted": SUBMITTED, "categories": CATEGORIES, "new": NEW})
 
 OPTIONS = {
     "table_id": TABLE_ID,
@@ -114,9 +119,12 @@ OPTIONS = {
     "autoWidth": False,     # the browser lays the columns out, so they follow the screen's width
     # A click anywhere on a heading sorts (itables' default since 2.9 sorts on the arrow alone).
     "text_in_header_can_be_selected": False,
-    "language": {"searchPlaceholder": "title, abstract, author, category"},
+    "language": {"searchPlaceholder": "title, abstract, author, category, arXiv id"},
     "columnDefs": [
-        {"targets": [ID, CATEGORIES], "visible": False, "searchable": False},
+        {"targets": [ID, CATEGORIES, NEW], "visible": False, "searchable": False},
+        # Highest first on the first click; ties newest first.
+        {"targets": [SCORE], "className": "dt-nowrap wide-only", "orderSequence": ["desc", "asc"],
+         "orderData": [SCORE, SUBMITTED]},
         {"targets": [TITLE], "render": RENDER_TITLE},
         {"targets": [AUTHORS], "render": RENDER_AUTHORS, "className": "wide-only"},
         {"targets": [SUBMITTED], "className": "dt-nowrap"},
@@ -168,15 +176,20 @@ def linkified(text: str) -> str:
 
 
 def highlighted(text: str, terms: Iterable[str]) -> str:
-    """Escaped text with each of the terms marked wherever it stands as a phrase (any case).
-    The text is escaped first and the escaped terms are searched in it, so a mark never splits an
-    entity and markup in the text stays text."""
-    escaped = html.escape(close_bidi(text))
-    phrases = sorted({html.escape(term) for term in terms if term.strip()}, key=len, reverse=True)
-    if not phrases:
-        return escaped
-    pattern = re.compile(r"(?<!\w)(" + "|".join(re.escape(p) for p in phrases) + r")(?!\w)", re.IGNORECASE)
-    return pattern.sub(r"<mark>\1</mark>", escaped)
+    """Escaped text with each of the terms marked wherever it stands as a phrase, as the topic
+    matches it (topics.Words: "3D reconstruction" marks "3D-Reconstruction"). Marks are placed on the
+    text and each piece escaped on its own, so a mark never splits an entity and markup stays text."""
+    text = close_bidi(text)
+    words = Words(text)
+    spans = sorted(span for term in terms for span in words.find(term))
+    pieces, last = [], 0
+    for start, end in spans:
+        if end <= last:
+            continue  # inside a mark already (a shorter term within a longer one)
+        start = max(start, last)
+        pieces += [html.escape(text[last:start]), f"<mark>{html.escape(text[start:end])}</mark>"]
+        last = end
+    return "".join(pieces) + html.escape(text[last:])
 
 
 def paper_categories(paper) -> str:
@@ -194,37 +207,41 @@ def _text(text: str) -> str:
     return html.escape(close_bidi(text), quote=False)
 
 
-def table_frame(frame: pd.DataFrame) -> pd.DataFrame:
+def table_frame(frame: pd.DataFrame, new: set[str] | None = None) -> pd.DataFrame:
     """One row per paper, in the frame's order (newest first): the arXiv id (only of arXiv's own
-    form, else empty), and escaped text; the authors' cells stay empty (their names are in
-    `details_block`, where JSON is lighter than in itables' doubly encoded rows)."""
+    form, else empty), escaped text, the relevance score (topic_report.ranking) and whether the paper
+    is among the `new` ids; the authors' cells stay empty (their names are in `details_block`,
+    where JSON is lighter than in itables' doubly encoded rows)."""
     return pd.DataFrame(
         {
             "id": [i if ARXIV_ID.fullmatch(i) else "" for i in frame["id"]],
             "Title": [_text(t) for t in frame["title"]],
             "Authors": "",
             "Submitted": frame["published"].dt.strftime("%Y-%m-%d"),
+            "Score": frame["score"].round(1).to_numpy(),
             "Category": [html.escape(c) for c in frame["primary_category"]],
             "Categories": [" ".join(html.escape(c) for c in codes if is_category(c)) for codes in frame["categories"]],
+            "New": [int(i in (new or ())) for i in frame["id"]],
         },
         columns=COLUMNS,
     ).reset_index(drop=True)
 
 
 def details_block(frame: pd.DataFrame) -> str:
-    """The abstracts and authors (escaped, row by row) and the names of the categories present, as
-    one JSON block; escaped text holds no `<`, so the block cannot end early."""
+    """The abstracts, authors and reasons of the score (escaped, row by row) and the names of the
+    categories present, as one JSON block; escaped text holds no `<`, so the block cannot end early."""
     codes = sorted({code for codes in frame["categories"] for code in codes if is_category(code)})
     details = {"abstracts": [_text(a) for a in frame["abstract"]],
                "authors": [[_text(name) for name in names] for names in frame["authors"]],
+               "why": [_text(f"{why} (score {score:g})") for why, score in zip(frame["why"], frame["score"])],
                "names": {html.escape(code): html.escape(category_name(code)) for code in codes if category_name(code)}}
     return (f'<script type="application/json" id="{DETAILS_ID}">'
             f'{json.dumps(details, ensure_ascii=False, separators=(",", ":"))}</script>')
 
 
-def filters(frame: pd.DataFrame) -> str:
+def filters(frame: pd.DataFrame, new: set[str] | None = None) -> str:
     """The table's date-range and category filters (wired by WIRE_FILTERS): categories by how many
-    papers list them, with their names."""
+    papers list them, with their names; after an earlier build, "new since the last build"."""
     days = frame["published"].dt.strftime("%Y-%m-%d")
     counts = frame["categories"].explode().dropna()
     counts = counts[counts.map(is_category)].value_counts()
@@ -236,9 +253,12 @@ def filters(frame: pd.DataFrame) -> str:
         f'<label>Submitted from <input type="date" id="{TABLE_ID}-from" min="{first}" max="{last}"></label>'
         f'<label>to <input type="date" id="{TABLE_ID}-to" min="{first}" max="{last}"></label>'
         f'<label>Category <select id="{TABLE_ID}-category"><option value="">any</option>{options}</select></label>'
-        f'</div>')
+        + (f'<label><input type="checkbox" id="{TABLE_ID}-new"> only the {len(new):,} new since the last build</label>'
+           if new is not None else "")
+        + '</div>')
 
 
-def papers_table(frame: pd.DataFrame) -> str:
-    """The searchable, sortable, filterable table of every paper, as HTML for an offline notebook page."""
-    return filters(frame) + details_block(frame) + to_html_datatable(table_frame(frame), **OPTIONS)
+def papers_table(frame: pd.DataFrame, new: set[str] | None = None) -> str:
+    """The searchable, sortable, filterable table of every paper (a ranked frame: topic_report.ranking),
+    as HTML for an offline notebook page; `new`: the ids new since the previous build, None without one."""
+    return filters(frame, new) + details_block(frame) + to_html_datatable(table_frame(frame, new), **OPTIONS)

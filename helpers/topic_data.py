@@ -13,6 +13,7 @@ import pandas as pd
 
 from topic_report.arxiv.query import build_query
 from topic_report.frame import papers_frame
+from topic_report.ranking import ranked
 from topic_report.sample import shows_sample
 from topic_report.store import Coverage, Paper, Store
 from topic_report.topics import Topic
@@ -22,7 +23,7 @@ from topic_report.topics import Topic
 class TopicData:
     topic: Topic
     papers: list[Paper]            # newest first (Store.papers), within since/until
-    frame: pd.DataFrame            # the same papers (topic_report.frame's schema)
+    frame: pd.DataFrame            # the same papers (topic_report.frame's schema), with score and why (ranking)
     coverage: Coverage             # the topic's last fetch of its window, and what it holds
     sample: bool                   # its papers are the shipped sample only: never fetched from arXiv
     last_run: datetime | None      # its last successful fetch of any kind (window or chosen dates)
@@ -39,7 +40,9 @@ class TopicData:
         runs = [run for run in store.fetch_runs(topic.slug) if run["outcome"] == "ok"]
         sample = shows_sample(runs)
         return cls(
-            topic=topic, papers=papers, frame=papers_frame(papers, topic.slug, store.matched_terms(topic.slug)),
+            topic=topic, papers=papers,
+            frame=ranked(papers_frame(papers, topic.slug, store.matched_terms(topic.slug)), topic,
+                         store.papers_by_id(topic.like)),
             coverage=store.coverage(topic.slug), sample=sample,
             last_run=None if sample or not runs else datetime.fromisoformat(runs[-1]["finished_at"]),
             previous_build=previous_build,

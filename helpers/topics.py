@@ -13,12 +13,13 @@ import re
 import unicodedata
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from topic_report import TopicReportError
-from topic_report.arxiv.query import (CATEGORY, OPERATORS, SYNTAX_CHARACTERS, QueryCheck, check_query_size,
+from topic_report.arxiv.query import (CATEGORY, OPERATORS, SYNTAX_CHARACTERS, WORD, QueryCheck, check_query_size,
                                       query_phrases, words)
 
 DEFAULT_CONFIG = Path("topics.yml")
@@ -43,8 +44,40 @@ def utc_today() -> date:
     return datetime.now(timezone.utc).date()
 
 
-def _contains(haystack: list[str], phrase: list[str]) -> bool:
-    return bool(phrase) and f" {' '.join(phrase)} " in f" {' '.join(haystack)} "
+class Words:
+    """A text's words as arXiv matches them, and where each stands in the text: the project's one
+    phrase matcher (topics, exclusion, ranking, highlighting and the explore notebook's search)."""
+
+    def __init__(self, text: str | None):
+        found = list(WORD.finditer(text or ""))  # spans in the text as given (lower-casing may change lengths)
+        self.spans = [match.span() for match in found]
+        lowered = [match[0].lower() for match in found]
+        self._joined = " " + " ".join(lowered) + " "
+        # Offset of each word in the joined text: a phrase found there is found among the words.
+        self._starts, offset = {}, 1
+        for index, word in enumerate(lowered):
+            self._starts[offset] = index
+            offset += len(word) + 1
+
+    def find(self, phrase: str) -> list[tuple[int, int]]:
+        """(start, end) in the text of each occurrence of the phrase, overlapping ones included."""
+        phrase_words = words(phrase)
+        if not phrase_words:
+            return []
+        needle, found = f" {' '.join(phrase_words)} ", []
+        at = self._joined.find(needle)
+        while at >= 0:
+            first = self._starts[at + 1]
+            found.append((self.spans[first][0], self.spans[first + len(phrase_words) - 1][1]))
+            at = self._joined.find(needle, at + 1)
+        return found
+
+    def count(self, phrase: str) -> int:
+        return len(self.find(phrase))
+
+    def __contains__(self, phrase: str) -> bool:
+        phrase_words = words(phrase)
+        return bool(phrase_words) and f" {' '.join(phrase_words)} " in self._joined
 
 
 def paper_count(value: int) -> int:
@@ -84,6 +117,101 @@ def _check_phrases(values: list[str], what: str) -> list[str]:
     return cleaned
 
 
+# arXiv's identifiers: new style (2602.09934) and old (hep-th/9108001), without version.
+ARXIV_PAPER_ID = re.compile(r"^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})$")
+# An arXiv author identifier (drettakis_g_1), or an ORCID iD linked to an arXiv account; arXiv
+# serves the author's papers at https://arxiv.org/a/<either>.atom2.
+ARXIV_AUTHOR_ID = re.compile(r"^[a-z][a-z0-9_]*_\d+$")
+ORCID = re.compile(r"^\d{4}-\d{4}-\d{4}-\d{3}[\dX]$")
+
+
+class Author(BaseModel):
+    """A followed author: a name as arXiv writes it, optionally pinned to one person by arXiv's
+    author identifier or an ORCID iD (arXiv's `au:` search matches names, not people)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    arxiv_id: str | None = Field(default=None, description="arXiv author identifier, e.g. drettakis_g_1")
+    orcid: str | None = Field(default=None, description="ORCID iD linked to the author's arXiv account")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_name(cls, value):
+        return {"name": value} if isinstance(value, str) else value
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        value = " ".join(value.split())
+        if not words(value):
+            raise ValueError(f"author {value!r} has no letters")
+        if '"' in value or SYNTAX_CHARACTERS.search(value):
+            raise ValueError(f"author {value!r} holds characters of arXiv's query syntax")
+        return value
+
+    @field_validator("arxiv_id")
+    @classmethod
+    def _arxiv_id(cls, value: str | None) -> str | None:
+        if value is not None and not ARXIV_AUTHOR_ID.match(value):
+            raise ValueError(f"{value!r} is not an arXiv author identifier such as drettakis_g_1")
+        return value
+
+    @field_validator("orcid")
+    @classmethod
+    def _orcid(cls, value: str | None) -> str | None:
+        if value is not None and not ORCID.match(value):
+            raise ValueError(f"{value!r} is not an ORCID iD such as 0000-0002-1825-0097")
+        return value
+
+    @model_validator(mode="after")
+    def _one_pin(self) -> "Author":
+        if self.arxiv_id and self.orcid:
+            raise ValueError(f"author {self.name!r}: give arxiv_id or orcid, not both")
+        return self
+
+    @property
+    def pin(self) -> str | None:
+        """The identifier of arXiv's feed of this person's papers, when pinned."""
+        return self.arxiv_id or self.orcid
+
+    def wrote(self, authors: list[str]) -> bool:
+        """Whether the name is among a paper's authors (as arXiv matches names: words, any case)."""
+        return any(words(name) == words(self.name) for name in authors)
+
+
+class Weights(BaseModel):
+    """How much each signal adds to a paper's relevance score (helpers/ranking.py); a topic's
+    `ranking:` may change any of them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: float = Field(default=2.0, ge=0, description="the topic's name stands in the title or abstract")
+    title: float = Field(default=3.0, ge=0, description="per distinct term in the title")
+    abstract: float = Field(default=1.0, ge=0, description="per distinct term only in the abstract")
+    comment: float = Field(default=0.5, ge=0, description="per distinct term only in the comment")
+    frequency: float = Field(default=0.5, ge=0, description="times log2(1 + occurrences of all terms)")
+    primary_category: float = Field(default=1.0, ge=0, description="the primary category is one of the topic's")
+    cross_list: float = Field(default=0.3, ge=0, description="only cross-listed in one of the topic's categories")
+    author: float = Field(default=100.0, ge=0, description="a followed author wrote it")
+    like: float = Field(default=10.0, ge=0, description="times the TF-IDF cosine to the nearest example")
+    weak_below: float = Field(default=3.0, ge=0, description="a score below this is a weak match")
+    terms: dict[str, float] = Field(default_factory=dict,
+                                    description="per term, a factor on its field and frequency signals (default 1)")
+
+    @field_validator("terms")
+    @classmethod
+    def _term_factors(cls, values: dict[str, float]) -> dict[str, float]:
+        for term, factor in values.items():
+            if factor < 0:
+                raise ValueError(f"term {term!r}: the factor must be 0 or more, not {factor}")
+        return values
+
+    def term(self, term: str) -> float:
+        """The factor of one of the topic's terms."""
+        return self.terms.get(term, 1.0)
+
+
 class Topic(BaseModel):
     """One research topic: what to ask arXiv for, and how much."""
 
@@ -101,6 +229,10 @@ class Topic(BaseModel):
     max_results: int = Field(default=10_000, ge=1, description="cap on papers fetched per run")
     digest_limit: int = Field(default=25, ge=1, description="papers shown in the digest")
     since: date | None = Field(default=None, description="fixed start instead of the rolling window")
+    authors: list[Author] = Field(default_factory=list, description="followed authors: their papers join and rank first")
+    like: list[str] = Field(default_factory=list, description="arXiv ids of example papers: papers near them rank higher")
+    ranking: Weights = Field(default_factory=Weights, description="the weights of the relevance score")
+    order: Literal["score", "date"] = Field(default="score", description="how 'What is new' is ordered")
 
     @field_validator("name")
     @classmethod
@@ -151,6 +283,22 @@ class Topic(BaseModel):
     def _exclude(cls, values: list[str]) -> list[str]:
         return _check_phrases(values, "exclude phrase")
 
+    @field_validator("like", mode="before")
+    @classmethod
+    def _like_as_text(cls, values):
+        # YAML reads 2606.31050 as the number 2606.3105: the id is lost before it arrives here.
+        if isinstance(values, list) and any(isinstance(value, (int, float)) for value in values):
+            raise ValueError("an arXiv id was read as a number: quote each id, e.g. like: ['2606.31050']")
+        return values
+
+    @field_validator("like")
+    @classmethod
+    def _like(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not ARXIV_PAPER_ID.match(value):
+                raise ValueError(f"{value!r} is not an arXiv id such as 2602.09934 (without version)")
+        return list(dict.fromkeys(values))
+
     @field_validator("query")
     @classmethod
     def _query(cls, value: str | None) -> str | None:
@@ -160,6 +308,13 @@ class Topic(BaseModel):
                 raise ValueError(f"holds {hidden}, a control or format character")
             QueryCheck(value).phrases()  # raises ValueError saying what is wrong
         return value
+
+    @model_validator(mode="after")
+    def _weighted_terms_are_terms(self) -> "Topic":
+        unknown = [term for term in self.ranking.terms if term not in self.search_terms]
+        if unknown:
+            raise ValueError(f"ranking: terms: {unknown[0]!r} is not one of the topic's terms")
+        return self
 
     @model_validator(mode="after")
     def _terms_or_query(self) -> "Topic":
@@ -178,9 +333,8 @@ class Topic(BaseModel):
 
     def matched_terms(self, title: str, abstract: str) -> list[str]:
         """Which of the topic's search terms a paper's title or abstract holds (as arXiv matches them)."""
-        title_words, abstract_words = words(title), words(abstract)
-        return [term for term in self.search_terms
-                if _contains(title_words, words(term)) or _contains(abstract_words, words(term))]
+        title_words, abstract_words = Words(title), Words(abstract)
+        return [term for term in self.search_terms if term in title_words or term in abstract_words]
 
     def terms_matched(self, papers) -> dict[str, list[str]]:
         """Per paper id, `matched_terms` of each paper (anything with id, title and abstract)."""
@@ -188,22 +342,24 @@ class Topic(BaseModel):
 
     def excluded(self, title: str, abstract: str) -> bool:
         """Whether a paper's title or abstract holds one of the topic's exclude phrases."""
-        title_words, abstract_words = words(title), words(abstract)
-        return any(_contains(title_words, words(p)) or _contains(abstract_words, words(p)) for p in self.exclude)
+        title_words, abstract_words = Words(title), Words(abstract)
+        return any(phrase in title_words or phrase in abstract_words for phrase in self.exclude)
 
     @property
     def excluded_terms(self) -> dict[str, str]:
         """Search terms an exclude phrase rules out whole (term: phrase): every paper that holds
         the term holds the phrase too, so the term brings nothing."""
         return {term: phrase for term in self.search_terms for phrase in self.exclude
-                if _contains(words(term), words(phrase))}
+                if phrase in Words(term)}
 
     @property
     def definition(self) -> str:
         """A fingerprint of what the topic matches and how far back: when it changes, the topic's
         whole window is fetched again."""
-        keys = ("terms", "exclude", "categories", "query", "since", "window_days")
-        text = json.dumps(self.model_dump(mode="json", include=set(keys)), sort_keys=True)
+        keys = {"terms", "exclude", "categories", "query", "since", "window_days"}
+        if self.authors:  # only when given, so that topics without authors keep their fingerprint
+            keys.add("authors")
+        text = json.dumps(self.model_dump(mode="json", include=keys), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     @field_validator("categories")
@@ -218,6 +374,7 @@ class Topic(BaseModel):
 class TopicsFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     exclude: list[str] = Field(default_factory=list, description="phrases that keep a paper out of every topic")
+    authors: list[Author] = Field(default_factory=list, description="authors followed in every topic")
     topics: list[Topic] = Field(min_length=1)
 
     @field_validator("exclude")
@@ -236,6 +393,14 @@ class TopicsFile(BaseModel):
                     check_query_size(topic)
                 except ValueError as exc:
                     raise ValueError(f"topic {topic.name!r}: {exc} (the top-level exclude counts for every topic)") from None
+        return self
+
+    @model_validator(mode="after")
+    def _shared_authors(self) -> "TopicsFile":
+        """The top-level authors are followed in every topic, besides each one's own."""
+        if self.authors:
+            self.topics = [t.model_copy(update={"authors": list(dict.fromkeys([*t.authors, *self.authors]))})
+                           for t in self.topics]
         return self
 
     @model_validator(mode="after")

@@ -36,6 +36,10 @@ Query semantics, as far as this project's client uses them:
   version. `clock` is the emulator's now (default: the real time; set it to any moment, the
   future too); it decides what is visible and is the feeds' `updated`.
 
+- Author feeds, as arXiv serves them at https://arxiv.org/a/<id>.atom2 for an arXiv author
+  identifier (drettakis_g_1) or an ORCID iD linked to an account: `/a/<id>.atom2` is an Atom
+  feed of every paper the account claims (`ArxivEmulator.claim(id, paper_ids)`), newest first,
+  without OpenSearch elements; an identifier nobody registered is HTTP 404.
 Faults can be queued for the next requests (`ArxivEmulator.fault`) and every request is
 logged (`ArxivEmulator.requests`). Run it by hand or for benchmarks:
 `python tests/arxiv_server.py --jsonl FILE --atom FILE --port 8080`.
@@ -68,6 +72,7 @@ SHARED_DIR = Path(os.environ.get("TOPIC_REPORT_SHARED") or Path(__file__).resolv
 RECORDED_DIR = SHARED_DIR / "arxiv-recorded"
 
 API_PATH = "/api/query"
+AUTHOR_PATH = re.compile(r"^/a/(?P<id>[^/]+)\.atom2$")
 MAX_PAGE_SIZE = 2000
 MAX_RESULTS_PER_QUERY = 30_000
 FAULT_KINDS = {
@@ -170,6 +175,18 @@ def atom_feed(
     _add(feed, _OS + "itemsPerPage", str(size))
     _add(feed, _OS + "totalResults", str(total))
     _add(feed, _OS + "startIndex", str(start))
+    for paper in papers:
+        _entry(feed, paper)
+    return _serialize(feed)
+
+
+def author_feed(author_id: str, papers: Iterable[dict], now: datetime | None = None) -> bytes:
+    """An author's papers as arXiv's /a/<id>.atom2 feed serves them."""
+    feed = etree.Element(_A + "feed", nsmap=_NSMAP)
+    _add(feed, _A + "title", f"{author_id}'s articles on arXiv")
+    _add(feed, _A + "link", href=f"https://arxiv.org/a/{author_id}.atom2", rel="self", type="application/atom+xml")
+    _add(feed, _A + "id", f"https://arxiv.org/a/{author_id}")
+    _add(feed, _A + "updated", _iso_utc(now) if now else _now())
     for paper in papers:
         _entry(feed, paper)
     return _serialize(feed)
@@ -530,6 +547,7 @@ class ArxivEmulator:
         self.clock: datetime | None = None  # None: the real time
         self._recordings = _load_recordings(recorded_dir)
         self._faults: list[_Fault] = []
+        self._claims: dict[str, list[str]] = {}  # author identifier → ids of the papers the account claims
         self._log: list[RequestRecord] = []
         self._changed = threading.Condition()  # guards papers, faults and log
         self._server: _Server | None = None
@@ -564,6 +582,11 @@ class ArxivEmulator:
 
     def now(self) -> datetime:
         return self.clock or datetime.now(timezone.utc)
+
+    def claim(self, author_id: str, paper_ids: Iterable[str]) -> None:
+        """Serve these papers (ids without version) in the author feed of `author_id`."""
+        with self._changed:
+            self._claims[author_id] = list(paper_ids)
 
     def search(self, search_query: str) -> list[dict]:
         """The papers arXiv's index shows for a search_query at the emulator's clock, newest
@@ -625,6 +648,14 @@ class ArxivEmulator:
         arrived = time.monotonic()
         url = urlsplit(handler.path)
         params = _params(url.query)
+        author = AUTHOR_PATH.match(url.path)
+        if author and author["id"] in self._claims:
+            visible = self._visible()
+            papers = sorted((visible[i].paper for i in self._claims[author["id"]] if i in visible),
+                            key=lambda paper: (paper["published"], paper["id"]), reverse=True)
+            self._record(RequestRecord(arrived, url.path, params, 200, None, len(papers)))
+            _send(handler, 200, author_feed(author["id"], papers, self.now()), _ATOM_TYPE)
+            return
         if url.path != API_PATH:
             self._record(RequestRecord(arrived, url.path, params, 404, None, 0))
             _send(handler, 404, b"not found\n", "text/plain")

@@ -179,6 +179,23 @@ def test_term_counts_per_period_include_quiet_periods():
     assert explore.term_counts(frame(), ["NeRF"]).empty
 
 
+def test_the_explore_notebook_runs_for_a_single_topic_that_shares_nothing(tmp_path, filled):
+    config, store = filled
+    alone = site_topics(tmp_path / "topics.yml", "3d-reconstruction")
+    notebook = parameterized(alone, store, search_terms=["depth estimation"])
+    NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}).execute()
+    outputs = {cell.id: cell.outputs for cell in notebook.cells if cell.cell_type == "code"}
+    assert not [output for cells in outputs.values() for output in cells if output.output_type == "error"]
+    shared = "".join(output.get("data", {}).get("text/html", "") for output in outputs["shared"])
+    assert '<table id="itables_' in shared
+
+
+def test_author_groups_show_every_member():
+    graph = explore.coauthor_graph(frame({"authors": [f"Author with a rather long name {i}" for i in range(6)]}))
+    view = explore.readable(explore.author_groups(graph))
+    assert view.iloc[0].tolist() == [6, 15, ", ".join(f"Author with a rather long name {i}" for i in range(6))]
+
+
 def test_readable_frames_show_lists_as_text_and_days():
     papers = frame({"authors": ["A", "B", "C", "D", "E"], "categories": ["cs.CV", "cs.RO"]})
     view = explore.readable(papers, ["authors", "categories", "published"])

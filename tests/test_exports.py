@@ -18,6 +18,7 @@ from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_la
 
 from topic_report import TopicReportError, exports, settings
 from topic_report.frame import papers_frame
+from topic_report.ranking import ranked
 from topic_report.store import Paper
 from topic_report.topics import Topic
 from test_hostile import PAPERS
@@ -97,7 +98,8 @@ def test_bibtex_titles_names_and_journals_print_as_written(frame):
     entries = {entry["eprint"]: entry for entry in bibtexparser.parse_string(exports.bibtex(frame)).entries}
     for row in frame.itertuples():
         entry = entries[exports.latex(row.id)]
-        assert decoded(entry["title"]) == row.title
+        assert entry["title"].startswith("{") and entry["title"].endswith("}")  # capitals kept
+        assert decoded(entry["title"]) == row.title and decoded(entry["abstract"] if "abstract" in entry.fields_dict else "") == row.abstract
         assert [decoded(name.strip("{}") if "," in name else name) for name in authors_of(entry["author"])] \
             == list(row.authors)
         if isinstance(row.journal_ref, str):
@@ -115,7 +117,7 @@ def test_bibtex_runs_no_command_and_keeps_arxiv_fields(frame):
     assert cvpr["doi"] == "10.1109/CVPR.2026.00123" and cvpr["journal"] == "CVPR 2026"
     assert (cvpr["archivePrefix"], cvpr["primaryClass"], cvpr["url"], cvpr["year"]) == \
         ("arXiv", "cs.CV", "https://arxiv.org/abs/2602.99203", "2026")
-    assert decoded(entries["2602.99202"]["doi"]) == "10.1000/x{y}\\z"
+    assert decoded(entries["2602.99202"]["doi"]) == "10.1000/x{y}\\z"  # braces: escaped, BibTeX would parse them
     odd_id = exports.latex("2602.99120<script>alert(5)</script>")
     assert "url" not in entries[odd_id]  # no link built from an id not of arXiv's form
 
@@ -138,7 +140,7 @@ def test_csv_holds_every_paper_and_field_with_formulas_defused(frame):
     rows = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"), newline="")))
     assert len(rows) == len(frame) and list(rows[0]) == list(frame.columns)
     for row, original in zip(rows, frame.itertuples()):
-        assert row["id"] == exports.defuse_formula(original.id)
+        assert row["id"] == f"arXiv:{original.id}"
         assert row["title"] == exports.defuse_formula(original.title)
         assert row["authors"] == exports.defuse_formula("; ".join(original.authors))
         assert row["published"] == original.published.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -202,9 +204,12 @@ def test_feed_links_are_absolute_with_a_site_url(frame):
         "self": "https://example.org/radar/hostile.atom", "alternate": "https://example.org/radar/hostile.html"}
 
 
-def test_feed_of_a_topic_without_papers_is_valid():
-    feed = feedparser.parse(exports.atom_feed(TOPIC, papers_frame([], TOPIC.slug)))
+def test_feed_of_a_topic_without_papers_is_valid_and_byte_stable():
+    content = exports.atom_feed(TOPIC, papers_frame([], TOPIC.slug))
+    feed = feedparser.parse(content)
     assert not feed.bozo and feed.version == "atom10" and feed.entries == []
+    assert exports.atom_feed(TOPIC, papers_frame([], TOPIC.slug)) == content
+    assert feed.feed.updated == "1991-08-14T00:00:00+00:00"
 
 
 def test_every_per_topic_file_follows_one_pattern():
@@ -226,3 +231,25 @@ def test_a_site_url_that_is_not_http_is_refused_in_one_line(monkeypatch, value):
     monkeypatch.setenv("TOPIC_REPORT_SITE_URL", value)
     with pytest.raises(TopicReportError, match=r"^TOPIC_REPORT_SITE_URL=.* is not an http\(s\) address"):
         settings.from_env()
+
+
+def test_json_and_csv_carry_each_papers_relevance_score_and_why():
+    topic = Topic(name="T", slug="t", terms=["zebra"], categories=["cs.CV"])
+    papers = [paper(r) for r in PAPERS]
+    ranked_frame = ranked(papers_frame(papers, topic.slug), topic)
+    document = json.loads(exports.json_text(topic, ranked_frame))
+    assert {"score", "why"} <= set(document["fields"])
+    assert [(r["id"], r["score"], r["why"]) for r in document["records"]] == list(
+        zip(ranked_frame["id"], ranked_frame["score"], ranked_frame["why"]))
+    rows = list(csv.DictReader(io.StringIO(exports.csv_text(ranked_frame))))
+    assert [row["why"] for row in rows] == [exports.defuse_formula(why) for why in ranked_frame["why"]]
+    assert [float(row["score"]) for row in rows] == list(ranked_frame["score"])
+
+
+def test_csv_ids_stay_text_and_dois_are_verbatim_in_bibtex():
+    record = {"id": "2606.31050", "title": "NeRF in 3D", "authors": ["A"], "doi": "10.1007/978-3-030_24#5%"}
+    exported = papers_frame([paper(record)], "t")
+    read = pd.read_csv(io.StringIO(exports.csv_text(exported)))
+    assert read["id"].tolist() == ["arXiv:2606.31050"]
+    (entry,) = bibtexparser.parse_string(exports.bibtex(exported)).entries
+    assert entry["doi"] == "10.1007/978-3-030_24#5%" and entry["title"] == "{NeRF in 3D}"

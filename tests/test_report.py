@@ -15,8 +15,10 @@ from topic_report import RESOURCES, TopicReportError, charts
 from topic_report.digest import render_digest
 from topic_report.frame import papers_frame
 from topic_report.report import Parameters, digest_html
+from topic_report.ranking import ranked
 from topic_report.store import Paper
 from topic_report.tables import abs_link, highlighted, linkified, papers_table, table_frame
+from topic_report.topics import Topic
 
 NOTEBOOK = RESOURCES / "notebooks" / "topic.ipynb"
 CHARTS = {"over-time": 2, "authors": 2, "categories": 1}  # cell id: charts it shows
@@ -50,8 +52,12 @@ def paper(number: int, **fields) -> Paper:
     return Paper(**values)
 
 
+RANKED_BY = Topic(name="Topic", slug="topic", terms=["abstract"], categories=["cs.CV"])
+
+
 def frame_of(papers: list[Paper]):
-    return papers_frame(papers, "topic")
+    """The papers' frame, ranked as the page ranks it (every paper's abstract holds the term)."""
+    return ranked(papers_frame(papers, "topic"), RANKED_BY)
 
 
 # --- the notebook ----------------------------------------------------------------------------
@@ -203,6 +209,15 @@ def test_term_shares_follow_each_term_through_the_periods():
     assert charts.terms_over_time(frame) is None
 
 
+def test_terms_matching_the_same_papers_are_one_line_of_the_terms_chart():
+    frame = frame_of([paper(n, published=START) for n in range(12)])
+    frame["matched_terms"] = [["retrieval-augmented generation", "retrieval augmented generation"]
+                              + (["RAG"] if n % 2 else []) for n in range(12)]
+    shares = charts.term_shares(frame, charts.WEEK)
+    assert list(shares.columns) == ["retrieval-augmented generation / retrieval augmented generation", "RAG"]
+    assert shares.iloc[0].tolist() == [100.0, 50.0]
+
+
 def test_chart_labels_are_shown_literally_never_as_mathtext_or_markup():
     names = ["$\\alpha$ O'Brien <b>", "Price $5", "\\$\\frac{1}{0"]
     frame = frame_of([paper(n, authors=names) for n in range(3)])
@@ -228,10 +243,18 @@ def test_table_cells_are_escaped_text_and_links_only_from_arxiv_ids():
                       paper(2, id="2602.1<script>")])
     rows = table_frame(frame).to_dict("records")
     assert rows[0] == {"id": "2602.00001", "Title": "&lt;b&gt;T&lt;/b&gt; &amp; \u202eevil\u202c",
-                       "Authors": "", "Submitted": "2026-02-02", "Category": "cs.CV",
-                       "Categories": "cs.CV"}
+                       "Authors": "", "Submitted": "2026-02-02", "Score": 2.5, "Category": "cs.CV",
+                       "Categories": "cs.CV", "New": 0}
     assert rows[1]["id"] == ""
     assert '"authors":[["A &lt;i&gt;","B"],["Author 2"]]' in papers_table(frame)
+    assert '"why":["abstract: abstract · primary cs.CV (score 2.5)",' in papers_table(frame)
+
+
+def test_the_table_marks_new_papers_for_its_filter_only_after_an_earlier_build():
+    frame = frame_of([paper(1), paper(2)])
+    assert [row["New"] for row in table_frame(frame, {"2602.00002"}).to_dict("records")] == [0, 1]
+    assert 'id="papers-new"> only the 1 new since the last build' in papers_table(frame, {"2602.00002"})
+    assert 'id="papers-new"' not in papers_table(frame)
 
 
 def test_the_table_keeps_every_paper_with_what_search_should_find():
@@ -254,11 +277,11 @@ def test_comments_link_only_web_addresses_and_escape_the_rest():
         '<a href="http://www.example.org" rel="nofollow noopener">www.example.org</a>')
 
 
-def test_terms_are_highlighted_in_the_escaped_text():
-    text = "A NeRF <b>nerf</b> & NeRFs, 3D Gaussian splatting & <mark> <b> x"
-    assert highlighted(text, ["NeRF", "Gaussian splatting", "&", "<b>"]) == (
-        "A <mark>NeRF</mark> &lt;b&gt;<mark>nerf</mark>&lt;/b&gt; <mark>&amp;</mark> NeRFs, "
-        "3D <mark>Gaussian splatting</mark> <mark>&amp;</mark> &lt;mark&gt; <mark>&lt;b&gt;</mark> x")
+def test_terms_are_highlighted_as_the_topic_matches_them_and_the_text_stays_text():
+    text = "A NeRF <b>nerf</b> & NeRFs, 3D Gaussian-Splatting & <mark> x"
+    assert highlighted(text, ["NeRF", "Gaussian splatting", "mark", "splatting"]) == (
+        "A <mark>NeRF</mark> &lt;b&gt;<mark>nerf</mark>&lt;/b&gt; &amp; NeRFs, "
+        "3D <mark>Gaussian-Splatting</mark> &amp; &lt;<mark>mark</mark>&gt; x")
 
 
 # --- digest ----------------------------------------------------------------------------------

@@ -98,7 +98,7 @@ def test_exports_hold_every_paper_of_the_topic(report_site, sample_records):
     document = json.loads((output / "3d-reconstruction.json").read_text(encoding="utf-8"))
     assert sorted(r["id"] for r in document["records"]) == ids and document["papers"] == 15
     with (output / "3d-reconstruction.csv").open(encoding="utf-8-sig", newline="") as rows:
-        assert sorted(row["id"] for row in csv.DictReader(rows)) == ids
+        assert sorted(row["id"] for row in csv.DictReader(rows)) == [f"arXiv:{paper_id}" for paper_id in ids]
     library = bibtexparser.parse_file(str(output / "3d-reconstruction.bib"))
     assert sorted(entry["eprint"] for entry in library.entries) == ids and not library.failed_blocks
     feed = feedparser.parse((output / "3d-reconstruction.atom").read_bytes())
@@ -135,9 +135,10 @@ def test_topic_page_has_its_papers_charts_table_and_digest(report_site, sample_r
     assert digest_part(text).count("<details>") == 15
 
 
-def test_zero_paper_topic_page_says_no_papers_yet(report_site):
+def test_zero_paper_topic_page_says_no_papers_yet_once(report_site):
     text = page(report_site, "nothing-yet")
     assert "<strong>No papers yet</strong> for Nothing Yet" in text
+    assert text.count("No papers yet") == 1
     assert "itables" not in text and not charts(report_site.output, text)
 
 

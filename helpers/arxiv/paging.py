@@ -14,7 +14,8 @@ from __future__ import annotations
 import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Iterator
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import arxiv
@@ -34,6 +35,9 @@ from topic_report.topics import Topic
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 # Longest Retry-After we wait out; beyond it, failing clearly beats hanging for an hour.
 MAX_RETRY_AFTER_SECONDS = 300
+
+
+T = TypeVar("T")
 
 
 class ArxivUnreachable(TopicReportError):
@@ -154,15 +158,24 @@ class ArxivSource:
             page = self._answered(search, start, True, fetched)
 
     def _page(self, search: arxiv.Search, start: int, expect_results: bool) -> Page:
-        url = request_url(self.settings.api_url, search, start, self.settings.page_size)
-
-        def attempt() -> Page:
-            answer = self.transport.get(url)
-            if answer.status != requests.codes.ok:
-                raise _HTTPStatus(answer)
+        def page_of(answer: Answer) -> Page:
             page = parse_page(answer.body, answer.headers.get("Content-Type", ""))
             self._check_paging(search.query, start, page, expect_results)
             return page
+
+        return self.document(request_url(self.settings.api_url, search, start, self.settings.page_size), page_of)
+
+    def document(self, url: str, read: Callable[[Answer], T], missing: str | None = None) -> T:
+        """What `read` makes of the answer at `url` (any of arXiv's documents on the API's host),
+        asked again on passing failures; a failure is one line for the user. `missing`: the line
+        for an answer "404 not found", which asking again would not change."""
+        def attempt() -> T:
+            answer = self.transport.get(url)
+            if answer.status == requests.codes.not_found and missing:
+                raise FeedError(missing)
+            if answer.status != requests.codes.ok:
+                raise _HTTPStatus(answer)
+            return read(answer)
 
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception(_is_transient),
@@ -174,6 +187,14 @@ class ArxivSource:
             return retrying(attempt)
         except Exception as exc:  # one line for the user, whatever went wrong below
             raise self._explain(exc, retrying.statistics.get("attempt_number", 1)) from exc
+
+    def by_ids(self, ids: list[str], fetched: Fetched) -> list[Paper]:
+        """The papers of these arXiv ids, whole (`id_list`, a page at a time); requests logged in `fetched`."""
+        papers: list[Paper] = []
+        for start in range(0, len(ids), self.settings.page_size):
+            chunk = ids[start: start + self.settings.page_size]
+            papers += self._answered(arxiv.Search(id_list=chunk, max_results=len(chunk)), 0, True, fetched).papers
+        return papers
 
     def _check_paging(self, query: str, start: int, page: Page, expect_results: bool) -> None:
         """The page fits the paging: not empty where results were announced or are known, no

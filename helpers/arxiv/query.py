@@ -96,13 +96,17 @@ def check_query_size(topic: Topic) -> None:
 
 def build_query(topic: Topic, window: Window | None = None) -> str:
     """`(ti:"t" OR abs:"t" …) AND (cat:a OR cat:b …) ANDNOT (ti:"x" OR abs:"x" …) AND submittedDate:[… TO …]`,
-    or `(<the topic's own query>) ANDNOT (…) AND submittedDate:[…]`."""
+    or `(<the topic's own query>) ANDNOT (…) AND submittedDate:[…]`. Followed authors not pinned to
+    one person widen the first part: `((…) AND (cat:…) OR (au:"name" OR …)) ANDNOT …`."""
     if topic.query is not None:
         query = f"({topic.query})"
     else:
         query = _phrases(topic.terms)
         if topic.categories:
             query += " AND (" + " OR ".join(f"cat:{c}" for c in topic.categories) + ")"
+    by_name = [author.name for author in topic.authors if not author.pin]
+    if by_name:  # AND binds tighter than OR in arXiv's syntax; the outer parentheses keep the window on all
+        query = f"({query} OR (" + " OR ".join(f"au:{quote_phrase(name)}" for name in by_name) + "))"
     if topic.exclude:
         query += " ANDNOT " + _phrases(topic.exclude)
     if window:
