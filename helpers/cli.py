@@ -11,7 +11,7 @@ from pathlib import Path
 from topic_report import PROG, TopicReportError, settings as settings_module
 from topic_report.project import Project
 from topic_report.settings import Settings
-from topic_report.topics import Topic, load_topics, select
+from topic_report.topics import Topic, load_config, load_topics, select
 
 
 def _date(text: str) -> date:
@@ -85,8 +85,26 @@ def cmd_build(args) -> int:
     from topic_report.build import build
 
     project, topics, settings = _project(args)
-    return build(topics, settings, args.output_dir or project.output_dir, work_dir=project.root / "build",
+    code = build(topics, settings, args.output_dir or project.output_dir, work_dir=project.root / "build",
                  offline=args.offline, selected=select(topics, args.topic), own_config=project.quarto_config)
+    return code or (0 if args.no_notify else _deliver(project, settings))
+
+
+def cmd_notify(args) -> int:
+    project, _, settings = _project(args)
+    return _deliver(project, settings, args.dry_run)
+
+
+def _deliver(project: Project, settings: Settings, dry_run: Path | None = None) -> int:
+    """Deliver what is new to the project's `notify:` channels; the exit status."""
+    from topic_report.delivery import DELIVERY_FAILED, deliver
+    from topic_report.store import Store
+
+    config = load_config(project.topics_file)
+    if not config.notify.channels:
+        return 0
+    with Store(settings.db_path, create=False) as store:
+        return 0 if deliver(config.notify, config.topics, store, settings, dry_run) else DELIVERY_FAILED
 
 
 class _Parser(argparse.ArgumentParser):
@@ -134,6 +152,12 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--output-dir", type=Path, metavar="DIR",
                        help="where the site goes (default: _site in the topics file's folder)")
     build.add_argument("--offline", action="store_true", help="use the stored papers; do not contact arXiv")
+    build.add_argument("--no-notify", action="store_true", help="do not deliver (topics.yml's notify: mail, webhook)")
+
+    notify = command("notify", "Deliver what is new by mail and webhook (topics.yml's notify:), as a build does "
+                               "after the site; exit status 3 if a delivery failed.", cmd_notify)
+    notify.add_argument("--dry-run", type=Path, metavar="DIR",
+                        help="write each mail (mail-N.eml) and the webhook body (webhook.json) into DIR; send nothing")
     return main
 
 

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from conftest import ROOT
+from topic_report.store import SCHEMA_VERSION
 
 
 def run(*args, env=None, user=None):
@@ -109,5 +110,5 @@ def test_a_read_only_store_of_the_first_schema_says_it_cannot_be_upgraded(tmp_pa
         store_dir.chmod(0o755)
     assert digest.returncode == 1 and digest.stdout == ""
     assert digest.stderr == (f"topic-report: error: store {db} has schema version 1 and is read-only, so it "
-                             f"cannot be upgraded to version 2; make it writable once\n")
+                             f"cannot be upgraded to version {SCHEMA_VERSION}; make it writable once\n")
     assert db.read_bytes() == before
