@@ -8,8 +8,8 @@
    (recorded in build/state.json), and keeping the existing page of a topic whose fetch failed.
 3. Render the site of every topic of topics.yml that has a page (so `--topic X` refreshes X's page
    and keeps the others) from build/site/ into the output directory with Quarto, or nbconvert without it, and write
-   beside each page its markdown digest and exports (`<slug>.md`, `.atom`, `.bib`, `.csv`, `.json`:
-   helpers/exports.py).
+   beside each page its markdown digest and exports (`<slug>.md`, `.atom`, `.bib`, `.ris`, `.csv`, `.json`:
+   helpers/exports.py), and beside the index the feed of every topic and the list of feeds (`all.atom`, `feeds.opml`).
 
 Working files go to the work directory, `build/` beside the topics file: one per project, whatever
 the output directory, taken by one build at a time (a lock file); its state.json records which
@@ -42,7 +42,7 @@ from topic_report import PACKAGE_DIR, PROG, RESOURCES, TopicReportError, write_a
 from topic_report.arxiv_source import ArxivSource
 from topic_report.bounded import Limits
 from topic_report.digest import render_digest
-from topic_report.exports import DIGEST, export_files, file_name, topic_file_names
+from topic_report.exports import DIGEST, export_files, file_name, site_files, topic_file_names
 from topic_report.fetching import fetch_all
 from topic_report.frame import load_frame
 from topic_report.overview import topic_overview
@@ -89,9 +89,10 @@ def build(topics: list[Topic], settings: Settings, output_dir: Path, *, work_dir
         state = BuildState(work_dir / "state.json")
         execute_failed = _execute_all(selected, topics, store, settings.db_path, work_dir, state, fetch_failed)
         with_page = [t for t in topics if (project_dir / f"{t.slug}.ipynb").exists()]
-        pages, files = [], {}
+        pages, files, frames = [], {}, []
         for topic in with_page:
             frame = load_frame(store, topic.slug)
+            frames.append(frame)
             previous = state.page_previous_build(topic.slug)
             new = store.added_since(topic.slug, datetime.fromisoformat(previous)) if previous else None
             pages.append(TopicPage(topic, topic_overview(
@@ -100,6 +101,7 @@ def build(topics: list[Topic], settings: Settings, output_dir: Path, *, work_dir
             files[file_name(topic.slug, DIGEST)] = render_digest(
                 topic.name, store.papers(topic.slug, limit=topic.digest_limit)).encode("utf-8")
             files.update(export_files(topic, frame, settings.site_url))
+        files.update(site_files(with_page, frames, settings.site_url))
         try:
             rendering = render_site(pages, project_dir, output_dir,
                                     Limits(settings.render_memory_mb, settings.render_seconds), own_config)

@@ -36,7 +36,7 @@ def cmd_init(args) -> int:
     from topic_report.starter import init
 
     written = init(args.folder)
-    print(f"Wrote {', '.join(path.name for path in written)} into {args.folder}. "
+    print(f"Wrote {', '.join(str(path.relative_to(args.folder)) for path in written)} into {args.folder}. "
           f"Build the site: cd {args.folder} && {PROG} build")
     return 0
 
@@ -92,16 +92,18 @@ def cmd_build(args) -> int:
 
 def cmd_notify(args) -> int:
     project, _, settings = _project(args)
-    return _deliver(project, settings, args.dry_run)
+    return _deliver(project, settings, args.dry_run, asked=True)
 
 
-def _deliver(project: Project, settings: Settings, dry_run: Path | None = None) -> int:
+def _deliver(project: Project, settings: Settings, dry_run: Path | None = None, asked: bool = False) -> int:
     """Deliver what is new to the project's `notify:` channels; the exit status."""
     from topic_report.delivery import DELIVERY_FAILED, deliver
     from topic_report.store import Store
 
     config = load_config(project.topics_file)
     if not config.notify.channels:
+        if asked:
+            print(f"{project.topics_file} has no notify: section; nothing to deliver")
         return 0
     with Store(settings.db_path, create=False) as store:
         return 0 if deliver(config.notify, config.topics, store, settings, dry_run) else DELIVERY_FAILED
@@ -130,10 +132,12 @@ def parser() -> argparse.ArgumentParser:
         sub.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="first submission date (inclusive)")
         sub.add_argument("--until", type=_date, metavar="YYYY-MM-DD", help="last submission date (inclusive)")
 
-    init = commands.add_parser("init", help="Write a starter project (topics.yml, _quarto.yml, README.md) into DIR.",
+    init = commands.add_parser("init", help="Write a starter project (topics.yml, _quarto.yml, README.md, the daily "
+                                            "workflow) into DIR.",
                                description="Write a starter project into DIR: topics.yml (three topics the shipped "
                                            "samples cover, so it builds offline at once), _quarto.yml, README.md, "
-                                           ".gitignore. Existing files are never overwritten.")
+                                           ".gitignore, .github/workflows/report.yml (the daily build on GitHub). "
+                                           "Existing files are never overwritten.")
     init.add_argument("folder", type=Path, metavar="DIR", help="the project folder (created if needed)")
     init.set_defaults(func=cmd_init)
 

@@ -19,7 +19,6 @@ import re
 import smtplib
 import ssl
 import sys
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -32,7 +31,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, stop_after_delay, wait_exponential
 
 from topic_report import PROG, TopicReportError
-from topic_report.exports import PAGE, file_name
+from topic_report.exports import PAGE, file_name, one_line
 from topic_report.fetching import quiet_reason
 from topic_report.frame import papers_frame
 from topic_report.notify_config import EmailList, Notify, Webhook
@@ -51,17 +50,6 @@ DISCORD_CONTENT_LIMIT = 1900
 
 _templates = Environment(loader=PackageLoader("topic_report", "mail"), autoescape=select_autoescape(enabled_extensions=("html.j2",)),
                          trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-# Characters that reorder or hide text (bidirectional controls, zero-width marks) or break lines:
-# untrusted text must not make one paper's title look like another line or another link.
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
-
-
-def one_line(text: str | None) -> str:
-    """Untrusted text as one plain line: control and reordering characters out, white space single."""
-    text = _INVISIBLE.sub("", text or "")
-    text = "".join(" " if unicodedata.category(char) in ("Cc", "Zl", "Zp") else char for char in text)
-    return " ".join(text.split())
-
 
 # --- what is due -----------------------------------------------------------------------------------
 
@@ -104,6 +92,7 @@ class TopicNews:
 class Digest:
     recipient: str
     title: str                  # the subject line
+    day: str                    # YYYY-MM-DD
     topics: list[TopicNews]
     abstracts_inline: bool
     site_url: str | None
@@ -122,10 +111,8 @@ def _day(store: Store, topic: Topic) -> tuple[str, bool]:
     if last["outcome"] != "ok":
         return (f"fetch failed ({one_line(last['error'])}); the page keeps its "
                 f"{store.count(topic.slug):,} stored papers"), True
-    parts = []
-    if last["reported"] is not None:
-        parts.append(f"arXiv reports {last['reported']:,} matching")
-    parts.append(f"{last['new']:,} new and {last['updated']:,} updated stored")
+    parts = [] if last["reported"] is None else [f"arXiv reports {last['reported']:,} matching"]
+    parts.append(f"the last fetch stored {last['new']:,} new, {last['updated']:,} updated")
     if not last["new"] and not last["updated"]:
         earlier = [run for run in runs[:-1] if run["outcome"] == "ok"]
         quiet = earlier and quiet_reason(datetime.fromisoformat(earlier[-1]["finished_at"]),
@@ -157,7 +144,7 @@ def digest_for(channel: EmailList | Webhook, topics: list[Topic], store: Store, 
     with_news = [n.topic.name for n in news if n.due]
     title = (f"arXiv, {today:%Y-%m-%d}: {total:,} new paper{'s' if total != 1 else ''} in {', '.join(with_news)}"
              if total else f"arXiv, {today:%Y-%m-%d}: nothing new")
-    return Digest(channel.recipient, title, news, isinstance(channel, EmailList) and channel.abstracts == "inline",
+    return Digest(channel.recipient, title, f"{today:%Y-%m-%d}", news, isinstance(channel, EmailList) and channel.abstracts == "inline",
                   site_url)
 
 

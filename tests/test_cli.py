@@ -20,7 +20,7 @@ def run(*args, env=None, user=None):
                           timeout=120)
 
 
-@pytest.mark.parametrize("command", ["fetch", "digest", "build"])
+@pytest.mark.parametrize("command", ["fetch", "digest", "build", "notify"])
 def test_every_command_has_help(command):
     result = run(command, "--help")
     assert result.returncode == 0 and f"usage: topic-report {command}" in result.stdout

@@ -25,7 +25,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from site_data import HOSTILE_AUTHOR, HOSTILE_TITLES, hostile_records, site_topics
-from topic_report.delivery import DELIVERY_FAILED, one_line
+from topic_report.delivery import DELIVERY_FAILED
+from topic_report.exports import one_line
 
 USER, PASSWORD = "radar", "correct horse"
 
@@ -428,6 +429,29 @@ def test_a_webhook_without_its_url_fails_in_one_line(delivery_env, cli):
     assert code == DELIVERY_FAILED
     assert err == ("topic-report: error: webhook failed: notify: webhook is configured but TOPIC_REPORT_WEBHOOK_URL "
                    "is not set; its 2 papers stay due for the next run (the store and the site are unchanged)\n")
+
+
+# --- after a build -------------------------------------------------------------------------------
+
+def test_a_build_delivers_after_the_site_and_a_failed_delivery_leaves_the_site_and_says_3(delivery_env, cli, webhook):
+    config = write_project(delivery_env, {"webhook": {}}, "hostile")
+    site = delivery_env / "_site"
+    webhook.behaviour = "forbidden"
+    code, out, err = cli("build", "--config", str(config), "--output-dir", str(site))
+    assert code == DELIVERY_FAILED and (site / "hostile.html").is_file() and (site / "all.atom").is_file()
+    assert err.startswith("topic-report: error: webhook failed: the webhook answered HTTP 403")
+    assert "Site: " in out and "webhook" not in out
+    webhook.behaviour = "ok"
+    code, out, err = cli("build", "--config", str(config), "--output-dir", str(site), "--no-notify")
+    assert code == 0 and len(webhook.posts) == 1
+    code, out, err = cli("build", "--config", str(config), "--output-dir", str(site))
+    assert (code, err) == (0, "") and out.endswith("webhook: 2 papers sent\n") and len(webhook.posts) == 2
+
+
+def test_notify_without_a_notify_section_says_so(delivery_env, cli):
+    config = site_topics(delivery_env / "topics.yml", "hostile")
+    cli("fetch", "--config", str(config))
+    assert cli("notify", "--config", str(config)) == (0, f"{config} has no notify: section; nothing to deliver\n", "")
 
 
 # --- configuration -------------------------------------------------------------------------------
