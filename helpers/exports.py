@@ -15,6 +15,7 @@ are `topic_file_names(slug)`. Each export is made from the frame (helpers/frame.
 - JSON (`.json`): every field of the frame, lists as arrays, times in ISO 8601 UTC.
 - RIS (`.ris`, rispy): the same entries as the BibTeX for reference managers that read RIS
   (Zotero, EndNote, Mendeley): `UNPB` (`JOUR` with a journal reference), every value one line.
+- COinS (`coins`): one paper's citation inside a page, for Zotero's browser connector.
 - Atom (`.atom`, feedgen): the `FEED_ENTRIES` newest papers. With a site URL
   (`TOPIC_REPORT_SITE_URL`) its id and links are absolute; without, links are relative to the feed.
 
@@ -31,7 +32,7 @@ import re
 import unicodedata
 import uuid
 from dataclasses import dataclass
-from urllib.parse import urljoin
+from urllib.parse import urlencode, urljoin
 
 import xml.etree.ElementTree as ElementTree
 
@@ -100,6 +101,20 @@ def links_html(slug: str, kinds: tuple[TopicFile, ...] = (DIGEST, *EXPORTS), lea
 def abs_url(paper_id: str) -> str | None:
     """The paper's arXiv page (its newest version), if the id is of arXiv's own form."""
     return f"https://arxiv.org/abs/{paper_id}" if ARXIV_ID.fullmatch(paper_id) else None
+
+
+def coins(paper) -> Markup:
+    """A paper's citation as COinS, an OpenURL ContextObject in an empty span's title: what Zotero's
+    COinS translator (and other reference managers') reads on any page. `paper` is a frame row."""
+    values = [("ctx_ver", "Z39.88-2004"), ("rft_val_fmt", "info:ofi/fmt:kev:mtx:journal"), ("rft.genre", "preprint"),
+              ("rft.atitle", one_line(paper.title)), *(("rft.au", name) for name in map(one_line, paper.authors) if name),
+              ("rft.date", f"{paper.published:%Y-%m-%d}"), ("rft.jtitle", "arXiv")]
+    url, doi = abs_url(paper.id), _given(paper.doi)
+    if url:
+        values.append(("rft_id", url))
+    if doi:
+        values.append(("rft_id", f"info:doi/{one_line(doi)}"))
+    return Markup(f'<span class="Z3988" title="{escape(urlencode(values))}"></span>')
 
 
 def export_files(topic: Topic, frame: pd.DataFrame, site_url: str | None = None) -> dict[str, bytes]:

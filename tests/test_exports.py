@@ -12,6 +12,7 @@ from datetime import datetime
 import bibtexparser
 import feedparser
 import listparser
+import lxml.html
 import pandas as pd
 import pytest
 import rispy
@@ -267,3 +268,18 @@ def test_the_feed_of_every_topic_and_the_list_of_feeds(frame):
 
 def test_the_feed_of_no_topic_is_valid():
     assert not feedparser.parse(exports.site_files([], [])["all.atom"]).bozo
+
+
+def test_coins_carry_each_paper_s_citation_as_text(frame):
+    from urllib.parse import parse_qs
+
+    for row in frame.itertuples():
+        (span,) = lxml.html.fragment_fromstring(str(exports.coins(row)), create_parent="div")
+        assert span.get("class") == "Z3988" and span.text is None
+        fields = parse_qs(span.get("title"), keep_blank_values=True)
+        assert fields["ctx_ver"] == ["Z39.88-2004"] and fields["rft.genre"] == ["preprint"]
+        assert fields["rft.atitle"] == [exports.one_line(row.title)]
+        assert fields.get("rft.au", []) == [name for name in map(exports.one_line, row.authors) if name]
+        assert fields["rft.date"] == [f"{row.published:%Y-%m-%d}"]
+        if exports.abs_url(row.id):
+            assert exports.abs_url(row.id) in fields["rft_id"]

@@ -113,6 +113,14 @@ def test_exports_hold_every_paper_of_the_topic(report_site, sample_records):
         f"arXiv:{paper_id}" for paper_id in ids]
 
 
+def test_the_topic_page_carries_a_citation_for_zotero_of_each_paper_it_shows(report_site, sample_records):
+    from urllib.parse import parse_qs
+
+    spans = lxml.html.fromstring(page(report_site, "3d-reconstruction").encode()).xpath("//span[@class='Z3988']")
+    cited = {parse_qs(span.get("title"))["rft_id"][0] for span in spans}
+    assert cited == {f"https://arxiv.org/abs/{r['id']}" for r in sample_records}
+
+
 def test_the_feed_of_every_topic_and_the_list_of_feeds_are_beside_the_index(report_site, sample_records):
     feed = feedparser.parse((report_site.output / "all.atom").read_bytes())
     assert not feed.bozo and len(feed.entries) == len(sample_records) + len(hostile_records())
