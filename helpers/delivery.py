@@ -48,7 +48,8 @@ DELIVERY_FAILED = 3
 SLACK_TEXT_LIMIT = 3800
 DISCORD_CONTENT_LIMIT = 1900
 
-_templates = Environment(loader=PackageLoader("topic_report", "mail"), autoescape=select_autoescape(enabled_extensions=("html.j2",)),
+_templates = Environment(loader=PackageLoader("topic_report", "mail"),
+                         autoescape=select_autoescape(enabled_extensions=("html.j2",)),
                          trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 # --- what is due -----------------------------------------------------------------------------------
@@ -90,12 +91,10 @@ class TopicNews:
 
 @dataclass(frozen=True)
 class Digest:
-    recipient: str
     title: str                  # the subject line
     day: str                    # YYYY-MM-DD
     topics: list[TopicNews]
     abstracts_inline: bool
-    site_url: str | None
 
     @property
     def papers(self) -> int:
@@ -144,8 +143,7 @@ def digest_for(channel: EmailList | Webhook, topics: list[Topic], store: Store, 
     with_news = [n.topic.name for n in news if n.due]
     title = (f"arXiv, {today:%Y-%m-%d}: {total:,} new paper{'s' if total != 1 else ''} in {', '.join(with_news)}"
              if total else f"arXiv, {today:%Y-%m-%d}: nothing new")
-    return Digest(channel.recipient, title, f"{today:%Y-%m-%d}", news, isinstance(channel, EmailList) and channel.abstracts == "inline",
-                  site_url)
+    return Digest(title, f"{today:%Y-%m-%d}", news, isinstance(channel, EmailList) and channel.abstracts == "inline")
 
 
 # --- mail ----------------------------------------------------------------------------------------
@@ -246,20 +244,20 @@ def _chat_text(digest: Digest, limit: int, escape, link) -> str:
         shown = 0
         for paper in news.listed:
             line = f"• {link(paper.abs_url, escape(paper.title))} ({escape(paper.authors_line)})"
-            rest = _more_line(news, len(news.due) - shown - 1, escape, link)
+            rest = _more_line(news, len(news.due) - shown - 1, link)
             if len(line) + len(rest) + 2 > room:
                 break
             lines.append(line)
             room -= len(line) + 1
             shown += 1
-        more = _more_line(news, len(news.due) - shown, escape, link)
+        more = _more_line(news, len(news.due) - shown, link)
         if more and len(more) + 1 <= room:
             lines.append(more)
     text = "\n".join(lines)
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def _more_line(news: TopicNews, more: int, escape, link) -> str:
+def _more_line(news: TopicNews, more: int, link) -> str:
     if more <= 0:
         return ""
     where = link(news.page_url, "on the page") if news.page_url else "on the topic's page"

@@ -10,10 +10,12 @@ in one transaction, keeping every row; a newer or foreign one is refused in one 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -67,6 +69,7 @@ CREATE TABLE delivered_papers (
     version     INTEGER NOT NULL,
     PRIMARY KEY (delivery_id, topic, paper_id)
 );
+CREATE INDEX delivered_papers_paper ON delivered_papers(topic, paper_id);
 """
 SCHEMA = """
 CREATE TABLE papers (
@@ -345,7 +348,7 @@ class Store:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _query(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+    def _query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
         try:
             return self._db.execute(sql, params).fetchall()
         except sqlite3.DatabaseError as exc:
@@ -441,17 +444,24 @@ class Store:
                              ("DELETE FROM fetch_runs WHERE topic = ?", (topic,))])
 
     def _transaction(self, statements: list[tuple[str, tuple]]) -> None:
+        with self._writing():
+            for sql, params in statements:
+                self._db.execute(sql, params)
+
+    @contextlib.contextmanager
+    def _writing(self, lost: str = "") -> Iterator[None]:
+        """One write transaction: committed whole, or rolled back whole with one line (`lost`
+        says what that cost)."""
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                for sql, params in statements:
-                    self._db.execute(sql, params)
+                yield
                 self._db.execute("COMMIT")
             except BaseException:
                 self._rollback()
                 raise
         except sqlite3.DatabaseError as exc:
-            raise TopicReportError(f"store {self.path}: {_describe(exc)}") from None
+            raise TopicReportError(f"store {self.path}: {_describe(exc)}{lost}") from None
 
     def log_failure(self, topic: str, *, since, until, started_at: datetime, requests: int, error: str,
                     kind: str | None = None) -> None:
@@ -477,23 +487,15 @@ class Store:
                         due_since: dict[str, datetime], papers: list[tuple[str, str, int]]) -> None:
         """Log one delivery attempt to `recipient`: per topic, from when papers were due
         (`due_since`), and the (topic, paper id, version) it carried."""
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                delivery = self._db.execute(
-                    "INSERT INTO deliveries (recipient, started_at, outcome, error, papers) VALUES (?, ?, ?, ?, ?)",
-                    (recipient, iso(started_at), outcome, error, len(papers))).lastrowid
-                self._db.executemany("INSERT INTO delivery_topics (delivery_id, topic, since) VALUES (?, ?, ?)",
-                                     [(delivery, topic, iso(since)) for topic, since in due_since.items()])
-                self._db.executemany(
-                    "INSERT INTO delivered_papers (delivery_id, topic, paper_id, version) VALUES (?, ?, ?, ?)",
-                    [(delivery, topic, paper_id, version) for topic, paper_id, version in papers])
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._rollback()
-                raise
-        except sqlite3.DatabaseError as exc:
-            raise TopicReportError(f"store {self.path}: {_describe(exc)}; the delivery was not logged") from None
+        with self._writing("; the delivery was not logged"):
+            delivery = self._db.execute(
+                "INSERT INTO deliveries (recipient, started_at, outcome, error, papers) VALUES (?, ?, ?, ?, ?)",
+                (recipient, iso(started_at), outcome, error, len(papers))).lastrowid
+            self._db.executemany("INSERT INTO delivery_topics (delivery_id, topic, since) VALUES (?, ?, ?)",
+                                 [(delivery, topic, iso(since)) for topic, since in due_since.items()])
+            self._db.executemany(
+                "INSERT INTO delivered_papers (delivery_id, topic, paper_id, version) VALUES (?, ?, ?, ?)",
+                [(delivery, topic, paper_id, version) for topic, paper_id, version in papers])
 
     # --- reads --------------------------------------------------------------------------------
 
