@@ -13,6 +13,7 @@ import socketserver
 import sqlite3
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -311,6 +312,28 @@ def test_a_failing_mail_server_costs_one_line_and_exit_3_and_the_papers_stay_due
     config = write_project(delivery_env, {"email": mail_config(smtp_server(healthy))}, "hostile")
     code, out, err = cli("notify", "--config", str(config))
     assert (code, err) == (0, "") and out.endswith(": 2 papers sent\n") and len(healthy.messages) == 1
+
+
+def test_a_new_version_goes_out_again_marked_revised_and_a_failed_day_is_caught_up(
+        delivery_env, cli, smtp_server, emulator):
+    inbox = Inbox()
+    port = smtp_server(inbox)
+    good = write_project(delivery_env, {"email": mail_config(port)}, "hostile")
+    cli("fetch", "--config", str(good))
+    assert cli("notify", "--config", str(good))[1].endswith(": 2 papers sent\n")
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    revised = {**hostile_records()[0], "version": 2, "title": "Zebra crossings, revised", "updated": now}
+    emulator.add([revised, {**hostile_records()[1], "id": "2602.99003", "title": "Zebra crossings, a third"}])
+    assert cli("fetch", "--config", str(good))[0] == 0
+    write_project(delivery_env, {"email": mail_config(free_port())}, "hostile")  # the server is down
+    assert cli("notify", "--config", str(good))[0] == DELIVERY_FAILED
+    write_project(delivery_env, {"email": mail_config(port)}, "hostile")
+    cli("fetch", "--config", str(good))  # another day, nothing new: the failed day's papers are still due
+    assert cli("notify", "--config", str(good))[1].endswith(": 2 papers sent\n")
+    text = parts(inbox.messages[1])[0]
+    assert "Zebra crossings, revised [revised, v2]" in text and "Zebra crossings, a third\n" in text
+    assert "<script>" not in text  # the first version, sent the day before, is not sent again
+    assert cli("notify", "--config", str(good))[1].endswith("nothing new, nothing sent\n")
 
 
 def test_a_connection_dropped_once_is_retried_and_sent_once(delivery_env, cli, smtp_server):
