@@ -8,8 +8,8 @@
    (recorded in build/state.json), and keeping the existing page of a topic whose fetch failed.
 3. Render the site of every topic of topics.yml that has a page (so `--topic X` refreshes X's page
    and keeps the others) from build/site/ into the output directory with Quarto, or nbconvert without it, and write
-   beside each page its markdown digest and exports (`<slug>.md`, `.atom`, `.bib`, `.csv`, `.json`:
-   helpers/exports.py).
+   beside each page its markdown digest and exports (`<slug>.md`, `.atom`, `.bib`, `.ris`, `.csv`, `.json`:
+   helpers/exports.py), and beside the index the feed of every topic and the list of feeds (`all.atom`, `feeds.opml`).
 
 Working files go to the work directory, `build/` beside the topics file: one per project, whatever
 the output directory, taken by one build at a time (a lock file); its state.json records which
@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 from datetime import datetime
 from pathlib import Path
 
@@ -41,7 +41,7 @@ from topic_report import PACKAGE_DIR, PROG, RESOURCES, TopicReportError, write_a
 from topic_report.arxiv.paging import ArxivSource
 from topic_report.bounded import Limits
 from topic_report.digest import render_digest
-from topic_report.exports import DIGEST, export_files, file_name, topic_file_names
+from topic_report.exports import DIGEST, FEED_ENTRIES, export_files, file_name, site_files, topic_file_names
 from topic_report.fetching import fetch_all
 from topic_report.overview import topic_overview
 from topic_report.sample import load_sample
@@ -50,6 +50,9 @@ from topic_report.site import TopicPage, base_config, front_matter, render_site,
 from topic_report.store import Store, iso, utc_now
 from topic_report.topic_data import TopicData
 from topic_report.topics import Topic
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 NOTEBOOK = RESOURCES / "notebooks" / "topic.ipynb"
 # What a page is computed from, besides the data: a change to any of these re-executes every page.
@@ -90,11 +93,13 @@ def build(topics: list[Topic], settings: Settings, output_dir: Path, *, work_dir
         state = BuildState(work_dir / "state.json")
         execute_failed = _execute_all(selected, topics, store, settings.db_path, work_dir, state, fetch_failed)
         with_page = [t for t in topics if (project_dir / f"{t.slug}.ipynb").exists()]
-        pages, files = [], {}
+        pages, files, newest = [], {}, []
         for topic in with_page:
-            page, topic_files = _topic_outputs(topic, store, state, work_dir / "topics", output_dir, settings.site_url)
-            pages.append(page)
-            files.update(topic_files)
+            outputs = _topic_outputs(topic, store, state, work_dir / "topics", output_dir, settings.site_url)
+            pages.append(outputs.page)
+            files.update(outputs.files)
+            newest.append(outputs.newest)
+        files.update(site_files(with_page, newest, settings.site_url))
         try:
             rendering = render_site(pages, project_dir, output_dir,
                                     Limits(settings.render_memory_mb, settings.render_seconds), own_config)
@@ -108,28 +113,37 @@ def build(topics: list[Topic], settings: Settings, output_dir: Path, *, work_dir
     return 1 if fetch_failed or execute_failed else 0
 
 
+class TopicOutputs(NamedTuple):
+    page: TopicPage          # its index card and site-search record
+    files: dict[str, bytes]  # its digest and exports, to write beside its page
+    newest: pd.DataFrame     # its newest papers, for the feed of every topic
+
+
 def _topic_outputs(topic: Topic, store: Store, state: BuildState, cache_dir: Path, output_dir: Path,
-                   site_url: str | None) -> tuple[TopicPage, dict[str, bytes]]:
-    """The topic's index card and site-search record, and the files to write beside its page
-    (digest and exports), made from its data (helpers/topic_data.py) when its page was executed,
-    and kept in `cache_dir` for later builds: an unchanged topic costs no work (its files are
-    written again only where the output directory lacks one)."""
+                   site_url: str | None) -> TopicOutputs:
+    """The topic's index card, site-search record, the files beside its page and its newest papers,
+    made from its data (helpers/topic_data.py) when its page was executed, and kept in `cache_dir`
+    for later builds: an unchanged topic costs no work (its files are written again only where the
+    output directory lacks one)."""
     cache = cache_dir / f"{topic.slug}.pickle"
     key = (state.previous_build(topic.slug), topic.model_dump_json(), site_url)
     try:
-        cached_key, page, files = pickle.loads(cache.read_bytes())
+        cached_key, outputs = pickle.loads(cache.read_bytes())
         if cached_key == key:
-            return page, {name: content for name, content in files.items() if not (output_dir / name).is_file()}
+            return outputs._replace(files={name: content for name, content in outputs.files.items()
+                                           if not (output_dir / name).is_file()})
     except (OSError, pickle.UnpicklingError, ValueError, TypeError, EOFError, AttributeError, ImportError):
         pass  # none yet, damaged, or from another release: made again
     previous = state.page_previous_build(topic.slug)
     data = TopicData.load(store, topic, previous_build=datetime.fromisoformat(previous) if previous else None)
-    page = TopicPage(topic, topic_overview(data), search_papers(data.frame))
-    files = {file_name(topic.slug, DIGEST): render_digest(topic.name, data.papers[:topic.digest_limit]).encode("utf-8"),
-             **export_files(topic, data.frame, site_url)}
+    outputs = TopicOutputs(
+        TopicPage(topic, topic_overview(data), search_papers(data.frame)),
+        {file_name(topic.slug, DIGEST): render_digest(topic.name, data.papers[:topic.digest_limit]).encode("utf-8"),
+         **export_files(topic, data.frame, site_url)},
+        data.frame.head(FEED_ENTRIES))
     cache_dir.mkdir(parents=True, exist_ok=True)
-    write_atomically(cache, pickle.dumps((key, page, files)))
-    return page, files
+    write_atomically(cache, pickle.dumps((key, outputs)))
+    return outputs
 
 
 def _writable_dir(folder: Path, what: str) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from topic_report import PROG, TopicReportError, settings as settings_module
 from topic_report.project import Project
 from topic_report.settings import Settings
-from topic_report.topics import Topic, arxiv_day, load_topics, paper_count, select, utc_today
+from topic_report.topics import Topic, arxiv_day, load_config, load_topics, paper_count, select, utc_today
 
 
 def _date(text: str) -> date:
@@ -48,7 +48,7 @@ def cmd_init(args) -> int:
     from topic_report.starter import init
 
     written = init(args.folder)
-    print(f"Wrote {', '.join(path.name for path in written)} into {args.folder}. "
+    print(f"Wrote {', '.join(str(path.relative_to(args.folder)) for path in written)} into {args.folder}. "
           f"Build the site: cd {args.folder} && {PROG} build")
     return 0
 
@@ -108,8 +108,28 @@ def cmd_build(args) -> int:
     from topic_report.build import build
 
     project, topics, settings = _project(args)
-    return build(topics, settings, args.output_dir or project.output_dir, work_dir=project.root / "build",
+    code = build(topics, settings, args.output_dir or project.output_dir, work_dir=project.root / "build",
                  offline=args.offline, selected=select(topics, args.topic), own_config=project.quarto_config)
+    return code or (0 if args.no_notify else _deliver(project, settings))
+
+
+def cmd_notify(args) -> int:
+    project, _, settings = _project(args)
+    return _deliver(project, settings, args.dry_run, asked=True)
+
+
+def _deliver(project: Project, settings: Settings, dry_run: Path | None = None, asked: bool = False) -> int:
+    """Deliver what is new to the project's `notify:` channels; the exit status."""
+    from topic_report.delivery import DELIVERY_FAILED, deliver
+    from topic_report.store import Store
+
+    config = load_config(project.topics_file)
+    if not config.notify.channels:
+        if asked:
+            print(f"{project.topics_file} has no notify: section; nothing to deliver")
+        return 0
+    with Store(settings.db_path, create=False) as store:
+        return 0 if deliver(config.notify, config.topics, store, settings, dry_run) else DELIVERY_FAILED
 
 
 class _Parser(argparse.ArgumentParser):
@@ -135,10 +155,12 @@ def parser() -> argparse.ArgumentParser:
         sub.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="first submission date (inclusive)")
         sub.add_argument("--until", type=_date, metavar="YYYY-MM-DD", help="last submission date (inclusive)")
 
-    init = commands.add_parser("init", help="Write a starter project (topics.yml, _quarto.yml, README.md) into DIR.",
+    init = commands.add_parser("init", help="Write a starter project (topics.yml, _quarto.yml, README.md, the daily "
+                                            "workflow) into DIR.",
                                description="Write a starter project into DIR: topics.yml (three topics the shipped "
                                            "samples cover, so it builds offline at once), _quarto.yml, README.md, "
-                                           ".gitignore. Existing files are never overwritten.")
+                                           ".gitignore, .github/workflows/report.yml (the daily build on GitHub). "
+                                           "Existing files are never overwritten.")
     init.add_argument("folder", type=Path, metavar="DIR", help="the project folder (created if needed)")
     init.set_defaults(func=cmd_init)
 
@@ -157,6 +179,12 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--output-dir", type=Path, metavar="DIR",
                        help="where the site goes (default: _site in the topics file's folder)")
     build.add_argument("--offline", action="store_true", help="use the stored papers; do not contact arXiv")
+    build.add_argument("--no-notify", action="store_true", help="do not deliver (topics.yml's notify: mail, webhook)")
+
+    notify = command("notify", "Deliver what is new by mail and webhook (topics.yml's notify:), as a build does "
+                               "after the site; exit status 3 if a delivery failed.", cmd_notify)
+    notify.add_argument("--dry-run", type=Path, metavar="DIR",
+                        help="write each mail (mail-N.eml) and the webhook body (webhook.json) into DIR; send nothing")
     return main
 
 

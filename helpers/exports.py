@@ -15,8 +15,14 @@ are `topic_file_names(slug)`. Each export is made from the frame (helpers/frame.
   gets a leading `'` (OWASP's advice against formula injection): a spreadsheet shows the text
   instead of running it. The JSON keeps every text exactly.
 - JSON (`.json`): every field of the frame, lists as arrays, times in ISO 8601 UTC.
+- RIS (`.ris`, rispy): the same entries as the BibTeX for reference managers that read RIS
+  (Zotero, EndNote, Mendeley): `UNPB` (`JOUR` with a journal reference), every value one line.
+- COinS (`coins`): one paper's citation inside a page, for Zotero's browser connector.
 - Atom (`.atom`, feedgen): the `FEED_ENTRIES` newest papers. With a site URL
   (`TOPIC_REPORT_SITE_URL`) its id and links are absolute; without, links are relative to the feed.
+
+Beside the index, for every topic at once (`site_files`): `all.atom`, the `FEED_ENTRIES` newest
+papers of all topics, and `feeds.opml`, every topic's feed, for a feed reader to subscribe to all in one step.
 """
 
 from __future__ import annotations
@@ -29,10 +35,13 @@ import unicodedata
 import uuid
 from datetime import datetime, time, timezone
 from dataclasses import dataclass
-from urllib.parse import urljoin
+from urllib.parse import urlencode, urljoin
+
+import xml.etree.ElementTree as ElementTree
 
 import bibtexparser
 import pandas as pd
+import rispy
 from markupsafe import Markup, escape
 from bibtexparser.middlewares import default_unparse_stack
 from bibtexparser.model import Entry, Field
@@ -40,6 +49,7 @@ from feedgen.feed import FeedGenerator
 from pylatexenc.latexencode import RULE_DICT, UnicodeToLatexConversionRule, UnicodeToLatexEncoder
 
 from topic_report.arxiv import links
+from topic_report.frame import papers_frame
 from topic_report.store import ARXIV_ID
 from topic_report.topics import ARXIV_FIRST_DAY, Topic
 
@@ -60,11 +70,17 @@ PAGE = TopicFile("html", "page", "text/html", download=False)
 DIGEST = TopicFile("md", "markdown digest", "text/markdown", download=False)
 FEED = TopicFile("atom", "Atom feed", "application/atom+xml", download=False)
 BIBTEX = TopicFile("bib", "BibTeX", "application/x-bibtex", download=True)
+RIS = TopicFile("ris", "RIS", "application/x-research-info-systems", download=True)
 CSV = TopicFile("csv", "CSV", "text/csv", download=True)
 JSON = TopicFile("json", "JSON", "application/json", download=True)
 # Every file the build writes per topic, beside its page. Stale-page removal goes by this list.
-TOPIC_FILES = (PAGE, DIGEST, FEED, BIBTEX, CSV, JSON)
-EXPORTS = (FEED, BIBTEX, CSV, JSON)
+TOPIC_FILES = (PAGE, DIGEST, FEED, BIBTEX, RIS, CSV, JSON)
+EXPORTS = (FEED, BIBTEX, RIS, CSV, JSON)
+# Beside the index: the feed of every topic, and the list of every topic's feed (a topic slug
+# cannot be "all": helpers/topics.py's RESERVED_SLUGS).
+ALL_FEED = "all.atom"
+FEED_LIST = "feeds.opml"
+INDEX = "index.html"
 # Quarto puts a page's figures into this folder beside it.
 QUARTO_FIGURES = "{slug}_files"
 
@@ -91,12 +107,27 @@ def abs_url(paper_id: str) -> str | None:
     return links.abs_url(paper_id) if ARXIV_ID.fullmatch(paper_id) else None
 
 
+def coins(paper) -> Markup:
+    """A paper's citation as COinS, an OpenURL ContextObject in an empty span's title: what Zotero's
+    COinS translator (and other reference managers') reads on any page. `paper` is a frame row."""
+    values = [("ctx_ver", "Z39.88-2004"), ("rft_val_fmt", "info:ofi/fmt:kev:mtx:journal"), ("rft.genre", "preprint"),
+              ("rft.atitle", one_line(paper.title)), *(("rft.au", name) for name in map(one_line, paper.authors) if name),
+              ("rft.date", f"{paper.published:%Y-%m-%d}"), ("rft.jtitle", "arXiv")]
+    url, doi = abs_url(paper.id), _given(paper.doi)
+    if url:
+        values.append(("rft_id", url))
+    if doi:
+        values.append(("rft_id", f"info:doi/{one_line(doi)}"))
+    return Markup(f'<span class="Z3988" title="{escape(urlencode(values))}"></span>')
+
+
 def export_files(topic: Topic, frame: pd.DataFrame, site_url: str | None = None) -> dict[str, bytes]:
     """The topic's exports: file name → content."""
     slug = topic.slug
     return {
         file_name(slug, FEED): atom_feed(topic, frame, site_url),
         file_name(slug, BIBTEX): bibtex(frame).encode("utf-8"),
+        file_name(slug, RIS): ris(frame).encode("utf-8"),
         file_name(slug, CSV): csv_text(frame).encode("utf-8-sig"),
         file_name(slug, JSON): json_text(topic, frame).encode("utf-8"),
     }
@@ -198,6 +229,41 @@ def bibtex(frame: pd.DataFrame) -> str:
                                      unparse_stack=default_unparse_stack(allow_inplace_modification=True))
 
 
+# --- RIS -----------------------------------------------------------------------------------------
+
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+
+
+def one_line(text: str | None) -> str:
+    """Untrusted text as one plain line: control and reordering characters out (bidirectional
+    controls, zero-width marks), white space single. Line-based formats (RIS, mail's text part)
+    then cannot be made to start a line, a record or a header of the text's own."""
+    text = _INVISIBLE.sub("", text or "")
+    text = "".join(" " if unicodedata.category(char) in ("Cc", "Zl", "Zp") else char for char in text)
+    return " ".join(text.split())
+
+
+def ris(frame: pd.DataFrame) -> str:
+    """One RIS record per paper, each value one line."""
+    records = []
+    for paper in frame.itertuples(index=False):
+        journal_ref, doi = _given(paper.journal_ref), _given(paper.doi)
+        record = {"type_of_reference": "JOUR" if journal_ref else "UNPB", "title": one_line(paper.title),
+                  "authors": [name for name in map(one_line, paper.authors) if name],
+                  "year": str(paper.published.year), "date": f"{paper.published:%Y/%m/%d}/",
+                  "abstract": one_line(paper.abstract), "keywords": [one_line(c) for c in paper.categories],
+                  "accession_number": one_line(f"arXiv:{paper.id}"), "name_of_database": "arXiv"}
+        url = abs_url(paper.id)
+        if url:
+            record["urls"] = [url]
+        if journal_ref:
+            record["journal_name"] = one_line(journal_ref)
+        if doi:
+            record["doi"] = one_line(doi)
+        records.append(record)
+    return rispy.dumps(records)
+
+
 # --- CSV and JSON --------------------------------------------------------------------------------
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -255,18 +321,47 @@ def _xml(text: str | None) -> str:
 
 
 def atom_feed(topic: Topic, frame: pd.DataFrame, site_url: str | None = None) -> bytes:
-    """The `FEED_ENTRIES` newest papers as an Atom feed."""
+    """The topic's `FEED_ENTRIES` newest papers as an Atom feed."""
+    return _atom(f"topic-report:{topic.slug}", f"{topic.name}: newest arXiv papers", file_name(topic.slug, FEED),
+                 file_name(topic.slug, PAGE), frame, site_url)
+
+
+def site_files(topics: list[Topic], frames: list[pd.DataFrame], site_url: str | None = None) -> dict[str, bytes]:
+    """What the site holds for every topic at once, beside the index: file name → content."""
+    every = pd.concat(frames) if frames else papers_frame([], "")
+    newest = every.sort_values(["published", "id"], ascending=False).drop_duplicates("id")
+    return {ALL_FEED: _atom("topic-report:all", "Every topic: newest arXiv papers", ALL_FEED, INDEX, newest, site_url),
+            FEED_LIST: feed_list(topics, site_url)}
+
+
+def feed_list(topics: list[Topic], site_url: str | None = None) -> bytes:
+    """OPML 2.0: one outline per topic's feed, and the feed of every topic."""
     base = site_url or ""
-    feed_url = urljoin(base, file_name(topic.slug, FEED))
+    opml = ElementTree.Element("opml", version="2.0")
+    ElementTree.SubElement(ElementTree.SubElement(opml, "head"), "title").text = "topic-report: every topic's feed"
+    body = ElementTree.SubElement(opml, "body")
+    feeds = [("Every topic", ALL_FEED, INDEX)] + [(t.name, file_name(t.slug, FEED), file_name(t.slug, PAGE))
+                                                  for t in topics]
+    for name, feed, page in feeds:
+        ElementTree.SubElement(body, "outline", type="rss", text=_xml(name), title=_xml(name),
+                               xmlUrl=urljoin(base, feed), htmlUrl=urljoin(base, page))
+    ElementTree.indent(opml)
+    return ElementTree.tostring(opml, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def _atom(name: str, title: str, feed_name: str, page_name: str, frame: pd.DataFrame, site_url: str | None) -> bytes:
+    """The `FEED_ENTRIES` first papers of `frame` as an Atom feed."""
+    base = site_url or ""
+    feed_url = urljoin(base, feed_name)
     newest = frame.head(FEED_ENTRIES)
     feed = FeedGenerator()
     # An Atom id must be an absolute IRI and must not change: the feed's address when known, else
-    # a name-based UUID of the topic's slug.
-    feed.id(feed_url if site_url else uuid.uuid5(uuid.NAMESPACE_URL, f"topic-report:{topic.slug}").urn)
-    feed.title(_xml(f"{topic.name}: newest arXiv papers"))
+    # a name-based UUID of `name`.
+    feed.id(feed_url if site_url else uuid.uuid5(uuid.NAMESPACE_URL, name).urn)
+    feed.title(_xml(title))
     feed.author({"name": "topic-report"})
     feed.link(href=feed_url, rel="self", type=FEED.media_type)
-    page_url = urljoin(base, file_name(topic.slug, PAGE))
+    page_url = urljoin(base, page_name)
     feed.link(href=page_url, rel="alternate", type=PAGE.media_type)
     feed.generator("topic-report")
     # The newest change among its papers, so an unchanged topic's feed stays byte for byte the same;

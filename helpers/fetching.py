@@ -81,7 +81,7 @@ def announcements(after: datetime, until: datetime) -> int:
     return count
 
 
-def _quiet_reason(previous: datetime, now: datetime) -> str | None:
+def quiet_reason(previous: datetime, now: datetime) -> str | None:
     """Why a run found nothing new, where arXiv's schedule explains it."""
     if announcements(previous, now):
         return None
@@ -196,7 +196,7 @@ def fetch_topic(topic: Topic, store: Store, source: ArxivSource, since: date | N
     record = _record(topic, kind, window, fetched, state, now)
     counts = store.save_fetch(topic.slug, fetched.papers, started_at=started,
                               requests=source.requests_made - before, record=record)
-    if counts.new == 0 and kind == "update" and (quiet := _quiet_reason(state.swept_until, now)):
+    if counts.new == 0 and kind == "update" and (quiet := quiet_reason(state.swept_until, now)):
         notes.append(quiet)
     return FetchOutcome(topic, window, kind, counts, source.requests_made - before, store.count(topic.slug),
                         fetched, tuple(notes))

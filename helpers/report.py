@@ -288,7 +288,7 @@ class TopicReport:
             f'<p class="paper-meta"><time>{paper.published:%Y-%m-%d}</time>{revised} · {tables.paper_categories(paper)} · '
             f'{tables.pdf_link(paper.id)}</p>{tables.comment_of(paper)}'
             f'<details><summary>Abstract</summary><p class="paper-abstract">'
-            f'{tables.highlighted(paper.abstract, terms)}</p></details>'
+            f'{tables.highlighted(paper.abstract, terms)}</p></details>{exports.coins(paper)}'
             f'</article>')
 
     def headline(self) -> None:

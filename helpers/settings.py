@@ -32,6 +32,9 @@ class Settings:
     # Bounds of one `quarto render` (its whole process tree): a correct render of the site stays far below.
     render_memory_mb: float = 8192.0
     render_seconds: float = 3600.0
+    # Delivery (helpers/delivery.py): seconds one try may take (connect, each answer), and tries after the first.
+    delivery_timeout_seconds: float = 30.0
+    delivery_retries: int = 2
 
 
 def _number(name: str, default, kind, minimum, maximum=None):
@@ -99,4 +102,7 @@ def from_env() -> Settings:
         site_url=_site_url(),
         render_memory_mb=_number("TOPIC_REPORT_RENDER_MEMORY_MB", Settings.render_memory_mb, float, 1.0, 10**7),
         render_seconds=_number("TOPIC_REPORT_RENDER_SECONDS", Settings.render_seconds, float, 1.0, MAX_SECONDS),
+        delivery_timeout_seconds=_number("TOPIC_REPORT_DELIVERY_TIMEOUT_SECONDS", Settings.delivery_timeout_seconds,
+                                         float, 0.01, MAX_SECONDS),
+        delivery_retries=_number("TOPIC_REPORT_DELIVERY_RETRIES", Settings.delivery_retries, int, 0, 10),
     )

@@ -2,12 +2,14 @@
 
 The topics are the shipped topics.yml's, the topics the shipped samples cover, so a first
 `topic-report build --offline` already has three pages; `_quarto.yml` holds the site's title, laid
-over the shipped settings (helpers/site.py's base_config).
+over the shipped settings (helpers/site.py's base_config); `.github/workflows/report.yml` is the
+shipped daily workflow, installing this version of topic-report instead of the checkout.
 """
 
 from __future__ import annotations
 
 import json
+from importlib.metadata import version
 from pathlib import Path
 
 from topic_report import PROG, RESOURCES, TopicReportError
@@ -36,6 +38,10 @@ From elsewhere, name the file: `{PROG} build --config path/to/{DEFAULT_CONFIG}`.
   window_days, lookback_days, max_results, digest_limit); see its comments.
 - `_quarto.yml`: the site's title, theme and page settings, laid over those {PROG} ships (Quarto
   uses them all; without Quarto, the fallback renderer uses the title).
+- `.github/workflows/report.yml`: on GitHub, builds the site every day, delivers what is new by
+  mail or webhook (`notify:` in `{DEFAULT_CONFIG}`), publishes the site on GitHub Pages (Settings →
+  Pages → Source: GitHub Actions) and keeps the store on the branch `data` (delete it to start over).
+  Without GitHub, the same every morning from cron: `17 6 * * * cd /path/to/this/folder && {PROG} build`.
 """
 
 
@@ -46,6 +52,18 @@ def _quarto_yml() -> str:
 website:
   title: {json.dumps(base_config()["website"]["title"])}
 """
+
+
+WORKFLOW = Path(".github") / "workflows" / "report.yml"
+# The shipped workflow installs the checkout it runs in; a project of its own installs topic-report.
+CHECKOUT_INSTALL = "run: python -m pip install ."
+
+
+def _workflow() -> str:
+    shipped = (RESOURCES / WORKFLOW).read_text(encoding="utf-8")
+    if CHECKOUT_INSTALL not in shipped:
+        raise TopicReportError(f"the shipped {WORKFLOW} has no line {CHECKOUT_INSTALL!r} to adapt")
+    return shipped.replace(CHECKOUT_INSTALL, f'run: python -m pip install "{PROG}=={version(PROG)}"')
 
 
 GITIGNORE = f"""\
@@ -64,16 +82,17 @@ def init(folder: Path) -> list[Path]:
         folder / QUARTO_CONFIG: _quarto_yml(),
         folder / "README.md": README,
         folder / ".gitignore": GITIGNORE,
+        folder / WORKFLOW: _workflow(),
     }
     if folder.exists() and not folder.is_dir():
         raise TopicReportError(f"{folder} is not a folder")
-    existing = [path.name for path in files if path.exists()]
+    existing = [str(path.relative_to(folder)) for path in files if path.exists()]
     if existing:
         raise TopicReportError(f"{folder} already has {', '.join(existing)}: {PROG} init writes a new project "
                                f"and overwrites nothing")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
         for path, text in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
             with path.open("x", encoding="utf-8") as file:  # "x": never overwrite
                 file.write(text)
     except OSError as exc:

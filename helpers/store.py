@@ -10,17 +10,19 @@ in one transaction, keeping every row; a newer or foreign one is refused in one 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 from topic_report import TopicReportError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # What version 2 adds to version 1 (the first, unversioned schema); the upgrade runs exactly this.
 SCHEMA_2 = """
 CREATE TABLE fetch_requests (
@@ -41,6 +43,33 @@ CREATE TABLE topic_state (
     swept_until   TEXT NOT NULL,         -- to here: when its last run asked arXiv
     capped_at     INTEGER                -- max_results when a run stopped at it, else NULL
 );
+"""
+# What version 3 adds: the delivery log (helpers/delivery.py). Per recipient (a mail list, the
+# webhook) and topic, which papers at which version went out, and from when each attempt counted
+# papers as new, so a later run neither sends a paper twice nor skips one a failed attempt held.
+SCHEMA_3 = """
+CREATE TABLE deliveries (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    recipient  TEXT NOT NULL,            -- mail:<addresses> or webhook
+    started_at TEXT NOT NULL,
+    outcome    TEXT NOT NULL,            -- sent | nothing-new | failed
+    error      TEXT,
+    papers     INTEGER NOT NULL
+);
+CREATE TABLE delivery_topics (
+    delivery_id INTEGER NOT NULL REFERENCES deliveries(id),
+    topic       TEXT NOT NULL,
+    since       TEXT NOT NULL,           -- papers that joined the topic (or got a new version) from here on were due
+    PRIMARY KEY (delivery_id, topic)
+);
+CREATE TABLE delivered_papers (
+    delivery_id INTEGER NOT NULL REFERENCES deliveries(id),
+    topic       TEXT NOT NULL,
+    paper_id    TEXT NOT NULL,
+    version     INTEGER NOT NULL,
+    PRIMARY KEY (delivery_id, topic, paper_id)
+);
+CREATE INDEX delivered_papers_paper ON delivered_papers(topic, paper_id);
 """
 SCHEMA = """
 CREATE TABLE papers (
@@ -86,7 +115,7 @@ CREATE TABLE fetch_runs (
     removed     INTEGER NOT NULL DEFAULT 0  -- papers that left the topic (its definition changed)
 );
 CREATE INDEX papers_published ON papers(published);
-""" + SCHEMA_2
+""" + SCHEMA_2 + SCHEMA_3
 V1_TABLES = {"papers", "topic_papers", "fetch_runs"}
 V1_UPGRADE = [
     "ALTER TABLE topic_papers ADD COLUMN matched_terms TEXT",
@@ -96,6 +125,8 @@ V1_UPGRADE = [
     "ALTER TABLE fetch_runs ADD COLUMN removed INTEGER NOT NULL DEFAULT 0",
     *SCHEMA_2.split(";"),
 ]
+# Each version's upgrade from the one before: a store of version N runs those after N, in order.
+UPGRADES = {1: V1_UPGRADE, 2: SCHEMA_3.split(";")}
 
 # Modern (2602.09934) and pre-2007 (hep-th/9901001, math.AG/0601001) arXiv ids, without version.
 ARXIV_ID = re.compile(r"\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7}")
@@ -316,10 +347,8 @@ class Store:
             version = self._version(self._db)
             if version == 0:
                 statements = SCHEMA.split(";")
-            elif version == 1:
-                statements = V1_UPGRADE
             else:
-                statements = []
+                statements = [statement for step in range(version, SCHEMA_VERSION) for statement in UPGRADES[step]]
             for statement in statements:
                 if statement.strip():
                     self._db.execute(statement)
@@ -348,7 +377,7 @@ class Store:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _query(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+    def _query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
         try:
             return self._db.execute(sql, params).fetchall()
         except sqlite3.DatabaseError as exc:
@@ -439,29 +468,38 @@ class Store:
             ("UPDATE topic_papers SET topic = ? WHERE topic = ?", (new, old)),
             ("UPDATE fetch_runs SET topic = ? WHERE topic = ?", (new, old)),
             ("UPDATE topic_state SET topic = ? WHERE topic = ?", (new, old)),
+            ("UPDATE delivery_topics SET topic = ? WHERE topic = ?", (new, old)),
+            ("UPDATE delivered_papers SET topic = ? WHERE topic = ?", (new, old)),
         ])
 
     def forget_topic(self, topic: str) -> None:
         """Drop a topic's membership, log and coverage (its papers stay in the store): its slug
         now names another topic, which must not inherit them."""
         self._transaction([(f"DELETE FROM {table} WHERE topic = ?", (topic,))
-                           for table in ("topic_papers", "topic_state")]
+                           for table in ("topic_papers", "topic_state", "delivery_topics", "delivered_papers")]
                           + [("DELETE FROM fetch_requests WHERE run_id IN (SELECT id FROM fetch_runs WHERE topic = ?)",
                               (topic,)),
                              ("DELETE FROM fetch_runs WHERE topic = ?", (topic,))])
 
     def _transaction(self, statements: list[tuple[str, tuple]]) -> None:
+        with self._writing():
+            for sql, params in statements:
+                self._db.execute(sql, params)
+
+    @contextlib.contextmanager
+    def _writing(self, lost: str = "") -> Iterator[None]:
+        """One write transaction: committed whole, or rolled back whole with one line (`lost`
+        says what that cost)."""
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                for sql, params in statements:
-                    self._db.execute(sql, params)
+                yield
                 self._db.execute("COMMIT")
             except BaseException:
                 self._rollback()
                 raise
         except sqlite3.DatabaseError as exc:
-            raise TopicReportError(f"store {self.path}: {_describe(exc)}") from None
+            raise TopicReportError(f"store {self.path}: {_describe(exc)}{lost}") from None
 
     def log_failure(self, topic: str, *, since, until, started_at: datetime, requests: int, error: str,
                     kind: str | None = None) -> None:
@@ -482,6 +520,20 @@ class Store:
              counts.fetched, counts.new, counts.updated, requests, outcome, error, record.kind,
              record.reported, int(record.capped), counts.removed),
         ).lastrowid
+
+    def record_delivery(self, recipient: str, *, started_at: datetime, outcome: str, error: str | None,
+                        due_since: dict[str, datetime], papers: list[tuple[str, str, int]]) -> None:
+        """Log one delivery attempt to `recipient`: per topic, from when papers were due
+        (`due_since`), and the (topic, paper id, version) it carried."""
+        with self._writing("; the delivery was not logged"):
+            delivery = self._db.execute(
+                "INSERT INTO deliveries (recipient, started_at, outcome, error, papers) VALUES (?, ?, ?, ?, ?)",
+                (recipient, iso(started_at), outcome, error, len(papers))).lastrowid
+            self._db.executemany("INSERT INTO delivery_topics (delivery_id, topic, since) VALUES (?, ?, ?)",
+                                 [(delivery, topic, iso(since)) for topic, since in due_since.items()])
+            self._db.executemany(
+                "INSERT INTO delivered_papers (delivery_id, topic, paper_id, version) VALUES (?, ?, ?, ?)",
+                [(delivery, topic, paper_id, version) for topic, paper_id, version in papers])
 
     # --- reads --------------------------------------------------------------------------------
 
@@ -584,6 +636,35 @@ class Store:
             capped=(state.capped_at is not None) if state else bool(run and run["capped"]),
             since=state.covered_since if state else None,
         )
+
+    def due_since(self, recipient: str, topic: str) -> datetime | None:
+        """From when the topic's papers are due to `recipient`: its first delivery attempt's start,
+        or, before any, the start of the topic's last successful fetch from arXiv (None: never fetched)."""
+        rows = self._query(
+            "SELECT min(t.since) FROM delivery_topics t JOIN deliveries d ON d.id = t.delivery_id"
+            " WHERE d.recipient = ? AND t.topic = ?", (recipient, topic))
+        if rows[0][0] is None:
+            rows = self._query("SELECT max(started_at) FROM fetch_runs WHERE topic = ? AND outcome = 'ok'"
+                               " AND kind IS NOT 'sample' AND requests > 0", (topic,))
+        return datetime.fromisoformat(rows[0][0]) if rows[0][0] else None
+
+    def undelivered(self, recipient: str, topic: str, since: datetime) -> tuple[list[Paper], set[str]]:
+        """The topic's papers due to `recipient`: joined or revised since `since`, and not sent to it
+        at their version yet; newest first. Also the ids among them it was sent an older version of, or
+        that joined the topic before `since` (revised, not new)."""
+        sent = ("SELECT max(x.version) FROM delivered_papers x JOIN deliveries d ON d.id = x.delivery_id"
+                " WHERE d.recipient = :recipient AND d.outcome = 'sent' AND x.topic = t.topic AND x.paper_id = p.id")
+        rows = self._query(
+            f"SELECT p.*, ({sent}) AS sent_version, t.added_at < :since AS old FROM papers p"
+            " JOIN topic_papers t ON t.paper_id = p.id"
+            " WHERE t.topic = :topic AND (t.added_at >= :since OR (p.stored_at >= :since AND p.version > 1))"
+            f" AND coalesce(({sent}), 0) < p.version ORDER BY p.published DESC, p.id DESC",
+            {"recipient": recipient, "topic": topic, "since": iso(since)})
+        return [_paper(row) for row in rows], {row["id"] for row in rows if row["sent_version"] or row["old"]}
+
+    def deliveries(self, recipient: str | None = None) -> list[dict]:
+        sql = "SELECT * FROM deliveries" + (" WHERE recipient = ?" if recipient else "") + " ORDER BY id"
+        return [dict(row) for row in self._query(sql, (recipient,) if recipient else ())]
 
     def fetch_requests(self, run_id: int) -> list[RequestRecord]:
         rows = self._query("SELECT query, sort_by, start, reported, arrived FROM fetch_requests"

@@ -21,13 +21,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from topic_report import TopicReportError
 from topic_report.arxiv.query import (CATEGORY, OPERATORS, SYNTAX_CHARACTERS, WORD, QueryCheck, check_query_size,
                                       query_phrases, words)
+from topic_report.notify_config import Notify
 
 DEFAULT_CONFIG = Path("topics.yml")
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 # A topic's outputs are <slug>.html, <slug>.md, <slug>_files/… beside what the site itself writes
 # there: nbconvert's index.html; Quarto's index.html, search.json, site_libs/, and sitemap.xml,
 # listings.json, 404.html, robots.txt when so configured. A slug among these would overwrite one.
-RESERVED_SLUGS = ("index", "search", "sitemap", "listings", "404", "robots")
+# And all.atom, the feed of every topic, beside <slug>.atom (helpers/exports.py).
+RESERVED_SLUGS = ("index", "search", "sitemap", "listings", "404", "robots", "all")
 # arXiv's first paper (hep-th/9108001) was submitted on this day: nothing is older.
 ARXIV_FIRST_DAY = date(1991, 8, 14)
 # More papers than arXiv holds (about 2.5 million): a larger cap or digest means nothing, and
@@ -376,6 +378,7 @@ class TopicsFile(BaseModel):
     exclude: list[str] = Field(default_factory=list, description="phrases that keep a paper out of every topic")
     authors: list[Author] = Field(default_factory=list, description="authors followed in every topic")
     topics: list[Topic] = Field(min_length=1)
+    notify: Notify = Field(default_factory=Notify, description="mail and webhook deliveries after a build")
 
     @field_validator("exclude")
     @classmethod
@@ -421,6 +424,15 @@ class TopicsFile(BaseModel):
                 raise ValueError(f"topic name {topic.name!r} is the slug of topic {other.name!r}")
         return self
 
+    @model_validator(mode="after")
+    def _notified_topics_exist(self) -> "TopicsFile":
+        slugs = [topic.slug for topic in self.topics]
+        for channel in self.notify.channels:
+            unknown = [slug for slug in channel.topics or () if slug not in slugs]
+            if unknown:
+                raise ValueError(f"notify: unknown topic slug {unknown[0]!r}; the topics' slugs are {', '.join(slugs)}")
+        return self
+
 
 class _Loader(yaml.SafeLoader):
     """Safe YAML without implicit timestamps: dates stay text, so pydantic validates them per topic."""
@@ -464,6 +476,11 @@ def _describe(error: dict, path: Path, lines: list[tuple[int, str]]) -> str:
 
 
 def load_topics(path: Path | str = DEFAULT_CONFIG) -> list[Topic]:
+    """The topics of the topics file (`load_config`)."""
+    return load_config(path).topics
+
+
+def load_config(path: Path | str = DEFAULT_CONFIG) -> TopicsFile:
     """Parse and validate the topics file; raise TopicReportError with one line naming topic and key."""
     path = Path(path)
     try:
@@ -487,7 +504,7 @@ def load_topics(path: Path | str = DEFAULT_CONFIG) -> list[Topic]:
     if not isinstance(data, dict):
         raise TopicReportError(f"{path}: expected a mapping with a 'topics' list")
     try:
-        return TopicsFile.model_validate(data).topics
+        return TopicsFile.model_validate(data)
     except ValidationError as exc:
         raise TopicReportError(_describe(exc.errors()[0], path, lines)) from None
 

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 import pytest
 
 from conftest import ROOT
+from topic_report.store import SCHEMA_VERSION
 
 
 def run(*args, env=None, user=None):
@@ -20,7 +21,7 @@ def run(*args, env=None, user=None):
                           timeout=120)
 
 
-@pytest.mark.parametrize("command", ["fetch", "digest", "build"])
+@pytest.mark.parametrize("command", ["fetch", "digest", "build", "notify"])
 def test_every_command_has_help(command):
     result = run(command, "--help")
     assert result.returncode == 0 and f"usage: topic-report {command}" in result.stdout
@@ -109,5 +110,5 @@ def test_a_read_only_store_of_the_first_schema_says_it_cannot_be_upgraded(tmp_pa
         digest = run("digest", "--topic", "3d-reconstruction", env={"TOPIC_REPORT_DB": str(db)}, user=user)
     assert digest.returncode == 1 and digest.stdout == ""
     assert digest.stderr == (f"topic-report: error: store {db} has schema version 1 and is read-only, so it "
-                             f"cannot be upgraded to version 2; make it writable once\n")
+                             f"cannot be upgraded to version {SCHEMA_VERSION}; make it writable once\n")
     assert db.read_bytes() == before

@@ -1,5 +1,6 @@
-"""The exports of a topic (BibTeX, CSV, JSON, Atom) made from hostile and odd papers, read back
-with independent readers: bibtexparser and pybtex, the csv module, json, feedparser and lxml."""
+"""The exports of a topic (BibTeX, RIS, CSV, JSON, Atom) and of the site (all.atom, feeds.opml) made
+from hostile and odd papers, read back with independent readers: bibtexparser and pybtex, rispy,
+the csv module, json, feedparser, listparser and lxml."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ from datetime import datetime
 
 import bibtexparser
 import feedparser
+import listparser
+import lxml.html
 import pandas as pd
 import pytest
+import rispy
 from lxml import etree
 from pybtex.database import parse_string as pybtex_parse
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
@@ -214,7 +218,7 @@ def test_feed_of_a_topic_without_papers_is_valid_and_byte_stable():
 
 def test_every_per_topic_file_follows_one_pattern():
     names = exports.topic_file_names("nerf")
-    assert names == ["nerf.html", "nerf.md", "nerf.atom", "nerf.bib", "nerf.csv", "nerf.json", "nerf_files"]
+    assert names == ["nerf.html", "nerf.md", "nerf.atom", "nerf.bib", "nerf.ris", "nerf.csv", "nerf.json", "nerf_files"]
     assert set(exports.export_files(TOPIC, papers_frame([], TOPIC.slug))) <= set(exports.topic_file_names("hostile"))
 
 
@@ -253,3 +257,56 @@ def test_csv_ids_stay_text_and_dois_are_verbatim_in_bibtex():
     assert read["id"].tolist() == ["arXiv:2606.31050"]
     (entry,) = bibtexparser.parse_string(exports.bibtex(exported)).entries
     assert entry["doi"] == "10.1007/978-3-030_24#5%" and entry["title"] == "{NeRF in 3D}"
+
+
+# --- RIS, the feed of every topic, the list of feeds ---------------------------------------------
+
+def test_ris_holds_one_record_per_paper_each_value_on_its_line(frame):
+    text = exports.ris(frame)
+    records = rispy.loads(text)
+    assert [r["accession_number"] for r in records] == [f"arXiv:{paper_id}" for paper_id in frame["id"]]
+    for record, row in zip(records, frame.itertuples()):
+        assert record["title"] == exports.one_line(row.title)
+        assert record.get("authors", []) == [name for name in map(exports.one_line, row.authors) if name]
+        assert record["type_of_reference"] == ("JOUR" if isinstance(row.journal_ref, str) else "UNPB")
+        assert record.get("urls") == ([exports.abs_url(row.id)] if exports.abs_url(row.id) else None)
+    # A line break in a title cannot end the record or start a field of its own.
+    forged = papers_frame([paper({"id": "2602.99301", "title": "T\nER  - \nTY  - JOUR\nTI  - forged",
+                                  "authors": ["A"]})], "t")
+    assert [r["title"] for r in rispy.loads(exports.ris(forged))] == ["T ER - TY - JOUR TI - forged"]
+
+
+def test_the_feed_of_every_topic_and_the_list_of_feeds(frame):
+    other = Topic(name="Other", slug="other", terms=["x"])
+    newer = papers_frame([paper({"id": "2602.99401", "title": "Newest", "authors": ["B"],
+                                 "published": "2026-03-01T00:00:00Z"}), paper(ODD[0])], "other")
+    files = exports.site_files([TOPIC, other], [frame, newer], "https://example.org/radar/")
+    feed = feedparser.parse(files["all.atom"])
+    assert not feed.bozo and feed.feed.id == "https://example.org/radar/all.atom"
+    # Newest first, a paper of two topics once.
+    ids = [entry.id for entry in feed.entries]
+    assert feed.entries[0].title == "Newest" and len(ids) == len(set(ids)) == len(set(frame["id"])) + 1
+    listing = listparser.parse(files["feeds.opml"])
+    assert not listing.bozo
+    assert [(f.title, f.url) for f in listing.feeds] == [
+        ("Every topic", "https://example.org/radar/all.atom"), (TOPIC.name, "https://example.org/radar/hostile.atom"),
+        ("Other", "https://example.org/radar/other.atom")]
+
+
+def test_the_feed_of_no_topic_is_valid():
+    assert not feedparser.parse(exports.site_files([], [])["all.atom"]).bozo
+
+
+def test_coins_carry_each_paper_s_citation_as_text(frame):
+    from urllib.parse import parse_qs
+
+    for row in frame.itertuples():
+        (span,) = lxml.html.fragment_fromstring(str(exports.coins(row)), create_parent="div")
+        assert span.get("class") == "Z3988" and span.text is None
+        fields = parse_qs(span.get("title"), keep_blank_values=True)
+        assert fields["ctx_ver"] == ["Z39.88-2004"] and fields["rft.genre"] == ["preprint"]
+        assert fields["rft.atitle"] == [exports.one_line(row.title)]
+        assert fields.get("rft.au", []) == [name for name in map(exports.one_line, row.authors) if name]
+        assert fields["rft.date"] == [f"{row.published:%Y-%m-%d}"]
+        if exports.abs_url(row.id):
+            assert exports.abs_url(row.id) in fields["rft_id"]

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import sysconfig
 import zipfile
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ import yaml
 
 from conftest import ROOT
 from site_data import run_build, site_topics
+from test_workflow import actionlint
 
 # What a clean clone does not have: environments, build products, the store.
 NOT_IN_A_CLONE = shutil.ignore_patterns(".git", ".venv", "build", "_site", ".quarto", "*.egg-info", "__pycache__",
@@ -66,7 +68,8 @@ def tracked_files(folder: str, pattern: str = "*") -> set[str]:
 def test_the_wheel_carries_the_notebook_templates_samples_and_quarto_config(wheel):
     shipped = {name.removeprefix("topic_report/resources/") for name in zipfile.ZipFile(wheel).namelist()
                if name.startswith("topic_report/resources/")}
-    expected = {"_quarto.yml", "topics.yml", "notebooks/topic.ipynb", *tracked_files("notebooks/site"),
+    expected = {"_quarto.yml", "topics.yml", ".github/workflows/report.yml", "notebooks/topic.ipynb",
+                *tracked_files("notebooks/site"),
                 *tracked_files("data/sample", "*.atom")}
     assert expected <= shipped
     starter = yaml.safe_load((ROOT / "topics.yml").read_text(encoding="utf-8"))["topics"]
@@ -84,7 +87,9 @@ def test_init_then_an_offline_build_from_an_unrelated_folder(tool, tmp_path):
 
     made = run(tool / "topic-report", "init", "../report", cwd=elsewhere, env=env)
     project = tmp_path / "report"
-    assert sorted(path.name for path in project.iterdir()) == [".gitignore", "README.md", "_quarto.yml", "topics.yml"]
+    assert sorted(path.name for path in project.iterdir()) == [".github", ".gitignore", "README.md", "_quarto.yml",
+                                                               "topics.yml"]
+    assert (project / ".github" / "workflows" / "report.yml").is_file()
     assert "cd ../report && topic-report build" in made.stdout
 
     # One topic of the three, for time: every one has its sample (test above).
@@ -114,6 +119,17 @@ def test_init_overwrites_nothing_and_says_so_in_one_line(tmp_path, cli):
     assert (tmp_path / "README.md").read_text() == "mine\n"
     (tmp_path / "a-file").write_text("")
     assert cli("init", str(tmp_path / "a-file"))[2] == f"topic-report: error: {tmp_path / 'a-file'} is not a folder\n"
+
+
+def test_init_writes_the_daily_workflow_installing_topic_report(tmp_path, cli):
+    code, out, err = cli("init", str(tmp_path / "radar"))
+    assert code == 0 and ".github/workflows/report.yml" in out
+    written = (tmp_path / "radar" / ".github" / "workflows" / "report.yml").read_text(encoding="utf-8")
+    shipped = (ROOT / ".github" / "workflows" / "report.yml").read_text(encoding="utf-8")
+    changed = [(a, b) for a, b in zip(shipped.splitlines(), written.splitlines()) if a != b]
+    assert changed == [("        run: python -m pip install .",
+                        f'        run: python -m pip install "topic-report=={version("topic-report")}"')]
+    assert actionlint(tmp_path / "radar" / ".github" / "workflows" / "report.yml") == []
 
 
 def test_the_project_s_quarto_yml_shapes_its_site(tmp_path, monkeypatch, cli):

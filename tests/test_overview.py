@@ -56,7 +56,7 @@ def test_a_fetched_topic_counts_its_week_to_the_last_fetch():
         ("A title", "https://arxiv.org/abs/2606.00001")]
     assert overview.page == "t.html"
     assert [a.get("href") for a in lxml.html.fromstring(overview.links).iter("a")] == \
-        ["t.html", "t.md", "t.atom", "t.bib", "t.csv", "t.json"]
+        ["t.html", "t.md", "t.atom", "t.bib", "t.ris", "t.csv", "t.json"]
 
 
 def test_a_sample_counts_its_weeks_to_its_newest_paper():

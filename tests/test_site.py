@@ -11,14 +11,17 @@ from types import SimpleNamespace
 
 import bibtexparser
 import feedparser
+import listparser
 import lxml.html
 import nbformat
 import pytest
+import rispy
 import yaml
 
 from topic_report import build as build_module
 from arxiv_server import unused_port
-from site_data import HOSTILE_AUTHOR, HOSTILE_TITLES, HOSTILE_TOPIC, charts, nav_targets, run_build, site_topics
+from site_data import (HOSTILE_AUTHOR, HOSTILE_TITLES, HOSTILE_TOPIC, charts, hostile_records, nav_targets, run_build,
+                       site_topics)
 
 SLUGS = ("3d-reconstruction", "hostile", "nothing-yet")
 NAMES = ("3D Reconstruction", HOSTILE_TOPIC, "Nothing Yet")
@@ -83,7 +86,7 @@ def test_index_shows_hostile_titles_as_text(report_site):
 
 @pytest.mark.parametrize("slug", SLUGS)
 def test_each_topic_has_its_digest_and_exports_beside_its_page_linked_from_index_and_page(report_site, slug):
-    names = [f"{slug}.{suffix}" for suffix in ("md", "atom", "bib", "csv", "json")]
+    names = [f"{slug}.{suffix}" for suffix in ("md", "atom", "bib", "ris", "csv", "json")]
     card = index_cards(report_site)[f"{slug}.html"]
     assert [a.get("href") for a in card.xpath(".//p[contains(@class, 'topic-links')]/a")] == [f"{slug}.html", *names]
     assert all((report_site.output / name).is_file() for name in names)
@@ -106,6 +109,23 @@ def test_exports_hold_every_paper_of_the_topic(report_site, sample_records):
     newest = max(sample_records, key=lambda r: (r["published"], r["id"]))
     assert (feed.entries[0].id, feed.entries[0].title) == (f"https://arxiv.org/abs/{newest['id']}", newest["title"])
     assert feedparser.parse((output / "nothing-yet.atom").read_bytes()).entries == []
+    assert sorted(r["accession_number"] for r in rispy.load(output / "3d-reconstruction.ris")) == [
+        f"arXiv:{paper_id}" for paper_id in ids]
+
+
+def test_the_topic_page_carries_a_citation_for_zotero_of_each_paper_it_shows(report_site, sample_records):
+    from urllib.parse import parse_qs
+
+    spans = lxml.html.fromstring(page(report_site, "3d-reconstruction").encode()).xpath("//span[@class='Z3988']")
+    cited = {parse_qs(span.get("title"))["rft_id"][0] for span in spans}
+    assert cited == {f"https://arxiv.org/abs/{r['id']}" for r in sample_records}
+
+
+def test_the_feed_of_every_topic_and_the_list_of_feeds_are_beside_the_index(report_site, sample_records):
+    feed = feedparser.parse((report_site.output / "all.atom").read_bytes())
+    assert not feed.bozo and len(feed.entries) == len(sample_records) + len(hostile_records())
+    listing = listparser.parse((report_site.output / "feeds.opml").read_bytes())
+    assert [f.url for f in listing.feeds] == ["all.atom", *(f"{slug}.atom" for slug in SLUGS)]
 
 
 def test_each_topic_has_its_markdown_digest_beside_its_page(report_site):

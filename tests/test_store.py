@@ -261,3 +261,19 @@ def test_papers_revised_since_a_moment_are_told_apart_from_new_ones(tmp_path):
     with Store(path) as store:
         save(store, "t", [paper(1, version=2, title="Revised"), paper(3)])
         assert store.updated_since("t", datetime(2021, 1, 1, tzinfo=timezone.utc)) == {"2602.00001"}
+
+
+V2_STORE = Path(__file__).parent / "data" / "store-v2.sqlite"  # schema 2: a sample loaded, before the delivery log
+
+
+def test_a_store_of_schema_2_gains_the_delivery_log_keeping_every_row(tmp_path):
+    path = tmp_path / "papers.sqlite"
+    shutil.copy(V2_STORE, path)
+    tables = ("papers", "topic_papers", "fetch_runs", "fetch_requests", "topic_state")
+    before = [rows(path, table) for table in tables]
+    assert rows(path, "pragma_user_version") == [(2,)] and len(before[0]) == 120
+    with Store(path) as store:
+        assert store.deliveries() == []
+        assert store.due_since("mail:a@example.org", "3d-reconstruction") is None  # a sample is never delivered
+    assert rows(path, "pragma_user_version") == [(SCHEMA_VERSION,)]
+    assert [rows(path, table) for table in tables] == before
