@@ -38,17 +38,11 @@ from pydantic import BaseModel, ConfigDict
 from tqdm import tqdm
 
 from topic_report import PACKAGE_DIR, PROG, RESOURCES, TopicReportError, write_atomically
-from topic_report.arxiv.paging import ArxivSource
 from topic_report.bounded import Limits
-from topic_report.digest import render_digest
-from topic_report.exports import DIGEST, export_files, file_name, topic_file_names
-from topic_report.fetching import fetch_all
-from topic_report.overview import topic_overview
-from topic_report.sample import load_sample
 from topic_report.settings import Settings
 from topic_report.site import TopicPage, base_config, front_matter, render_site, search_papers
 from topic_report.store import Store, iso, utc_now
-from topic_report.topic_data import TopicData
+from topic_report.topic_files import topic_file_names
 from topic_report.topics import Topic
 
 NOTEBOOK = RESOURCES / "notebooks" / "topic.ipynb"
@@ -79,8 +73,8 @@ def build(topics: list[Topic], settings: Settings, output_dir: Path, *, work_dir
     with _exclusive(work_dir), Store(settings.db_path) as store:
         if store.created:
             print(f"No store at {store.path}: created a new one", flush=True)
-        summary = None if offline else fetch_all(
-            selected, store, ArxivSource(settings),
+        summary = None if offline else _fetch_all(
+            selected, store, settings,
             unreachable_note="; building from the stored papers, or the shipped sample for topics with none")
         fetch_failed = set() if summary is None or summary.unreachable else {t.slug for t in summary.failed}
         if summary is None or summary.unreachable:
@@ -106,6 +100,14 @@ def build(topics: list[Topic], settings: Settings, output_dir: Path, *, work_dir
     return 1 if fetch_failed or execute_failed else 0
 
 
+def _fetch_all(topics: list[Topic], store: Store, settings: Settings, unreachable_note: str):
+    # Here, when a build fetches: the network layer is most of an offline build's imports.
+    from topic_report.arxiv.paging import ArxivSource
+    from topic_report.fetching import fetch_all
+
+    return fetch_all(topics, store, ArxivSource(settings), unreachable_note=unreachable_note)
+
+
 def _topic_outputs(topic: Topic, store: Store, state: BuildState, cache_dir: Path, output_dir: Path,
                    site_url: str | None) -> tuple[TopicPage, dict[str, bytes]]:
     """The topic's index card and site-search record, and the files to write beside its page
@@ -120,6 +122,13 @@ def _topic_outputs(topic: Topic, store: Store, state: BuildState, cache_dir: Pat
             return page, {name: content for name, content in files.items() if not (output_dir / name).is_file()}
     except (OSError, pickle.UnpicklingError, ValueError, TypeError, EOFError, AttributeError, ImportError):
         pass  # none yet, damaged, or from another release: made again
+    # Here, for a topic whose page changed: its data, digest and exports need pandas and the exporters.
+    from topic_report.digest import render_digest
+    from topic_report.exports import export_files
+    from topic_report.overview import topic_overview
+    from topic_report.topic_data import TopicData
+    from topic_report.topic_files import DIGEST, file_name
+
     previous = state.page_previous_build(topic.slug)
     data = TopicData.load(store, topic, previous_build=datetime.fromisoformat(previous) if previous else None)
     page = TopicPage(topic, topic_overview(data), search_papers(data.frame))
@@ -173,6 +182,8 @@ def _remove_stale(state: "BuildState", topics: list[Topic], published: list[str]
 def _load_samples(topics: list[Topic], store: Store) -> None:
     for topic in topics:
         if store.count(topic.slug) == 0:
+            from topic_report.sample import load_sample  # the feed reader, for a topic without papers only
+
             loaded = load_sample(topic, store)
             if loaded:
                 print(f"{topic.name}: no stored papers; loaded {loaded} from the shipped sample", flush=True)

@@ -19,7 +19,7 @@ from itables import init_notebook_mode
 from markdown_it import MarkdownIt
 from matplotlib.figure import Figure
 
-from topic_report import SITE_DIR, TopicReportError, charts, exports, tables
+from topic_report import SITE_DIR, TopicReportError, charts, tables, topic_files
 from topic_report.arxiv.links import abs_url
 from topic_report.digest import render_digest
 from topic_report.project import Project
@@ -286,7 +286,7 @@ class TopicReport:
             _stat("—" if self.joined is None else f"{len(self.joined):,}",
                   "new since the last build" if self.joined is not None else "new (no earlier build)"),
         ]
-        display(HTML(f'<div class="headline">{"".join(stats)}</div>{exports.links_html(self.topic.slug, lead="Take the papers elsewhere:")}'))
+        display(HTML(f'<div class="headline">{"".join(stats)}</div>{topic_files.links_html(self.topic.slug, lead="Take the papers elsewhere:")}'))
 
     def over_time(self) -> None:
         """Papers per day, week or month, and the running total."""

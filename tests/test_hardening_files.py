@@ -20,7 +20,7 @@ from markdown_it import MarkdownIt
 
 from conftest import ROOT
 from topic_report import build as build_module
-from topic_report.exports import topic_file_names
+from topic_report.topic_files import topic_file_names
 from site_data import HOSTILE_TOPIC, hostile_records, run_build, site_topics
 from test_fetch import SEED_WINDOW, dump
 from topic_report import TopicReportError
