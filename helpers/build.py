@@ -40,7 +40,8 @@ from tqdm import tqdm
 from topic_report import PACKAGE_DIR, PROG, RESOURCES, TopicReportError, write_atomically
 from topic_report.bounded import Limits
 from topic_report.settings import Settings
-from topic_report.site import TopicPage, base_config, front_matter, render_site, search_papers
+from topic_report.site import (TopicPage, base_config, front_matter, render_site, search_papers, table_library,
+                               write_table_library)
 from topic_report.store import Store, iso, utc_now
 from topic_report.topic_files import topic_file_names
 from topic_report.topics import Topic
@@ -56,6 +57,9 @@ KERNEL = "python3"
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 # A cell running longer than this is stuck (a 10,000-paper page takes seconds): fail that page.
 CELL_TIMEOUT_SECONDS = 600
+# How long a finished cell's output may take to arrive: papermill fails the page past nbclient's
+# default of 4 s, which a 10,000-paper table's output overran on the loaded 2-core machine.
+OUTPUT_TIMEOUT_SECONDS = 120
 
 
 def build(topics: list[Topic], settings: Settings, output_dir: Path, *, work_dir: Path, offline: bool,
@@ -92,6 +96,7 @@ def build(topics: list[Topic], settings: Settings, output_dir: Path, *, work_dir
                                     Limits(settings.render_memory_mb, settings.render_seconds), own_config)
             for name, content in files.items():  # after rendering, which creates the output directory
                 (output_dir / name).write_bytes(content)
+            write_table_library(output_dir)
         except OSError as exc:
             raise TopicReportError(f"cannot write the site into {output_dir}: {exc.strerror or exc}") from None
         _remove_stale(state, topics, [page.topic.slug for page in pages], project_dir, output_dir)
@@ -289,7 +294,7 @@ def _execute_all(topics: list[Topic], all_topics: list[Topic], store: Store, db_
             continue
         started, executed_at = time.monotonic(), iso(utc_now())
         parameters = {"topic": topic.slug, "config": str(config), "db_path": str(Path(db_path).resolve()),
-                      "previous_build": state.previous_build(topic.slug)}
+                      "previous_build": state.previous_build(topic.slug), "table_library": table_library()}
         try:
             _execute(topic, running_dir / page.name, parameters)
         except Exception as exc:  # one topic's failure (its notebook or kernel) must not stop the build
@@ -321,7 +326,7 @@ def _execute(topic: Topic, target: Path, parameters: dict) -> None:
         papermill.execute_notebook(
             notebook, str(target), parameters=parameters, kernel_name=KERNEL, progress_bar=False,
             request_save_on_cell_execute=False, cwd=str(target.parent), config=config,
-            execution_timeout=CELL_TIMEOUT_SECONDS,
+            execution_timeout=CELL_TIMEOUT_SECONDS, iopub_timeout=OUTPUT_TIMEOUT_SECONDS,
             extra_arguments=KERNEL_ARGUMENTS)
 
 
