@@ -102,7 +102,6 @@ WIRE_FILTERS = JavascriptFunction("""function (settings) {
 OPTIONS = {
     "table_id": TABLE_ID,
     "allow_html": True,     # the cells hold text we escaped; the render functions add our markup
-    "connected": False,     # the library comes from the page (init_notebook_mode(connected=False))
     "maxBytes": 0,          # every paper, never itables' first-and-last-rows preview
     "showIndex": False,
     "classes": "display compact",
@@ -239,6 +238,20 @@ def filters(frame: pd.DataFrame) -> str:
         f'</div>')
 
 
-def papers_table(frame: pd.DataFrame) -> str:
-    """The searchable, sortable, filterable table of every paper, as HTML for an offline notebook page."""
-    return filters(frame) + details_block(frame) + to_html_datatable(table_frame(frame), **OPTIONS)
+# A site's shared copy of the library (`library` below): a relative address of a .js file, beside
+# which its .css is (itables' own layout, `dt_url`); "./" first, as a module import needs.
+SHARED_LIBRARY = re.compile(r"\./(?:[A-Za-z0-9_-][A-Za-z0-9_.-]*/)*[A-Za-z0-9_-][A-Za-z0-9_.-]*\.js")
+# Browsers refuse module scripts to a page opened from disk (file://, origin "null"): it says so.
+SERVE_NOTE = """<p class="serve-note" id="%(id)s-serve-note" hidden>This table needs the site served over
+HTTP: run <code>make serve</code> (or <code>python3 -m http.server --directory _site</code>) and open
+<a href="http://127.0.0.1:8000/">http://127.0.0.1:8000/</a>. Opened from disk, browsers refuse its scripts.</p>
+<script>if (location.protocol === 'file:') document.getElementById('%(id)s-serve-note').hidden = false;</script>""" % {
+    "id": TABLE_ID}
+
+
+def papers_table(frame: pd.DataFrame, library: str | None = None) -> str:
+    """The searchable, sortable, filterable table of every paper, as HTML for an offline page: its
+    library from the notebook's `init_tables` output, or from the site's shared copy at `library`."""
+    source = {"connected": True, "dt_url": library} if library else {"connected": False}
+    return (filters(frame) + details_block(frame) + (SERVE_NOTE if library else "")
+            + to_html_datatable(table_frame(frame), **OPTIONS, **source))
