@@ -34,7 +34,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from arxiv_server import SHARED_DIR, ArxivEmulator, load_jsonl  # noqa: E402
 from topic_report.arxiv.paging import ArxivSource  # noqa: E402
 from topic_report.arxiv.query import Window, build_query  # noqa: E402
-from topic_report.fetching import ANNOUNCEMENT_DAYS, ANNOUNCEMENT_TIME, ARXIV_TIME, fetch_topic  # noqa: E402
+from topic_report.fetching import ANNOUNCEMENT_DAYS, ANNOUNCEMENT_TIME, ARXIV_TIME, SUBMISSION_DEADLINE, fetch_topic  # noqa: E402
 from topic_report.settings import Settings  # noqa: E402
 from topic_report.store import Store  # noqa: E402
 from topic_report.topics import load_topics  # noqa: E402
@@ -51,7 +51,7 @@ def announced_after(moment: datetime) -> datetime:
     """When arXiv announces a submission made at `moment`: 20:00 New York time on the first
     announcement day whose 14:00 deadline is after it."""
     local = moment.astimezone(ARXIV_TIME)
-    day = local.date() + timedelta(days=local.hour >= 14)
+    day = local.date() + timedelta(days=local.time() >= SUBMISSION_DEADLINE)
     while day.weekday() not in ANNOUNCEMENT_DAYS:
         day += timedelta(days=1)
     return datetime.combine(day, ANNOUNCEMENT_TIME, ARXIV_TIME).astimezone(timezone.utc)

@@ -116,6 +116,7 @@ def in_chromium(site: Path, page_name: str, author: str) -> dict:
     files = [site / url[len(base):].split("?")[0] for url in dict.fromkeys(requested) if url.startswith(base)]
     bodies = [path.read_bytes() for path in files if path.is_file()]
     return {"raw": sum(map(len, bodies)), "gzip": sum(len(gzip.compress(body, 6)) for body in bodies),
+            "page_gzip": len(gzip.compress((site / page_name).read_bytes(), 6)),
             "files": len(bodies), "interactive_ms": interactive_ms, "search_ms": search_ms, "matches": matches}
 
 

@@ -38,17 +38,12 @@ from pydantic import BaseModel, ConfigDict
 from tqdm import tqdm
 
 from topic_report import PACKAGE_DIR, PROG, RESOURCES, TopicReportError, write_atomically
-from topic_report.arxiv.paging import ArxivSource
 from topic_report.bounded import Limits
-from topic_report.digest import render_digest
-from topic_report.exports import DIGEST, FEED_ENTRIES, export_files, file_name, site_files, topic_file_names
-from topic_report.fetching import fetch_all
-from topic_report.overview import topic_overview
-from topic_report.sample import load_sample
 from topic_report.settings import Settings
-from topic_report.site import TopicPage, base_config, front_matter, render_site, search_papers
+from topic_report.site import (TopicPage, base_config, front_matter, render_site, search_papers, table_library,
+                               write_table_library)
 from topic_report.store import Store, iso, utc_now
-from topic_report.topic_data import TopicData
+from topic_report.topic_files import SITE_FILES, topic_file_names
 from topic_report.topics import Topic
 
 if TYPE_CHECKING:
@@ -65,6 +60,9 @@ KERNEL = "python3"
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 # A cell running longer than this is stuck (a 10,000-paper page takes seconds): fail that page.
 CELL_TIMEOUT_SECONDS = 600
+# How long a finished cell's output may take to arrive: papermill fails the page past nbclient's
+# default of 4 s, which a 10,000-paper table's output overran on the loaded 2-core machine.
+OUTPUT_TIMEOUT_SECONDS = 120
 
 
 def build(topics: list[Topic], settings: Settings, output_dir: Path, *, work_dir: Path, offline: bool,
@@ -84,8 +82,8 @@ def build(topics: list[Topic], settings: Settings, output_dir: Path, *, work_dir
             print(f"No store at {store.path}: created a new one", flush=True)
         if not offline:
             store.check_writable()
-        summary = None if offline else fetch_all(
-            selected, store, ArxivSource(settings),
+        summary = None if offline else _fetch_all(
+            selected, store, settings,
             unreachable_note="; building from the stored papers, or the shipped sample for topics with none")
         fetch_failed = set() if summary is None or summary.unreachable else {t.slug for t in summary.failed}
         if summary is None or summary.unreachable:
@@ -99,12 +97,17 @@ def build(topics: list[Topic], settings: Settings, output_dir: Path, *, work_dir
             pages.append(outputs.page)
             files.update(outputs.files)
             newest.append(outputs.newest)
-        files.update(site_files(with_page, newest, settings.site_url))
+        if files or any(not (output_dir / name).is_file() for name in SITE_FILES):
+            # Here, when a topic's papers changed: the feed of every topic needs pandas.
+            from topic_report.exports import site_files
+
+            files.update(site_files(with_page, newest, settings.site_url))
         try:
             rendering = render_site(pages, project_dir, output_dir,
                                     Limits(settings.render_memory_mb, settings.render_seconds), own_config)
             for name, content in files.items():  # after rendering, which creates the output directory
                 (output_dir / name).write_bytes(content)
+            write_table_library(output_dir)
         except OSError as exc:
             raise TopicReportError(f"cannot write the site into {output_dir}: {exc.strerror or exc}") from None
         _remove_stale(state, topics, [page.topic.slug for page in pages], project_dir, output_dir)
@@ -117,6 +120,14 @@ class TopicOutputs(NamedTuple):
     page: TopicPage          # its index card and site-search record
     files: dict[str, bytes]  # its digest and exports, to write beside its page
     newest: pd.DataFrame     # its newest papers, for the feed of every topic
+
+
+def _fetch_all(topics: list[Topic], store: Store, settings: Settings, unreachable_note: str):
+    # Here, when a build fetches: the network layer is most of an offline build's imports.
+    from topic_report.arxiv.paging import ArxivSource
+    from topic_report.fetching import fetch_all
+
+    return fetch_all(topics, store, ArxivSource(settings), unreachable_note=unreachable_note)
 
 
 def _topic_outputs(topic: Topic, store: Store, state: BuildState, cache_dir: Path, output_dir: Path,
@@ -134,6 +145,13 @@ def _topic_outputs(topic: Topic, store: Store, state: BuildState, cache_dir: Pat
                                            if not (output_dir / name).is_file()})
     except (OSError, pickle.UnpicklingError, ValueError, TypeError, EOFError, AttributeError, ImportError):
         pass  # none yet, damaged, or from another release: made again
+    # Here, for a topic whose page changed: its data, digest and exports need pandas and the exporters.
+    from topic_report.digest import render_digest
+    from topic_report.exports import FEED_ENTRIES, export_files
+    from topic_report.overview import topic_overview
+    from topic_report.topic_data import TopicData
+    from topic_report.topic_files import DIGEST, file_name
+
     previous = state.page_previous_build(topic.slug)
     data = TopicData.load(store, topic, previous_build=datetime.fromisoformat(previous) if previous else None)
     outputs = TopicOutputs(
@@ -189,6 +207,8 @@ def _remove_stale(state: "BuildState", topics: list[Topic], published: list[str]
 def _load_samples(topics: list[Topic], store: Store) -> None:
     for topic in topics:
         if store.count(topic.slug) == 0:
+            from topic_report.sample import load_sample  # the feed reader, for a topic without papers only
+
             loaded = load_sample(topic, store)
             if loaded:
                 print(f"{topic.name}: no stored papers; loaded {loaded} from the shipped sample", flush=True)
@@ -294,7 +314,7 @@ def _execute_all(topics: list[Topic], all_topics: list[Topic], store: Store, db_
             continue
         started, executed_at = time.monotonic(), iso(utc_now())
         parameters = {"topic": topic.slug, "config": str(config), "db_path": str(Path(db_path).resolve()),
-                      "previous_build": state.previous_build(topic.slug)}
+                      "previous_build": state.previous_build(topic.slug), "table_library": table_library()}
         try:
             _execute(topic, running_dir / page.name, parameters)
         except Exception as exc:  # one topic's failure (its notebook or kernel) must not stop the build
@@ -326,7 +346,7 @@ def _execute(topic: Topic, target: Path, parameters: dict) -> None:
         papermill.execute_notebook(
             notebook, str(target), parameters=parameters, kernel_name=KERNEL, progress_bar=False,
             request_save_on_cell_execute=False, cwd=str(target.parent), config=config,
-            execution_timeout=CELL_TIMEOUT_SECONDS,
+            execution_timeout=CELL_TIMEOUT_SECONDS, iopub_timeout=OUTPUT_TIMEOUT_SECONDS,
             extra_arguments=KERNEL_ARGUMENTS)
 
 

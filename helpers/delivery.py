@@ -31,7 +31,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, stop_after_delay, wait_exponential
 
 from topic_report import PROG, TopicReportError
-from topic_report.exports import PAGE, file_name, one_line
+from topic_report.exports import one_line
+from topic_report.topic_files import PAGE, file_name
 from topic_report.fetching import quiet_reason
 from topic_report.frame import papers_frame
 from topic_report.ranking import by_score, ranked

@@ -1,7 +1,5 @@
-"""A topic's papers to take elsewhere: BibTeX, CSV, JSON and an Atom feed, written beside its page.
-
-Every per-topic output is named `<slug>.<suffix>` (`TOPIC_FILES`), so the site's files of a topic
-are `topic_file_names(slug)`. Each export is made from the frame (helpers/frame.py), newest first:
+"""A topic's papers to take elsewhere: BibTeX, CSV, JSON and an Atom feed, written beside its page
+(named as helpers/topic_files.py says). Each export is made from the frame (helpers/frame.py), newest first:
 
 - BibTeX (`.bib`, bibtexparser): one entry per paper, arXiv's style (`@misc`, or `@article` with
   `journal` when the paper has a journal reference; `eprint`, `archivePrefix`, `primaryClass`,
@@ -33,11 +31,9 @@ import json
 import re
 import unicodedata
 import uuid
-from datetime import datetime, time, timezone
-from dataclasses import dataclass
-from urllib.parse import urlencode, urljoin
-
 import xml.etree.ElementTree as ElementTree
+from datetime import datetime, time, timezone
+from urllib.parse import urlencode, urljoin
 
 import bibtexparser
 import pandas as pd
@@ -48,63 +44,12 @@ from bibtexparser.model import Entry, Field
 from feedgen.feed import FeedGenerator
 from pylatexenc.latexencode import RULE_DICT, UnicodeToLatexConversionRule, UnicodeToLatexEncoder
 
-from topic_report.arxiv import links
 from topic_report.frame import papers_frame
-from topic_report.store import ARXIV_ID
+from topic_report.topic_files import (ALL_FEED, BIBTEX, CSV, FEED, FEED_LIST, INDEX, JSON, PAGE, RIS, abs_url,
+                                      file_name)
 from topic_report.topics import ARXIV_FIRST_DAY, Topic
 
 FEED_ENTRIES = 50
-
-
-@dataclass(frozen=True)
-class TopicFile:
-    """One kind of per-topic output: `<slug>.<suffix>`."""
-
-    suffix: str
-    label: str        # the link's text
-    media_type: str
-    download: bool    # a file to save, rather than a page to open or a feed to subscribe to
-
-
-PAGE = TopicFile("html", "page", "text/html", download=False)
-DIGEST = TopicFile("md", "markdown digest", "text/markdown", download=False)
-FEED = TopicFile("atom", "Atom feed", "application/atom+xml", download=False)
-BIBTEX = TopicFile("bib", "BibTeX", "application/x-bibtex", download=True)
-RIS = TopicFile("ris", "RIS", "application/x-research-info-systems", download=True)
-CSV = TopicFile("csv", "CSV", "text/csv", download=True)
-JSON = TopicFile("json", "JSON", "application/json", download=True)
-# Every file the build writes per topic, beside its page. Stale-page removal goes by this list.
-TOPIC_FILES = (PAGE, DIGEST, FEED, BIBTEX, RIS, CSV, JSON)
-EXPORTS = (FEED, BIBTEX, RIS, CSV, JSON)
-# Beside the index: the feed of every topic, and the list of every topic's feed (a topic slug
-# cannot be "all": helpers/topics.py's RESERVED_SLUGS).
-ALL_FEED = "all.atom"
-FEED_LIST = "feeds.opml"
-INDEX = "index.html"
-# Quarto puts a page's figures into this folder beside it.
-QUARTO_FIGURES = "{slug}_files"
-
-
-def file_name(slug: str, kind: TopicFile) -> str:
-    return f"{slug}.{kind.suffix}"
-
-
-def topic_file_names(slug: str) -> list[str]:
-    """The names of every file and folder the site holds for one topic."""
-    return [file_name(slug, kind) for kind in TOPIC_FILES] + [QUARTO_FIGURES.format(slug=slug)]
-
-
-def links_html(slug: str, kinds: tuple[TopicFile, ...] = (DIGEST, *EXPORTS), lead: str = "") -> Markup:
-    """One line of links to the topic's files, after `lead`; exports to save carry `download`."""
-    links = (f'<a href="{escape(file_name(slug, kind))}" type="{kind.media_type}"{" download" if kind.download else ""}>'
-             f"{kind.label}</a>" for kind in kinds)
-    lead = f'<span class="topic-links-lead">{escape(lead)}</span>' if lead else ""
-    return Markup(f'<p class="topic-links">{lead}{"".join(links)}</p>')
-
-
-def abs_url(paper_id: str) -> str | None:
-    """The paper's arXiv page (its newest version), if the id is of arXiv's own form."""
-    return links.abs_url(paper_id) if ARXIV_ID.fullmatch(paper_id) else None
 
 
 def coins(paper) -> Markup:

@@ -9,13 +9,17 @@ A run without dates asks for one of two things:
   holds exactly what arXiv answered: papers that no longer match leave the topic (not the store).
 - otherwise its **changes**: the topic's query over its window, sorted by last update, paged
   until it passes the last run less `lookback_days`. That finds papers announced late (up to
-  `lookback_days` after their submission) and new versions of any paper, however old, in one
-  request a day unless more than a page changed. Paper dates never move the window: the runs'
+  `lookback_days` after their submission) and new versions of any paper, however old. It stops
+  sooner when arXiv's count of the window's papers shows that none was announced late: once past
+  what the last run could see, every paper it reports is stored or was read. Its first page asks
+  for the changes expected (the window's papers per day over the days since the last run, twice
+  over), a full page after that: a quiet day is one small request. Paper dates never move the window: the runs'
   own clock does, and the window never ends after now.
 """
 
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -32,6 +36,12 @@ from topic_report.topics import ARXIV_FIRST_DAY, Topic
 ARXIV_TIME = ZoneInfo("America/New_York")
 ANNOUNCEMENT_DAYS = {6, 0, 1, 2, 3}  # weekday(): Sunday, Monday … Thursday
 ANNOUNCEMENT_TIME = time(20, 0)
+# Each announcement holds what was submitted before 14:00 New York time that day (and since the
+# previous deadline).
+SUBMISSION_DEADLINE = time(14, 0)
+# The smallest first page of a sweep of changes: a topic with few papers a day still reads past
+# what its last run saw in one request.
+MIN_FIRST_PAGE = 20
 
 
 @dataclass(frozen=True)
@@ -79,6 +89,26 @@ def announcements(after: datetime, until: datetime) -> int:
         moment = datetime.combine(day, ANNOUNCEMENT_TIME, ARXIV_TIME)
         count += day.weekday() in ANNOUNCEMENT_DAYS and after < moment <= until
     return count
+
+
+def settled_before(moment: datetime) -> datetime:
+    """Every version submitted before this time had been announced by `moment` (unless held in
+    moderation): the submission deadline of arXiv's last announcement at or before `moment`."""
+    day = moment.astimezone(ARXIV_TIME).date()
+    while True:
+        announced = datetime.combine(day, ANNOUNCEMENT_TIME, ARXIV_TIME)
+        if day.weekday() in ANNOUNCEMENT_DAYS and announced <= moment:
+            return datetime.combine(day, SUBMISSION_DEADLINE, ARXIV_TIME).astimezone(timezone.utc)
+        day -= timedelta(days=1)
+
+
+def first_page_size(held: int, window: Window, last_run: datetime, page_size: int) -> int:
+    """The entries a sweep of changes asks for first: the window's papers per day over the days
+    since the last run and the day before it (what `settled_before` leaves to read again), twice
+    over, at least MIN_FIRST_PAGE, at most a page."""
+    per_day = held / max((window.until - window.since) / timedelta(days=1), 1)
+    days = (window.until - last_run) / timedelta(days=1) + 1
+    return max(MIN_FIRST_PAGE, min(page_size, math.ceil(2 * per_day * days)))
 
 
 def quiet_reason(previous: datetime, now: datetime) -> str | None:
@@ -178,8 +208,11 @@ def fetch_topic(topic: Topic, store: Store, source: ArxivSource, since: date | N
         fetched = None
         if kind == "update":
             try:
-                fetched = source.changes(topic, window, state.swept_until - timedelta(days=topic.lookback_days),
-                                         _expected(topic, store, window, True))
+                held = store.ids_between(topic.slug, window.since, window.until)
+                fetched = source.changes(
+                    topic, window, changed_since=state.swept_until - timedelta(days=topic.lookback_days),
+                    settled=settled_before(state.swept_until), held=held,
+                    first_page=first_page_size(len(held), window, state.swept_until, source.settings.page_size))
             except SweepTooLong as exc:
                 notes.append(f"{exc}: fetched its whole window")
                 kind = "window"

@@ -6,11 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
 from markupsafe import Markup, escape
 
-from topic_report.exports import DIGEST, EXPORTS, PAGE, abs_url, file_name, links_html
-from topic_report.topic_data import TopicData
+from topic_report.topic_files import DIGEST, EXPORTS, PAGE, abs_url, file_name, links_html
+
+if TYPE_CHECKING:  # a build where nothing changed unpickles overviews without loading pandas
+    import pandas as pd
+
+    from topic_report.topic_data import TopicData
 
 WEEKS = 12
 NEWEST_TITLES = 3
@@ -46,6 +51,8 @@ class TopicOverview:
 
 def weekly_counts(published: pd.Series, weeks_to: datetime, weeks: int = WEEKS) -> list[int]:
     """Papers submitted in each of the `weeks` seven-day spans ending at `weeks_to`, oldest first."""
+    import pandas as pd
+
     counts = [0] * weeks
     ages = (pd.Timestamp(weeks_to) - published) // pd.Timedelta(days=7)
     for age, count in ages[(ages >= 0) & (ages < weeks)].value_counts().items():

@@ -19,7 +19,7 @@ from itables import init_notebook_mode
 from markdown_it import MarkdownIt
 from matplotlib.figure import Figure
 
-from topic_report import SITE_DIR, TopicReportError, charts, exports, tables
+from topic_report import SITE_DIR, TopicReportError, charts, exports, tables, topic_files
 from topic_report.arxiv.links import abs_url
 from topic_report.digest import render_digest
 from topic_report.project import Project
@@ -48,10 +48,11 @@ class Parameters:
     config: Path | None
     db_path: Path | None
     previous_build: datetime | None
+    table_library: str | None  # the site's shared copy of itables' bundle, relative to the page
 
     @classmethod
     def check(cls, *, topic, since=None, until=None, digest_limit=None, top_authors=15, config=None,
-              db_path=None, previous_build=None) -> "Parameters":
+              db_path=None, previous_build=None, table_library=None) -> "Parameters":
         """Validate raw values (from papermill, Quarto or a person); raise TopicReportError saying which."""
         checked = cls(
             topic=_text("topic", topic),
@@ -62,6 +63,7 @@ class Parameters:
             config=None if config is None else _path("config", config),
             db_path=None if db_path is None else _path("db_path", db_path),
             previous_build=_moment("previous_build", previous_build),
+            table_library=None if table_library is None else _library("table_library", table_library),
         )
         if checked.since and checked.until and checked.since > checked.until:
             raise TopicReportError(f"parameter since ({checked.since}) is after until ({checked.until})")
@@ -107,6 +109,12 @@ def _moment(name: str, value) -> datetime | None:
     except (TypeError, ValueError):
         raise _problem(name, "an ISO 8601 time or None", value) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _library(name: str, value) -> str:
+    if not isinstance(value, str) or not tables.SHARED_LIBRARY.fullmatch(value):
+        raise _problem(name, "a relative address of a .js file starting ./ (letters, digits, -_./)", value)
+    return value
 
 
 def _path(name: str, value) -> Path:
@@ -194,8 +202,9 @@ class TopicReport:
         return "Every paper stored for the topic"
 
     def init_tables(self) -> None:
-        """Put the interactive-table library into this cell's output (offline): keep that output."""
-        if not self.empty:
+        """Put the interactive-table library into this cell's output (offline): keep that output.
+        A site's pages link its one shared copy instead (`table_library`), which the browser caches."""
+        if not self.empty and self.parameters.table_library is None:
             init_notebook_mode(all_interactive=False, connected=False)
 
     @property
@@ -305,7 +314,7 @@ class TopicReport:
             _stat("—" if self.joined is None else f"{len(self.joined):,}",
                   "new since the last build" if self.joined is not None else "new (no earlier build)"),
         ]
-        display(HTML(f'<div class="headline">{"".join(stats)}</div>{exports.links_html(self.topic.slug, lead="Take the papers elsewhere:")}'))
+        display(HTML(f'<div class="headline">{"".join(stats)}</div>{topic_files.links_html(self.topic.slug, lead="Take the papers elsewhere:")}'))
 
     def over_time(self) -> None:
         """Papers per day, week or month, and the running total."""
@@ -331,7 +340,7 @@ class TopicReport:
 
     def table(self) -> None:
         """Every paper: searchable, sortable, titles linked to arXiv."""
-        self._show(lambda: [tables.papers_table(self.frame, self.joined)])
+        self._show(lambda: [tables.papers_table(self.frame, self.joined, self.parameters.table_library)])
 
     def digest(self) -> None:
         """The newest papers, as `topic-report digest` writes them."""

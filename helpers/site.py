@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 
 import yaml
@@ -84,6 +85,25 @@ def search_papers(frame) -> tuple[SearchPaper, ...]:
     """The site search's record of each paper of a topic frame (newest first)."""
     return tuple(SearchPaper(paper_id, title, ", ".join(authors[:SEARCH_AUTHORS]) + (" et al." if len(authors) > SEARCH_AUTHORS else ""))
                  for paper_id, title, authors in zip(frame["id"], frame["title"], frame["authors"], strict=True))
+
+
+def table_library() -> str:
+    """Where a site keeps its one copy of the table library (itables' offline bundle, .js and
+    .css), which every page links: by itables' version, so a browser's cached copy never meets
+    another release's pages."""
+    return f"./assets/itables-{version('itables')}/dt_bundle.js"
+
+
+def write_table_library(output_dir: Path) -> None:
+    """Copy the table library into the site where it lacks it (after rendering: a full Quarto render
+    starts the output directory afresh)."""
+    target = output_dir / table_library()
+    for suffix in (".js", ".css"):
+        if not target.with_suffix(suffix).is_file():
+            from itables import options  # here: its import loads pandas, which a build of unchanged pages skips
+
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.with_suffix(suffix).write_bytes(Path(options.dt_bundle).with_suffix(suffix).read_bytes())
 
 
 SHIPPED_CONFIG = RESOURCES / "_quarto.yml"

@@ -579,6 +579,12 @@ class Store:
             "SELECT count(*) FROM papers p JOIN topic_papers t ON t.paper_id = p.id"
             " WHERE t.topic = ? AND p.published BETWEEN ? AND ?", (topic, iso(since), iso(until)))[0][0]
 
+    def ids_between(self, topic: str, since: datetime, until: datetime) -> set[str]:
+        """The ids of the topic's papers submitted within [since, until]."""
+        return {row[0] for row in self._query(
+            "SELECT p.id FROM papers p JOIN topic_papers t ON t.paper_id = p.id"
+            " WHERE t.topic = ? AND p.published BETWEEN ? AND ?", (topic, iso(since), iso(until)))}
+
     def added_since(self, topic: str, moment: datetime) -> int:
         """How many papers joined the topic after `moment`."""
         return self._query(

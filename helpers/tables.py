@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Iterable
 
 import pandas as pd
@@ -107,7 +108,6 @@ WIRE_FILTERS = JavascriptFunction("""function (settings) {
 OPTIONS = {
     "table_id": TABLE_ID,
     "allow_html": True,     # the cells hold text we escaped; the render functions add our markup
-    "connected": False,     # the library comes from the page (init_notebook_mode(connected=False))
     "maxBytes": 0,          # every paper, never itables' first-and-last-rows preview
     "showIndex": False,
     "classes": "display compact",
@@ -258,7 +258,21 @@ def filters(frame: pd.DataFrame, new: set[str] | None = None) -> str:
         + '</div>')
 
 
-def papers_table(frame: pd.DataFrame, new: set[str] | None = None) -> str:
+# A site's shared copy of the library (`library` below): a relative address of a .js file, beside
+# which its .css is (itables' own layout, `dt_url`); "./" first, as a module import needs.
+SHARED_LIBRARY = re.compile(r"\./(?:[A-Za-z0-9_-][A-Za-z0-9_.-]*/)*[A-Za-z0-9_-][A-Za-z0-9_.-]*\.js")
+# Browsers refuse module scripts to a page opened from disk (file://, origin "null"): it says so.
+SERVE_NOTE = """<p class="serve-note" id="%(id)s-serve-note" hidden>This table needs the site served over
+HTTP: run <code>make serve</code> (or <code>python3 -m http.server --directory _site</code>) and open
+<a href="http://127.0.0.1:8000/">http://127.0.0.1:8000/</a>. Opened from disk, browsers refuse its scripts.</p>
+<script>if (location.protocol === 'file:') document.getElementById('%(id)s-serve-note').hidden = false;</script>""" % {
+    "id": TABLE_ID}
+
+
+def papers_table(frame: pd.DataFrame, new: set[str] | None = None, library: str | None = None) -> str:
     """The searchable, sortable, filterable table of every paper (a ranked frame: topic_report.ranking),
-    as HTML for an offline notebook page; `new`: the ids new since the previous build, None without one."""
-    return filters(frame, new) + details_block(frame) + to_html_datatable(table_frame(frame, new), **OPTIONS)
+    as HTML for an offline page; `new`: the ids new since the previous build, None without one. Its
+    library from the notebook's `init_tables` output, or from the site's shared copy at `library`."""
+    source = {"connected": True, "dt_url": library} if library else {"connected": False}
+    return (filters(frame, new) + details_block(frame) + (SERVE_NOTE if library else "")
+            + to_html_datatable(table_frame(frame, new), **OPTIONS, **source))

@@ -117,6 +117,33 @@ def test_requests_stay_at_the_floor_one_per_run_and_one_per_page_of_changes(tmp_
         assert radar.run(MONDAY + 6 * DAY, topic).requests == 1
 
 
+def test_a_quiet_day_asks_for_a_small_page_first_and_reads_only_what_the_last_run_could_not_see(radar):
+    radar.emulator.add([record(n, MONDAY - 13 * DAY + n * timedelta(hours=3)) for n in range(100)])
+    radar.run(MONDAY)
+    outcome = radar.run(MONDAY + DAY)
+    sweep = radar.emulator.requests[-1].params
+    assert (outcome.counts.new, outcome.counts.updated, outcome.requests) == (0, 0, 1)
+    assert sweep["sortBy"] == "lastUpdatedDate" and int(sweep["max_results"]) < 100
+    assert outcome.counts.fetched < 100 and outcome.line().endswith("arXiv reports 100 since 2026-05-18, 100 stored")
+
+
+def test_a_new_version_dated_before_the_last_run_but_announced_after_it_is_stored(tmp_path):
+    with ArxivEmulator(recorded_dir=None) as emulator:
+        radar = Radar(emulator, tmp_path / "papers.sqlite", page_size=10)
+        emulator.add([record(n, MONDAY - 10 * DAY + n * timedelta(hours=3)) for n in range(40)])
+        radar.run(MONDAY)
+        tuesday = MONDAY + DAY  # 08:00 in New York; that evening's announcement holds what came before 14:00
+        announced = tuesday + 12 * timedelta(hours=1)
+        emulator.add([record(3, MONDAY - 10 * DAY + 9 * timedelta(hours=1), title="Point cloud study, v2", version=2,
+                             updated=tuesday - timedelta(hours=1), visible=announced),
+                      record(200, tuesday - timedelta(minutes=30), visible=announced),
+                      *(record(300 + n, tuesday + timedelta(minutes=30 + n), visible=announced) for n in range(9))])
+        assert radar.run(tuesday).counts.new == 0  # none announced yet
+        outcome = radar.run(tuesday + DAY)  # its first page holds the ten new papers, the newest dated after the run
+        assert (outcome.counts.new, outcome.counts.updated) == (10, 1)
+        assert {p.id: p.version for p in radar.store.papers("radar")}["2606.00003"] == 2
+
+
 def test_a_paper_dated_in_the_future_never_moves_the_window_past_now(radar):
     radar.emulator.add([record(1, MONDAY - DAY), record(2, datetime(2099, 1, 1, tzinfo=timezone.utc))])
     radar.run(MONDAY, since=date(2026, 5, 1), until=date(2099, 12, 31))

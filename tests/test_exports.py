@@ -20,7 +20,7 @@ from lxml import etree
 from pybtex.database import parse_string as pybtex_parse
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 
-from topic_report import TopicReportError, exports, settings
+from topic_report import TopicReportError, exports, settings, topic_files
 from topic_report.frame import papers_frame
 from topic_report.ranking import ranked
 from topic_report.store import Paper
@@ -217,9 +217,9 @@ def test_feed_of_a_topic_without_papers_is_valid_and_byte_stable():
 
 
 def test_every_per_topic_file_follows_one_pattern():
-    names = exports.topic_file_names("nerf")
+    names = topic_files.topic_file_names("nerf")
     assert names == ["nerf.html", "nerf.md", "nerf.atom", "nerf.bib", "nerf.ris", "nerf.csv", "nerf.json", "nerf_files"]
-    assert set(exports.export_files(TOPIC, papers_frame([], TOPIC.slug))) <= set(exports.topic_file_names("hostile"))
+    assert set(exports.export_files(TOPIC, papers_frame([], TOPIC.slug))) <= set(topic_files.topic_file_names("hostile"))
 
 
 @pytest.mark.parametrize("value, expected", [("https://example.org/radar", "https://example.org/radar/"),

@@ -274,7 +274,7 @@ def test_a_recorded_error_response_is_explained(env, cli, emulator, monkeypatch)
 
     source = ArxivSource(from_env(), progress=False)
     with pytest.raises(Exception) as error:
-        source._page(arxiv.Search(id_list=["abc"], max_results=100), 0, expect_results=False)
+        source._page(arxiv.Search(id_list=["abc"], max_results=100), 0, expect_results=False, size=100)
     assert str(error.value) == "arXiv answered HTTP 400: incorrect id format for abc (after 1 attempt)"
 
 

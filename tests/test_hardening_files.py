@@ -20,7 +20,7 @@ from markdown_it import MarkdownIt
 
 from conftest import ROOT
 from topic_report import build as build_module
-from topic_report.exports import topic_file_names
+from topic_report.topic_files import topic_file_names
 from site_data import HOSTILE_TOPIC, hostile_records, run_build, site_topics
 from test_fetch import SEED_WINDOW, dump
 from topic_report import TopicReportError
@@ -317,7 +317,7 @@ def test_working_files_stay_in_the_project_and_stale_pages_go(tmp_path):
     second = offline_build(tmp_path, config, output)
     assert second.code == 0, second.err
     kept = [name for slug in ("alpha", "gamma-2") for name in topic_file_names(slug) if (output / name).is_file()]
-    assert sorted(p.name for p in output.iterdir()) == sorted([*kept, "beta.txt", "index.html", "notes.txt"])
+    assert sorted(p.name for p in output.iterdir()) == sorted([*kept, "assets", "beta.txt", "index.html", "notes.txt"])
     assert {"alpha.html", "alpha.md", "alpha.atom", "alpha.bib", "alpha.ris", "alpha.csv", "alpha.json"} <= set(kept)
     assert sorted(p.name for p in (project / "build" / "site").glob("*.ipynb")) == ["alpha.ipynb", "gamma-2.ipynb"]
 

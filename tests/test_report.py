@@ -98,6 +98,10 @@ def test_a_wrong_parameter_type_stops_the_notebook_with_one_clear_line(tmp_path)
     ({"top_authors": 2.5}, "parameter top_authors must be a whole number of at least 1, not 2.5 (float)"),
     ({"previous_build": "yesterday"}, "parameter previous_build must be an ISO 8601 time or None, not 'yesterday' (str)"),
     ({"db_path": 7}, "parameter db_path must be a file path, not 7 (int)"),
+    ({"table_library": "https://cdn.example/dt.js"}, "parameter table_library must be a relative address of a .js "
+     "file starting ./ (letters, digits, -_./), not 'https://cdn.example/dt.js' (str)"),
+    ({"table_library": "./x.js';alert(1)//.js"}, "parameter table_library must be a relative address of a .js "
+     "file starting ./ (letters, digits, -_./), not \"./x.js';alert(1)//.js\" (str)"),
     ({"since": "2026-02-10", "until": "2026-02-01"}, "parameter since (2026-02-10) is after until (2026-02-01)"),
 ])
 def test_wrong_parameters_are_named_in_one_line(wrong, message):

@@ -84,6 +84,18 @@ def test_index_shows_hostile_titles_as_text(report_site):
     assert not card.xpath(".//script|.//img|.//b|.//i")
 
 
+def test_the_table_library_is_one_shared_copy_that_every_table_page_links(report_site):
+    libraries = sorted(path.relative_to(report_site.output).as_posix()
+                       for path in report_site.output.rglob("dt_bundle.*"))
+    assert len(libraries) == 2 and libraries[0].endswith(".css") and libraries[1].endswith(".js")
+    script = "./" + libraries[1]
+    for slug in ("3d-reconstruction", "hostile"):  # the topics with papers, so with a table
+        text = page(report_site, slug)
+        assert text.count(f"from '{script}'") == 1 and text.count(f'href="./{libraries[0]}"') == 1
+        assert "injectModule" not in text  # the library is not inlined, base64 or otherwise
+    assert "dt_bundle" not in page(report_site, "nothing-yet")
+
+
 @pytest.mark.parametrize("slug", SLUGS)
 def test_each_topic_has_its_digest_and_exports_beside_its_page_linked_from_index_and_page(report_site, slug):
     names = [f"{slug}.{suffix}" for suffix in ("md", "atom", "bib", "ris", "csv", "json")]

@@ -96,36 +96,48 @@ class ArxivSource:
         fetched.capped = len(fetched.papers) >= topic.max_results and (fetched.reported or 0) > topic.max_results
         return fetched
 
-    def changes(self, topic: Topic, window: Window, changed_since: datetime, expect_results: bool) -> Fetched:
+    def changes(self, topic: Topic, window: Window, *, changed_since: datetime, settled: datetime,
+                held: set[str], first_page: int) -> Fetched:
         """The topic's papers of the window that are new or have a new version since `changed_since`:
-        its query sorted by last update, newest first, paged until it passes `changed_since`. One
-        request when fewer than a page changed. Raises SweepTooLong past the API's 30,000 results."""
+        its query sorted by last update, newest first, paged until it passes `changed_since`, or
+        earlier: once past `settled` (every version before it was shown to the last run) when
+        arXiv's count of the window's papers shows none but those `held` (the ids the store holds
+        of the window) and those read, so no paper was announced late. The first page asks for
+        `first_page` entries (the changes expected), the next ones for a full page: a quiet day is
+        one small request. Raises SweepTooLong past the API's 30,000 results."""
         search = arxiv.Search(query=build_query(topic, window), max_results=None,
                               sort_by=arxiv.SortCriterion.LastUpdatedDate, sort_order=arxiv.SortOrder.Descending)
         fetched = Fetched()
+        seen: set[str] = set()
         with self._progress(topic) as bar:
-            start = 0
+            start, size = 0, min(first_page, self.settings.page_size)
             while True:
                 if start >= API_MAX_RESULTS_PER_QUERY:
                     raise SweepTooLong(f"more than {API_MAX_RESULTS_PER_QUERY:,} papers changed")
-                batch = self._answered(search, start, expect_results or start > 0, fetched).papers
+                batch = self._answered(search, start, bool(held) or start > 0, fetched, size).papers
                 fetched.papers.extend(batch)
+                seen.update(paper.id for paper in batch)
                 bar.update(len(batch))
                 start += len(batch)
                 if not batch or start >= fetched.reported or batch[-1].updated < changed_since:
                     break
+                if batch[-1].updated < settled and len(held | seen) == fetched.reported:
+                    break
                 if len(fetched.papers) >= topic.max_results:
                     fetched.capped = True
                     break
+                size = self.settings.page_size
         del fetched.papers[topic.max_results:]
         return fetched
 
     def _progress(self, topic: Topic) -> tqdm:
         return tqdm(desc=topic.slug, unit="paper", disable=None if self.progress else True, leave=False)
 
-    def _answered(self, search: arxiv.Search, start: int, expect_results: bool, fetched: Fetched) -> Page:
-        """One page, recorded with what arXiv reported matching and what arrived."""
-        page = self._page(search, start, expect_results)
+    def _answered(self, search: arxiv.Search, start: int, expect_results: bool, fetched: Fetched,
+                  size: int | None = None) -> Page:
+        """One page of `size` entries (default: the page size), recorded with what arXiv reported
+        matching and what arrived."""
+        page = self._page(search, start, expect_results, size or self.settings.page_size)
         fetched.requests.append(RequestRecord(search.query, search.sort_by.value, start, page.total, len(page.papers)))
         if fetched.reported is None:
             fetched.reported = page.total
@@ -157,13 +169,13 @@ class ArxivSource:
                 return
             page = self._answered(search, start, True, fetched)
 
-    def _page(self, search: arxiv.Search, start: int, expect_results: bool) -> Page:
+    def _page(self, search: arxiv.Search, start: int, expect_results: bool, size: int) -> Page:
         def page_of(answer: Answer) -> Page:
             page = parse_page(answer.body, answer.headers.get("Content-Type", ""))
             self._check_paging(search.query, start, page, expect_results)
             return page
 
-        return self.document(request_url(self.settings.api_url, search, start, self.settings.page_size), page_of)
+        return self.document(request_url(self.settings.api_url, search, start, size), page_of)
 
     def document(self, url: str, read: Callable[[Answer], T], missing: str | None = None) -> T:
         """What `read` makes of the answer at `url` (any of arXiv's documents on the API's host),

@@ -46,7 +46,7 @@ NOSCRIPT = re.compile(r"<noscript>(.*?)</noscript>", re.S | re.I)
 ITABLES_MESSAGES = [
     re.compile(r"This is the init_notebook_mode cell from ITables v[\w.]+\s*"
                r"\(you should not see this message - is your notebook trusted\?\)"),
-    re.compile(r"Loading ITables v[\w.]+ from the init_notebook_mode cell\.\.\.\s*\(need help\?\)"),
+    re.compile(r"Loading ITables v[\w.]+ from (?:the init_notebook_mode cell|the internet)\.\.\.\s*\(need help\?\)"),
 ]
 
 
