@@ -32,7 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from arxiv_server import SHARED_DIR, ArxivEmulator, load_jsonl  # noqa: E402
-from topic_report.arxiv_source import ArxivSource, Window, build_query  # noqa: E402
+from topic_report.arxiv.paging import ArxivSource  # noqa: E402
+from topic_report.arxiv.query import Window, build_query  # noqa: E402
 from topic_report.fetching import ANNOUNCEMENT_DAYS, ANNOUNCEMENT_TIME, ARXIV_TIME, fetch_topic  # noqa: E402
 from topic_report.settings import Settings  # noqa: E402
 from topic_report.store import Store  # noqa: E402

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from arxiv_server import SHARED_DIR, ArxivEmulator, load_jsonl  # noqa: E402
-from topic_report.arxiv_source import ArxivSource  # noqa: E402
+from topic_report.arxiv.paging import ArxivSource  # noqa: E402
 from topic_report.digest import render_digest  # noqa: E402
 from topic_report.fetching import fetch_topic  # noqa: E402
 from topic_report.frame import load_frame  # noqa: E402

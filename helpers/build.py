@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict
 from tqdm import tqdm
 
 from topic_report import PACKAGE_DIR, PROG, RESOURCES, TopicReportError, write_atomically
-from topic_report.arxiv_source import ArxivSource
+from topic_report.arxiv.paging import ArxivSource
 from topic_report.bounded import Limits
 from topic_report.digest import render_digest
 from topic_report.exports import DIGEST, export_files, file_name, topic_file_names

@@ -50,7 +50,7 @@ def _project(args) -> tuple[Project, list[Topic], Settings]:
 
 
 def cmd_fetch(args) -> int:
-    from topic_report.arxiv_source import ArxivSource
+    from topic_report.arxiv.paging import ArxivSource
     from topic_report.fetching import fetch_all
     from topic_report.store import Store
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
+from topic_report.arxiv.links import abs_url
 from topic_report.store import Paper
 
 MAX_AUTHORS = 10
@@ -47,10 +48,6 @@ def neutralize(text: str) -> str:
     return close_bidi(text)
 
 
-def abs_url(paper: Paper) -> str:
-    return f"https://arxiv.org/abs/{paper.versioned_id}"
-
-
 def author_line(authors: list[str]) -> str:
     shown = [neutralize(name) for name in authors[:MAX_AUTHORS]]
     if len(authors) > MAX_AUTHORS:
@@ -62,7 +59,7 @@ def _entry(paper: Paper) -> str:
     return (
         f"- **{neutralize(paper.title) or '(untitled)'}**  \n"
         f"  {author_line(paper.authors)}  \n"
-        f"  _{paper.published:%Y-%m-%d}_ · {neutralize(abs_url(paper))}  \n"
+        f"  _{paper.published:%Y-%m-%d}_ · {neutralize(abs_url(paper.versioned_id))}  \n"
         f"  <details><summary>Abstract</summary>\n\n"
         f"  {neutralize(paper.abstract)}\n\n"
         f"  </details>\n\n\n"

@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 from pandas.io.formats.style import Styler
 from matplotlib.ticker import MaxNLocator
 
-from topic_report import TopicReportError, charts, settings
+from topic_report import TopicReportError, charts
 from topic_report.frame import authors_by_papers, load_frame
 from topic_report.project import Project
 from topic_report.report import report_style
@@ -88,7 +88,7 @@ class Explorer:
     def open(cls, config=None, db_path=None) -> "Explorer":
         """The topics file (by default the nearest topics.yml, as for the report) and its store."""
         project = Project.find(config)
-        store_path = Path(db_path) if db_path is not None else project.store_path(settings.from_env().db_path)
+        store_path = Path(db_path) if db_path is not None else project.store_path()
         if not store_path.is_file():
             raise TopicReportError(f"no store at {store_path}: run `make report` (or `topic-report fetch`) first")
         return cls(load_topics(project.topics_file), store_path)

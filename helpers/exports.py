@@ -36,6 +36,7 @@ from bibtexparser.model import Entry, Field
 from feedgen.feed import FeedGenerator
 from pylatexenc.latexencode import RULE_DICT, UnicodeToLatexConversionRule, UnicodeToLatexEncoder
 
+from topic_report.arxiv import links
 from topic_report.store import ARXIV_ID, utc_now
 from topic_report.topics import Topic
 
@@ -84,7 +85,7 @@ def links_html(slug: str, kinds: tuple[TopicFile, ...] = (DIGEST, *EXPORTS), lea
 
 def abs_url(paper_id: str) -> str | None:
     """The paper's arXiv page (its newest version), if the id is of arXiv's own form."""
-    return f"https://arxiv.org/abs/{paper_id}" if ARXIV_ID.fullmatch(paper_id) else None
+    return links.abs_url(paper_id) if ARXIV_ID.fullmatch(paper_id) else None
 
 
 def export_files(topic: Topic, frame: pd.DataFrame, site_url: str | None = None) -> dict[str, bytes]:

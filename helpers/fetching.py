@@ -22,7 +22,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from topic_report import PROG, TopicReportError
-from topic_report.arxiv_source import ArxivSource, ArxivUnreachable, Fetched, SweepTooLong, Window
+from topic_report.arxiv.paging import ArxivSource, ArxivUnreachable, Fetched, SweepTooLong
+from topic_report.arxiv.query import Window
 from topic_report.store import Coverage, FetchCounts, FetchRecord, Store, TopicState, utc_now
 from topic_report.topics import ARXIV_FIRST_DAY, Topic
 

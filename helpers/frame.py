@@ -16,6 +16,7 @@ from datetime import date
 
 import pandas as pd
 
+from topic_report.arxiv.links import abs_url, pdf_url
 from topic_report.store import Paper, Store
 
 COLUMNS = [
@@ -36,8 +37,8 @@ def papers_frame(papers: list[Paper], topic: str, matched_terms: Mapping[str, li
             "published": p.published, "updated": p.updated, "primary_category": p.primary_category,
             "categories": list(p.categories), "abstract": p.abstract, "comment": p.comment,
             "journal_ref": p.journal_ref, "doi": p.doi,
-            "abs_url": f"https://arxiv.org/abs/{p.versioned_id}",
-            "pdf_url": f"https://arxiv.org/pdf/{p.versioned_id}", "topic": topic,
+            "abs_url": abs_url(p.versioned_id),
+            "pdf_url": pdf_url(p.versioned_id), "topic": topic,
             "matched_terms": list(matched_terms.get(p.id, [])),
         }
         for p in papers

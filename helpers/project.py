@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from topic_report import PROG, TopicReportError
+from topic_report import PROG, TopicReportError, settings
 from topic_report.topics import DEFAULT_CONFIG
 
 OUTPUT_DIR = Path("_site")
@@ -43,9 +43,9 @@ class Project:
     def root(self) -> Path:
         return self.topics_file.parent
 
-    def store_path(self, db_path: Path) -> Path:
-        """The store: `db_path` (the TOPIC_REPORT_DB setting) taken from the project folder when relative."""
-        return self.root / db_path
+    def store_path(self, db_path: Path | None = None) -> Path:
+        """The store: `db_path`, else the TOPIC_REPORT_DB setting, taken from the project folder when relative."""
+        return self.root / (db_path if db_path is not None else settings.from_env().db_path)
 
     @property
     def output_dir(self) -> Path:

@@ -20,13 +20,14 @@ from markdown_it import MarkdownIt
 from matplotlib.figure import Figure
 
 from topic_report import SITE_DIR, TopicReportError, charts, exports, settings, tables
+from topic_report.arxiv.links import abs_url
 from topic_report.digest import render_digest
 from topic_report.project import Project
 from topic_report.store import ARXIV_ID, Coverage, Paper, Store
 from topic_report.topic_data import TopicData
 from topic_report.topics import Topic, load_topics, select
 
-ARXIV_ABS_URL = re.compile(rf"https://arxiv\.org/abs/(?:{ARXIV_ID.pattern})v\d+")
+ARXIV_ABS_URL = re.compile(rf"{re.escape(abs_url(''))}(?:{ARXIV_ID.pattern})v\d+")
 NO_PAPERS = '<p class="section-empty">No papers yet.</p>'
 # Papers listed in full under "What is new"; the rest of a larger batch is in the table.
 NEW_SHOWN = 30
@@ -70,7 +71,7 @@ class Parameters:
         return Project.find(self.config)
 
     def store_path(self) -> Path:
-        return self.db_path or self.project().store_path(settings.from_env().db_path)
+        return self.db_path or self.project().store_path()
 
 
 def _problem(name: str, expected: str, value) -> TopicReportError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from topic_report import RESOURCES
-from topic_report.arxiv_source import parse_feed
+from topic_report.arxiv.feed import parse_feed
 from topic_report.store import FetchRecord, Store, utc_now
 from topic_report.topics import Topic
 

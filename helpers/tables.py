@@ -24,6 +24,7 @@ import pandas as pd
 from itables import JavascriptFunction, to_html_datatable
 from linkify_it import LinkifyIt
 
+from topic_report.arxiv.links import abs_url, pdf_url
 from topic_report.digest import close_bidi
 from topic_report.store import ARXIV_ID
 from topic_report.taxonomy import category_name, is_category, labelled
@@ -52,12 +53,12 @@ RENDER_TITLE = JavascriptFunction("""function (title, type, row, meta) {
     const abstract = details.abstracts[meta.row];
     if (type === 'filter') return [title, row[%(id)d], abstract, authors, named.join(' ')].join(' ');
     const id = row[%(id)d], shown = title || '(untitled)';
-    return (id ? '<a href="https://arxiv.org/abs/' + id + '">' + shown + '</a>' : shown)
+    return (id ? '<a href="%(abs)s' + id + '">' + shown + '</a>' : shown)
         + '<details class="paper-more"><summary>abstract, authors, PDF</summary>'
-        + (id ? '<a class="pdf" href="https://arxiv.org/pdf/' + id + '">PDF</a>' : '')
+        + (id ? '<a class="pdf" href="%(pdf)s' + id + '">PDF</a>' : '')
         + '<p class="paper-authors">' + authors + '</p><p class="paper-categories">' + named.join(', ')
         + '</p><p class="paper-abstract">' + abstract + '</p></details>';
-}""" % {"details": _DETAILS, "categories": _CATEGORY_LIST, "id": ID})
+}""" % {"details": _DETAILS, "categories": _CATEGORY_LIST, "id": ID, "abs": abs_url(""), "pdf": pdf_url("")})
 
 # The authors cell: the first few and how many more; all of them for the search; the first to sort.
 RENDER_AUTHORS = JavascriptFunction("""function (empty, type, row, meta) {
@@ -132,12 +133,12 @@ def abs_link(paper_id: str, title: str) -> str:
     text = html.escape(close_bidi(title)) or "(untitled)"
     if not ARXIV_ID.fullmatch(paper_id):
         return text
-    return f'<a href="https://arxiv.org/abs/{paper_id}">{text}</a>'
+    return f'<a href="{abs_url(paper_id)}">{text}</a>'
 
 
 def pdf_link(paper_id: str) -> str:
     """A link to the paper's PDF on arXiv, or nothing for an id not of arXiv's form."""
-    return f'<a class="pdf" href="https://arxiv.org/pdf/{paper_id}">PDF</a>' if ARXIV_ID.fullmatch(paper_id) else ""
+    return f'<a class="pdf" href="{pdf_url(paper_id)}">PDF</a>' if ARXIV_ID.fullmatch(paper_id) else ""
 
 
 def all_authors(authors: list[str]) -> str:

@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
-from topic_report.arxiv_source import build_query
+from topic_report.arxiv.query import build_query
 from topic_report.frame import papers_frame
 from topic_report.sample import shows_sample
 from topic_report.store import Coverage, Paper, Store

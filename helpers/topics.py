@@ -12,13 +12,13 @@ import json
 import re
 import unicodedata
 from datetime import date, datetime, timezone
-from functools import lru_cache
 from pathlib import Path
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from topic_report import TopicReportError
+from topic_report.arxiv.query import OPERATORS, SYNTAX_CHARACTERS, QueryCheck, query_phrases, words
 
 DEFAULT_CONFIG = Path("topics.yml")
 CATEGORY = re.compile(r"^[a-z-]+(\.[A-Za-z-]+)?$")
@@ -35,31 +35,8 @@ def _utc_today() -> date:
     return datetime.now(timezone.utc).date()
 
 
-WORD = re.compile(r"[^\W_]+")
-OPERATORS = ("AND", "OR", "ANDNOT")
-# Characters with a meaning in arXiv's query syntax even inside a quoted phrase. None is a letter
-# or digit, so arXiv's matching ignores them: they become spaces in the phrase sent.
-SYNTAX_CHARACTERS = re.compile(r'[()\[\]{}:\\]')
-# Fields of arXiv's search_query: title, author, abstract, comment, journal ref, category,
-# report number, id, all of them. Dates are the window's business, not the query's.
-QUERY_FIELDS = ("ti", "au", "abs", "co", "jr", "cat", "rn", "id", "all")
-TEXT_FIELDS = ("ti", "abs", "all")  # the fields whose values are phrases matched in title or abstract
-
-
-def words(text: str | None) -> list[str]:
-    """The words arXiv matches on: runs of letters and digits, lower-cased."""
-    return WORD.findall((text or "").lower())
-
-
 def _contains(haystack: list[str], phrase: list[str]) -> bool:
     return bool(phrase) and f" {' '.join(phrase)} " in f" {' '.join(haystack)} "
-
-
-def quote_phrase(term: str) -> str:
-    """A term as a double-quoted phrase of arXiv's query syntax that means just the term: characters
-    of the syntax become spaces, operator words are lower-cased (arXiv's matching ignores both)."""
-    spaced = SYNTAX_CHARACTERS.sub(" ", term).split()
-    return '"' + " ".join(w.lower() if w in OPERATORS else w for w in spaced) + '"'
 
 
 def _check_phrases(values: list[str], what: str) -> list[str]:
@@ -162,7 +139,7 @@ class Topic(BaseModel):
     def search_terms(self) -> list[str]:
         """The phrases the topic looks for in titles and abstracts: its terms, or the positive
         ti:/abs:/all: values of its query."""
-        return list(self.terms) if self.query is None else list(_query_phrases(self.query))
+        return list(self.terms) if self.query is None else list(query_phrases(self.query))
 
     def matched_terms(self, title: str, abstract: str) -> list[str]:
         """Which of the topic's search terms a paper's title or abstract holds (as arXiv matches them)."""
@@ -194,84 +171,6 @@ class Topic(BaseModel):
             if not CATEGORY.match(value):
                 raise ValueError(f"{value!r} is not an arXiv category such as cs.CV")
         return values
-
-
-class QueryCheck:
-    """Checks a topic's arXiv query before any request, and finds the phrases it searches for.
-
-    Grammar (arXiv's): term ((AND | OR | ANDNOT) term)*; a term is `( … )`, `field:value` or a bare
-    value (meaning all:); a value is a word or a "quoted phrase". Raises ValueError saying what is wrong.
-    """
-
-    TOKEN = re.compile(r'\s*(?:(?P<paren>[()])|(?P<field>[A-Za-z]+):|"(?P<phrase>[^"]*)"|(?P<open>")'
-                       r'|(?P<word>[^\s()"]+))')
-
-    def __init__(self, query: str):
-        self.tokens: list[tuple[str, str]] = []
-        for match in self.TOKEN.finditer(query):
-            kind = match.lastgroup
-            if kind == "open":
-                raise ValueError("a double quote is not closed")
-            self.tokens.append((kind, match[kind]))
-        if not self.tokens:
-            raise ValueError("is empty")
-        self.i = 0
-
-    def phrases(self) -> list[str]:
-        found: list[str] = []
-        self._expression(found, negated=False)
-        if self.i < len(self.tokens):
-            kind, text = self.tokens[self.i]
-            raise ValueError("unbalanced parentheses: ')' without '('" if text == ")"
-                             else f"{text!r} follows a term without AND, OR or ANDNOT between them")
-        return list(dict.fromkeys(found))
-
-    def _next(self) -> tuple[str, str] | None:
-        token = self.tokens[self.i] if self.i < len(self.tokens) else None
-        self.i += token is not None
-        return token
-
-    def _expression(self, found: list[str], negated: bool) -> None:
-        self._term(found, negated)
-        while self.i < len(self.tokens) and self.tokens[self.i] in [("word", op) for op in OPERATORS]:
-            operator = self._next()[1]
-            self._term(found, negated or operator == "ANDNOT")
-
-    def _term(self, found: list[str], negated: bool) -> None:
-        token = self._next()
-        if token is None:
-            raise ValueError("ends where a term is expected")
-        kind, text = token
-        if token == ("paren", "("):
-            self._expression(found, negated)
-            if self._next() != ("paren", ")"):
-                raise ValueError("unbalanced parentheses: '(' without ')'")
-            return
-        field = "all"
-        if kind == "field":
-            field = text
-            if field not in QUERY_FIELDS:
-                hint = " (dates are set by since and window_days)" if field.endswith("Date") else ""
-                raise ValueError(f"unknown field {field + ':'!r}{hint}; arXiv's fields are "
-                                 + ", ".join(f + ":" for f in QUERY_FIELDS))
-            token = self._next()
-            if token is None or token[0] not in ("word", "phrase") or token[1] in OPERATORS:
-                raise ValueError(f"{field}: has no value")
-            kind, text = token
-        if kind == "paren":
-            raise ValueError("unbalanced parentheses: ')' without '('" if text == ")" else "'(' after a term")
-        if kind == "word" and text in OPERATORS:
-            raise ValueError(f"{text} needs a term on each side")
-        if not words(text):
-            raise ValueError(f'{field}:"{text}" is an empty phrase' if kind == "phrase"
-                             else f"{field}:{text} has no letters or digits")
-        if field in TEXT_FIELDS and not negated:
-            found.append(" ".join(text.split()))
-
-
-@lru_cache(maxsize=256)
-def _query_phrases(query: str) -> tuple[str, ...]:
-    return tuple(QueryCheck(query).phrases())
 
 
 class TopicsFile(BaseModel):

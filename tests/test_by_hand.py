@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from topic_report.arxiv_source import parse_feed
+from topic_report.arxiv.feed import parse_feed
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable

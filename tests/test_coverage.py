@@ -1,6 +1,6 @@
 """Coverage you can trust: daily runs against an emulator whose index behaves as arXiv's does
-(papers announced late, new versions of old papers, a clock ahead), through the real `arxiv`
-client. Each run's `now` and the emulator's clock are set, so days pass without waiting."""
+(papers announced late, new versions of old papers, a clock ahead), through the real
+client (topic_report.arxiv). Each run's `now` and the emulator's clock are set, so days pass without waiting."""
 
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
@@ -9,7 +9,7 @@ import pytest
 
 from arxiv_server import ArxivEmulator
 from topic_report import TopicReportError
-from topic_report.arxiv_source import ArxivSource
+from topic_report.arxiv.paging import ArxivSource
 from topic_report.fetching import announcements, fetch_topic
 from topic_report.settings import Settings
 from topic_report.store import Store

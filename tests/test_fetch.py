@@ -1,4 +1,4 @@
-"""Fetching through the real `arxiv` client from the loopback emulator: windows, paging,
+"""Fetching through the real client (topic_report.arxiv) from the loopback emulator: windows, paging,
 incremental reruns, versions, the 30,000-result cap, odd metadata, and faults that must leave
 the store exactly as it was."""
 
@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from arxiv_server import ArxivEmulator
-from topic_report.arxiv_source import Window, build_query
+from topic_report.arxiv.query import Window, build_query
 from topic_report.store import Store
 from topic_report.topics import load_topics, select
 
@@ -246,7 +246,7 @@ def test_recorded_api_responses_keep_every_field():
     import json
 
     from arxiv_server import RECORDED_DIR
-    from topic_report.arxiv_source import parse_feed
+    from topic_report.arxiv.feed import parse_feed
 
     body = json.loads((RECORDED_DIR / "id_astro-ph_0601001_s0_m100_3150dca9dc76.json").read_text())["body"]
     (paper,) = parse_feed(body.encode())
@@ -267,7 +267,7 @@ def test_a_recorded_error_response_is_explained(env, cli, emulator, monkeypatch)
     """The recorded 400 of an id_list look-up for `abc`, served verbatim, read by our client."""
     import arxiv
 
-    from topic_report.arxiv_source import ArxivSource
+    from topic_report.arxiv.paging import ArxivSource
     from topic_report.settings import from_env
 
     source = ArxivSource(from_env(), progress=False)

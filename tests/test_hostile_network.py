@@ -1,7 +1,7 @@
 """A hostile or broken server between topic-report and arXiv: endless and gzip-bomb bodies, a
 trickle of one byte at a time, connections broken after the headers, lying or damaged feeds,
 HTML pages, redirect loops and redirects elsewhere. A small loopback server of this file's own
-stands in front of the emulator and spoils its answers; the real `arxiv` client and the real
+stands in front of the emulator and spoils its answers; the real client (topic_report.arxiv) and the real
 command do the rest. Each fault ends in success with every paper, or in one line naming what
 arXiv sent with the store unchanged."""
 
@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from topic_report.arxiv_source import redirect_allowed
+from topic_report.arxiv.transport import redirect_allowed
 from test_fetch import SEED_WINDOW, dump, fetch
 
 # --- the hostile front ---------------------------------------------------------------------

@@ -147,7 +147,7 @@ def test_query_and_terms_are_exclusive(tmp_path):
     ("[x] {y}", '"x y"'),
 ])
 def test_terms_with_characters_of_the_query_syntax_are_quoted_safely(term, phrase):
-    from topic_report.topics import quote_phrase
+    from topic_report.arxiv.query import quote_phrase
     assert quote_phrase(term) == phrase.replace(" \"", "\"")
 
 

@@ -25,7 +25,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 import requests  # noqa: E402
 
 from arxiv_server import ArxivEmulator, atom_feed, load_jsonl  # noqa: E402  (the loopback emulator)
-from topic_report.arxiv_source import Window, build_query  # noqa: E402
+from topic_report.arxiv.query import Window, build_query  # noqa: E402
 from topic_report.topics import load_topics  # noqa: E402
 
 SEED_TOPIC = "3d-reconstruction"
