@@ -39,6 +39,7 @@ from tqdm import tqdm
 
 from topic_report import PACKAGE_DIR, PROG, RESOURCES, TopicReportError, write_atomically
 from topic_report.arxiv.paging import ArxivSource
+from topic_report.audit import audited_listing
 from topic_report.bounded import Limits
 from topic_report.digest import render_digest
 from topic_report.exports import DIGEST, export_files, file_name, topic_file_names
@@ -263,7 +264,7 @@ def _execute_all(topics: list[Topic], all_topics: list[Topic], store: Store, db_
     failed = []
     for topic in tqdm(topics, desc="Pages", unit="topic", file=sys.stderr, leave=False, disable=None):
         page = project_dir / f"{topic.slug}.ipynb"
-        inputs = {"fingerprint": store.fingerprint(topic.slug), "topic": topic.model_dump_json(), "code": code}
+        inputs = {"fingerprint": store.fingerprint(topic.slug, audited_listing(topic)), "topic": topic.model_dump_json(), "code": code}
         papers, shown = store.count(topic.slug), state.papers_shown(topic.slug)
         if page.exists() and papers == 0 and shown:
             # The store never loses a topic's papers: this is another store (TOPIC_REPORT_DB, or a

@@ -19,18 +19,14 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 from topic_report import PROG, TopicReportError
-from topic_report.arxiv.paging import ArxivSource, ArxivUnreachable, Fetched, SweepTooLong
-from topic_report.arxiv.query import Window
-from topic_report.store import Coverage, FetchCounts, FetchRecord, Store, TopicState, utc_now
+from topic_report.arxiv.paging import ArxivSource, ArxivUnreachable, Fetched, NothingWhereExpected, SweepTooLong
+from topic_report.arxiv.query import Window, build_query
+from topic_report.arxiv.schedule import ANNOUNCEMENT_TIME, ARXIV_TIME, announcements, holidays
+from topic_report.audit import audit, unauditable
+from topic_report.store import Coverage, FetchCounts, FetchRecord, Paper, Store, TopicState, utc_now
 from topic_report.topics import ARXIV_FIRST_DAY, Topic
-
-# arXiv announces new papers Sunday to Thursday at 20:00 in New York, none on Friday and Saturday.
-ARXIV_TIME = ZoneInfo("America/New_York")
-ANNOUNCEMENT_DAYS = {6, 0, 1, 2, 3}  # weekday(): Sunday, Monday … Thursday
-ANNOUNCEMENT_TIME = time(20, 0)
 
 
 @dataclass(frozen=True)
@@ -69,24 +65,17 @@ class FetchOutcome:
         return Coverage(None, reported, self.stored, self.fetched.capped, self.window.since).sentence(cap)
 
 
-def announcements(after: datetime, until: datetime) -> int:
-    """How many of arXiv's announcements fall in (after, until]."""
-    first, last = after.astimezone(ARXIV_TIME).date(), until.astimezone(ARXIV_TIME).date()
-    count = 0
-    for offset in range((last - first).days + 1):
-        day = first + timedelta(days=offset)
-        moment = datetime.combine(day, ANNOUNCEMENT_TIME, ARXIV_TIME)
-        count += day.weekday() in ANNOUNCEMENT_DAYS and after < moment <= until
-    return count
-
-
 def _quiet_reason(previous: datetime, now: datetime) -> str | None:
     """Why a run found nothing new, where arXiv's schedule explains it."""
     if announcements(previous, now):
         return None
     local = now.astimezone(ARXIV_TIME)
     weekend = local.weekday() in (4, 5) or (local.weekday() == 6 and local.time() < ANNOUNCEMENT_TIME)
-    return "arXiv announces no papers at weekends" if weekend else "arXiv has announced nothing since the last run"
+    if weekend:
+        return "arXiv announces no papers at weekends"
+    if local.date() in holidays():
+        return "arXiv announces nothing on its holidays"
+    return "arXiv has announced nothing since the last run"
 
 
 def _start_of_window(topic: Topic, now: datetime) -> datetime:
@@ -147,12 +136,11 @@ def _whole_window_reason(topic: Topic, state: TopicState | None, now: datetime) 
 def _expected(topic: Topic, store: Store, window: Window, same_definition: bool) -> bool:
     """Whether arXiv must have papers for this query: the store holds some of its window that
     match the topic (then an empty answer is arXiv's glitch, asked again, not a fact)."""
-    if same_definition:
-        return store.count_between(topic.slug, window.since, window.until) > 0
-    if topic.query is not None:
-        return False  # a changed query may rightly match nothing we know
-    return any(topic.matched_terms(p.title, p.abstract) and not topic.excluded(p.title, p.abstract)
-               and (not topic.categories or set(p.categories) & set(topic.categories))
+    if topic.query is not None:  # a changed query may rightly match nothing we know
+        return same_definition and store.count_between(topic.slug, window.since, window.until) > 0
+    # By the stored text, not the membership: a paper whose new version no longer matches must
+    # not make an empty answer look like a glitch, run after run.
+    return any(topic.matches(p.title, p.abstract, p.categories)
                for p in store.papers(topic.slug, window.since.date(), window.until.date()))
 
 
@@ -171,17 +159,30 @@ def fetch_topic(topic: Topic, store: Store, source: ArxivSource, since: date | N
         kind, window = ("window" if reason else "update"), _topic_window(topic, store, state, now)
         if reason and state is not None:
             notes.append(reason)
-    try:
-        fetched = None
+    def ask() -> Fetched:
+        nonlocal kind
         if kind == "update":
             try:
-                fetched = source.changes(topic, window, state.swept_until - timedelta(days=topic.lookback_days),
-                                         _expected(topic, store, window, True))
+                return source.changes(topic, window, state.swept_until - timedelta(days=topic.lookback_days),
+                                      _expected(topic, store, window, True))
             except SweepTooLong as exc:
                 notes.append(f"{exc}: fetched its whole window")
                 kind = "window"
-        if fetched is None or kind == "window":
-            fetched = source.fetch(topic, window, expect_results=_expected(topic, store, window, same_definition))
+        return source.fetch(topic, window, expect_results=_expected(topic, store, window, same_definition))
+
+    try:
+        try:
+            fetched = ask()
+        except NothingWhereExpected:
+            if not (gone := _no_longer_found(topic, store, source, window)):
+                raise
+            # The papers that made an empty answer look like arXiv's glitch are gone from its search
+            # (a new version that no longer matches, a withdrawal): they leave, and the answer stands.
+            store.save_fetch(topic.slug, gone, started_at=started, requests=0, record=FetchRecord(kind="recheck"))
+            store.leave(topic.slug, dict.fromkeys((paper.id for paper in gone), NO_LONGER_FOUND))
+            notes.append(f"{len(gone)} left the topic: arXiv's search no longer finds "
+                         f"{'it' if len(gone) == 1 else 'them'} ({', '.join(sorted(p.id for p in gone))})")
+            fetched = ask()
     except TopicReportError as exc:
         store.log_failure(topic.slug, since=window.since, until=window.until, started_at=started,
                           requests=source.requests_made - before, error=str(exc), kind=kind)
@@ -193,6 +194,23 @@ def fetch_topic(topic: Topic, store: Store, source: ArxivSource, since: date | N
         notes.append(quiet)
     return FetchOutcome(topic, window, kind, counts, source.requests_made - before, store.count(topic.slug),
                         fetched, tuple(notes))
+
+
+NO_LONGER_FOUND = "arXiv's search no longer finds it (a new version that no longer matches?)"
+
+
+def _no_longer_found(topic: Topic, store: Store, source: ArxivSource, window: Window) -> list[Paper]:
+    """The topic's stored papers of the window as arXiv serves them now, when its search finds
+    none of them any more (asked by id, with the topic's query); else nothing."""
+    ids = [paper.id for paper in store.papers(topic.slug, window.since.date(), window.until.date())]
+    if not ids:
+        return []
+    try:
+        if source.by_id(ids, build_query(topic, window)).papers:
+            return []
+        return source.by_id(ids).papers
+    except TopicReportError:
+        return []  # arXiv failing again says nothing about the papers: the first error stands
 
 
 def _record(topic: Topic, kind: str, window: Window, fetched: Fetched, state: TopicState | None,
@@ -230,14 +248,15 @@ class FetchSummary:
 
 
 def fetch_all(topics: list[Topic], store: Store, source: ArxivSource, since: date | None = None,
-              until: date | None = None, unreachable_note: str = "") -> FetchSummary:
+              until: date | None = None, unreachable_note: str = "", now: datetime | None = None) -> FetchSummary:
     """Fetch each topic, printing one line per topic (errors on stderr); one topic's failure
-    does not stop the others, but an unreachable arXiv is said once and ends the fetching."""
+    does not stop the others, but an unreachable arXiv is said once and ends the fetching. A run
+    without dates then audits the topics against arXiv's announcements (topic_report.audit)."""
     failed: list[Topic] = []
     unmatched: list[Topic] = []
     for index, topic in enumerate(topics):
         try:
-            outcome = fetch_topic(topic, store, source, since, until)
+            outcome = fetch_topic(topic, store, source, since, until, now)
         except ArxivUnreachable as exc:
             print(f"{PROG}: {exc}{unreachable_note}", file=sys.stderr, flush=True)
             return FetchSummary(failed + topics[index:], unreachable=True, unmatched=unmatched)
@@ -251,4 +270,29 @@ def fetch_all(topics: list[Topic], store: Store, source: ArxivSource, since: dat
             what = "query" if topic.query is not None else "terms and categories"
             print(f"{PROG}: {topic.name}: no paper matches this topic from {outcome.window.since:%Y-%m-%d} "
                   f"to {outcome.window.until:%Y-%m-%d}; check its {what}", file=sys.stderr, flush=True)
+    if since is None and until is None:
+        return _audit_all([t for t in topics if t not in failed], store, source, failed, unmatched,
+                          unreachable_note, now)
+    return FetchSummary(failed, unreachable=False, unmatched=unmatched)
+
+
+def _audit_all(topics: list[Topic], store: Store, source: ArxivSource, failed: list[Topic], unmatched: list[Topic],
+               unreachable_note: str, now: datetime | None) -> FetchSummary:
+    """The run's audit against arXiv's announcements (topic_report.audit), one line per topic; a
+    failure is said in one line and fails the audited topics, their stored papers untouched."""
+    for topic in topics:
+        if reason := unauditable(topic):
+            print(f"{topic.name}: not audited against arXiv's announcements: {reason}", flush=True)
+    try:
+        run = audit(topics, store, source, now)
+    except TopicReportError as exc:
+        note = unreachable_note if isinstance(exc, ArxivUnreachable) else ""
+        print(f"{PROG}: error: audit against arXiv's announcements: {exc}{note}", file=sys.stderr, flush=True)
+        return FetchSummary(failed + [t for t in topics if unauditable(t) is None],
+                            unreachable=isinstance(exc, ArxivUnreachable), unmatched=unmatched)
+    for topic_run in run.topics:
+        print(topic_run.line(), flush=True)
+    if run.topics:
+        print(f"Audit: {run.requests} request{'s' if run.requests != 1 else ''} to arXiv (listings, OAI-PMH, id_list)",
+              flush=True)
     return FetchSummary(failed, unreachable=False, unmatched=unmatched)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from topic_report import TopicReportError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # What version 2 adds to version 1 (the first, unversioned schema); the upgrade runs exactly this.
 SCHEMA_2 = """
 CREATE TABLE fetch_requests (
@@ -40,6 +40,36 @@ CREATE TABLE topic_state (
     covered_since TEXT NOT NULL,         -- the topic's papers are complete from here (up to the cap)
     swept_until   TEXT NOT NULL,         -- to here: when its last run asked arXiv
     capped_at     INTEGER                -- max_results when a run stopped at it, else NULL
+);
+"""
+# What version 3 adds: what arXiv announced (the audit's ground truth), the listings audited, and
+# the papers that left a topic (so that one coming back keeps its first arrival, and the page says why).
+SCHEMA_3 = """
+CREATE TABLE announcements (
+    day        TEXT NOT NULL,            -- the listing's date, YYYY-MM-DD
+    paper_id   TEXT NOT NULL,
+    version    INTEGER NOT NULL,
+    kind       TEXT NOT NULL,            -- new, cross, replace, replace-cross
+    categories TEXT NOT NULL,            -- JSON list
+    title      TEXT NOT NULL,
+    abstract   TEXT NOT NULL,
+    PRIMARY KEY (day, paper_id, version)
+);
+CREATE TABLE audited_days (
+    listing    TEXT NOT NULL,            -- its category set, cs.CV+cs.GR
+    day        TEXT NOT NULL,
+    source     TEXT NOT NULL,            -- listing (the day's RSS feed) or oai (OAI-PMH, a day a run missed)
+    items      INTEGER NOT NULL,
+    audited_at TEXT NOT NULL,
+    PRIMARY KEY (listing, day)
+);
+CREATE TABLE departures (
+    topic     TEXT NOT NULL,
+    paper_id  TEXT NOT NULL,
+    added_at  TEXT NOT NULL,             -- when it first joined the topic
+    left_at   TEXT NOT NULL,
+    reason    TEXT NOT NULL,
+    PRIMARY KEY (topic, paper_id)
 );
 """
 SCHEMA = """
@@ -86,7 +116,7 @@ CREATE TABLE fetch_runs (
     removed     INTEGER NOT NULL DEFAULT 0  -- papers that left the topic (its definition changed)
 );
 CREATE INDEX papers_published ON papers(published);
-""" + SCHEMA_2
+""" + SCHEMA_2 + SCHEMA_3
 V1_TABLES = {"papers", "topic_papers", "fetch_runs"}
 V1_UPGRADE = [
     "ALTER TABLE topic_papers ADD COLUMN matched_terms TEXT",
@@ -95,7 +125,9 @@ V1_UPGRADE = [
     "ALTER TABLE fetch_runs ADD COLUMN capped INTEGER NOT NULL DEFAULT 0",
     "ALTER TABLE fetch_runs ADD COLUMN removed INTEGER NOT NULL DEFAULT 0",
     *SCHEMA_2.split(";"),
+    *SCHEMA_3.split(";"),
 ]
+V2_UPGRADE = SCHEMA_3.split(";")
 
 # Modern (2602.09934) and pre-2007 (hep-th/9901001, math.AG/0601001) arXiv ids, without version.
 ARXIV_ID = re.compile(r"\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7}")
@@ -306,6 +338,8 @@ class Store:
                 statements = SCHEMA.split(";")
             elif version == 1:
                 statements = V1_UPGRADE
+            elif version == 2:
+                statements = V2_UPGRADE
             else:
                 statements = []
             for statement in statements:
@@ -358,10 +392,13 @@ class Store:
                             _row(paper, now),
                         )
                     terms = json.dumps(matched[paper.id], ensure_ascii=False) if paper.id in matched else None
+                    # A paper coming back keeps its first arrival: it is not new to the topic's readers.
                     joined = self._db.execute(
                         "INSERT OR IGNORE INTO topic_papers (topic, paper_id, added_at, matched_terms)"
-                        " VALUES (?, ?, ?, ?)", (topic, paper.id, now, terms)).rowcount
+                        " VALUES (?, ?, coalesce((SELECT added_at FROM departures WHERE topic = ? AND paper_id = ?), ?), ?)",
+                        (topic, paper.id, topic, paper.id, now, terms)).rowcount
                     if joined:
+                        self._db.execute("DELETE FROM departures WHERE topic = ? AND paper_id = ?", (topic, paper.id))
                         new += 1
                     else:
                         if terms is not None:
@@ -395,9 +432,74 @@ class Store:
         rows = self._db.execute(
             "SELECT t.paper_id FROM topic_papers t JOIN papers p ON p.id = t.paper_id"
             " WHERE t.topic = ? AND p.published >= ?", (topic, iso(members_from))).fetchall()
-        leaving = [(topic, row[0]) for row in rows if row[0] not in ids]
-        self._db.executemany("DELETE FROM topic_papers WHERE topic = ? AND paper_id = ?", leaving)
+        leaving = [row[0] for row in rows if row[0] not in ids]
+        self._depart(topic, {paper_id: "no longer matches the topic's definition" for paper_id in leaving})
         return len(leaving)
+
+    def _depart(self, topic: str, reasons: dict[str, str]) -> None:
+        """Papers leave the topic (not the store); why, and when they first joined, are kept."""
+        left_at = iso(utc_now())
+        for paper_id, reason in reasons.items():
+            self._db.execute(
+                "INSERT OR REPLACE INTO departures (topic, paper_id, added_at, left_at, reason)"
+                " SELECT topic, paper_id, added_at, ?, ? FROM topic_papers WHERE topic = ? AND paper_id = ?",
+                (left_at, reason, topic, paper_id))
+            self._db.execute("DELETE FROM topic_papers WHERE topic = ? AND paper_id = ?", (topic, paper_id))
+
+    def leave(self, topic: str, reasons: dict[str, str]) -> None:
+        """Papers leave the topic, each with the reason the page gives (a new version no longer matches)."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._depart(topic, reasons)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._rollback()
+                raise
+        except sqlite3.DatabaseError as exc:
+            raise TopicReportError(f"store {self.path}: {_describe(exc)}") from None
+
+    def save_announcements(self, listing: str, days: dict[date, list], source: str) -> None:
+        """What arXiv announced on these days in a listing's categories (topic_report.arxiv.listing.Announced)."""
+        now = iso(utc_now())
+        statements = []
+        for day, items in days.items():
+            statements += [("INSERT OR IGNORE INTO announcements (day, paper_id, version, kind, categories, title, abstract)"
+                            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            (day.isoformat(), a.id, a.version, a.kind, json.dumps(list(a.categories)), a.title, a.abstract))
+                           for a in items]
+            statements.append(("INSERT OR REPLACE INTO audited_days (listing, day, source, items, audited_at)"
+                               " VALUES (?, ?, ?, ?, ?)", (listing, day.isoformat(), source, len(items), now)))
+        self._transaction(statements)
+
+    def audited_days(self, listing: str) -> dict[date, str]:
+        """The days of a listing the store holds arXiv's announcement of, and where it came from."""
+        rows = self._query("SELECT day, source FROM audited_days WHERE listing = ?", (listing,))
+        return {date.fromisoformat(row[0]): row[1] for row in rows}
+
+    def announcements(self, since: date, until: date) -> list[sqlite3.Row]:
+        """What arXiv announced from `since` to `until`, each paper version on each day."""
+        return self._query("SELECT * FROM announcements WHERE day BETWEEN ? AND ? ORDER BY day, paper_id",
+                           (since.isoformat(), until.isoformat()))
+
+    def versions(self, topic: str) -> dict[str, int]:
+        """Per paper of the topic, the version the store holds."""
+        rows = self._query("SELECT p.id, p.version FROM papers p JOIN topic_papers t ON t.paper_id = p.id"
+                           " WHERE t.topic = ?", (topic,))
+        return {row[0]: row[1] for row in rows}
+
+    def papers_by_id(self, ids: list[str]) -> dict[str, Paper]:
+        """The stored papers of these ids (any topic's, or none's)."""
+        found: dict[str, Paper] = {}
+        for first in range(0, len(ids), 500):  # SQLite's bound on the parameters of one statement
+            chunk = ids[first: first + 500]
+            rows = self._query(f"SELECT * FROM papers WHERE id IN ({', '.join('?' * len(chunk))})", tuple(chunk))
+            found |= {row["id"]: _paper(row) for row in rows}
+        return found
+
+    def departures(self, topic: str) -> dict[str, str]:
+        """Per paper that left the topic, why."""
+        return {row[0]: row[1] for row in self._query("SELECT paper_id, reason FROM departures WHERE topic = ?", (topic,))}
 
     def _put_state(self, state: TopicState) -> None:
         self._db.execute(
@@ -412,6 +514,7 @@ class Store:
             ("UPDATE topic_papers SET topic = ? WHERE topic = ?", (new, old)),
             ("UPDATE fetch_runs SET topic = ? WHERE topic = ?", (new, old)),
             ("UPDATE topic_state SET topic = ? WHERE topic = ?", (new, old)),
+            ("UPDATE departures SET topic = ? WHERE topic = ?", (new, old)),
         ])
 
     def forget_topic(self, topic: str) -> None:
@@ -504,12 +607,14 @@ class Store:
         rows = self._query("SELECT paper_id FROM topic_papers WHERE topic = ? AND added_at > ?", (topic, iso(moment)))
         return {row[0] for row in rows}
 
-    def fingerprint(self, topic: str) -> str:
-        """Changes whenever the topic's stored papers change; lets a build skip unchanged topics."""
+    def fingerprint(self, topic: str, listing: str | None = None) -> str:
+        """Changes whenever the topic's stored papers change, or a day of its listing is audited;
+        lets a build skip unchanged topics."""
         row = self._query(
             "SELECT count(*), max(p.stored_at), max(t.added_at) FROM topic_papers t"
             " JOIN papers p ON p.id = t.paper_id WHERE t.topic = ?", (topic,))[0]
-        return f"{row[0]}|{row[1]}|{row[2]}"
+        audited = self._query("SELECT max(audited_at) FROM audited_days WHERE listing = ?", (listing,))[0][0]
+        return f"{row[0]}|{row[1]}|{row[2]}|{audited}"
 
     def fetch_runs(self, topic: str | None = None) -> list[dict]:
         sql = "SELECT * FROM fetch_runs" + (" WHERE topic = ?" if topic else "") + " ORDER BY id"

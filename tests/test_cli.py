@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from conftest import ROOT
+from topic_report.store import SCHEMA_VERSION
 
 
 def run(*args, env=None, user=None):
@@ -79,7 +80,7 @@ def test_a_read_only_store_fails_clearly_and_keeps_its_papers(tmp_path, emulator
     store_dir = tmp_path / "store"
     store_dir.mkdir()
     db = store_dir / "papers.sqlite"
-    env = {"TOPIC_REPORT_DB": str(db), "ARXIV_API_URL": emulator.url, "ARXIV_DELAY_SECONDS": "0"}
+    env = {"TOPIC_REPORT_DB": str(db), **emulator.environment(), "ARXIV_DELAY_SECONDS": "0"}
     window = ["--topic", "3d-reconstruction", "--since", "2026-02-01", "--until", "2026-02-11"]
     assert run("fetch", *window, env=env).returncode == 0
     before = db.read_bytes()
@@ -109,5 +110,5 @@ def test_a_read_only_store_of_the_first_schema_says_it_cannot_be_upgraded(tmp_pa
         store_dir.chmod(0o755)
     assert digest.returncode == 1 and digest.stdout == ""
     assert digest.stderr == (f"topic-report: error: store {db} has schema version 1 and is read-only, so it "
-                             f"cannot be upgraded to version 2; make it writable once\n")
+                             f"cannot be upgraded to version {SCHEMA_VERSION}; make it writable once\n")
     assert db.read_bytes() == before

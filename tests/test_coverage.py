@@ -10,7 +10,8 @@ import pytest
 from arxiv_server import ArxivEmulator
 from topic_report import TopicReportError
 from topic_report.arxiv.paging import ArxivSource
-from topic_report.fetching import announcements, fetch_topic
+from topic_report.arxiv.schedule import announcements
+from topic_report.fetching import fetch_topic
 from topic_report.settings import Settings
 from topic_report.store import Store
 from topic_report.topics import Topic

@@ -143,6 +143,22 @@ def test_a_store_of_the_first_schema_is_upgraded_in_place_keeping_every_row(tmp_
     assert [rows(path, "papers"), rows(path, "topic_papers", "topic, paper_id, added_at")] == before[:2]
 
 
+V2_STORE = Path(__file__).parent / "data" / "store-v2.sqlite"  # schema 2 (made by main's store.py of 2026-12)
+V2_TABLES = {"papers": "*", "topic_papers": "*", "fetch_runs": "*", "fetch_requests": "*", "topic_state": "*"}
+
+
+def test_a_store_of_schema_2_is_upgraded_in_place_keeping_every_row_and_audits_after(tmp_path):
+    path = tmp_path / "papers.sqlite"
+    shutil.copy(V2_STORE, path)
+    before = {table: rows(path, table) for table in V2_TABLES}
+    assert rows(path, "pragma_user_version") == [(2,)] and len(before["fetch_requests"]) == 1
+    with Store(path) as store:
+        assert store.topic_state("3d-reconstruction").definition == "abc123"
+        assert store.audited_days("cs.CV") == {} and store.departures("3d-reconstruction") == {}
+    assert rows(path, "pragma_user_version") == [(SCHEMA_VERSION,)]
+    assert {table: rows(path, table) for table in V2_TABLES} == before
+
+
 def test_a_store_of_a_newer_schema_is_refused_untouched(tmp_path):
     path = tmp_path / "s.sqlite"
     Store(path).close()

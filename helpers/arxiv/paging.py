@@ -14,7 +14,7 @@ from __future__ import annotations
 import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 from urllib.parse import urlsplit
 
 import arxiv
@@ -32,6 +32,9 @@ from topic_report.store import Paper, RequestRecord
 from topic_report.topics import Topic
 
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
+# Ids per `id_list` request: a page of them stays a short URL and a small answer.
+ID_LIST_SIZE = 100
+T = TypeVar("T")
 # Longest Retry-After we wait out; beyond it, failing clearly beats hanging for an hour.
 MAX_RETRY_AFTER_SECONDS = 300
 
@@ -42,6 +45,14 @@ class ArxivUnreachable(TopicReportError):
 
 class SweepTooLong(Exception):
     """More papers changed than one query can page through: fetch the whole window instead."""
+
+
+class NothingWhereExpected(TopicReportError):
+    """arXiv answered nothing, again and again, where the store holds papers of the query."""
+
+
+class _EmptyWhereExpected(TransientPageError):
+    """An empty page where the store says the query has results: arXiv's glitch, or a change."""
 
 
 class _HTTPStatus(Exception):
@@ -154,15 +165,24 @@ class ArxivSource:
             page = self._answered(search, start, True, fetched)
 
     def _page(self, search: arxiv.Search, start: int, expect_results: bool) -> Page:
-        url = request_url(self.settings.api_url, search, start, self.settings.page_size)
-
-        def attempt() -> Page:
-            answer = self.transport.get(url)
-            if answer.status != requests.codes.ok:
-                raise _HTTPStatus(answer)
+        def read(answer: Answer) -> Page:
             page = parse_page(answer.body, answer.headers.get("Content-Type", ""))
             self._check_paging(search.query, start, page, expect_results)
             return page
+
+        return self.get(request_url(self.settings.api_url, search, start, self.settings.page_size), read)
+
+    def get(self, url: str, read: Callable[[Answer], T]) -> T:
+        """What `read` makes of the answer at `url`, from any of arXiv's interfaces (the API, the
+        listing, OAI-PMH): one transport for all, so arXiv's 3 seconds separate every request;
+        retried with backoff (Retry-After honoured) while the failure is passing, explained in
+        one line when it is not. `read` raises TransientPageError for an answer worth asking again."""
+
+        def attempt() -> T:
+            answer = self.transport.get(url)
+            if answer.status != requests.codes.ok:
+                raise _HTTPStatus(answer)
+            return read(answer)
 
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception(_is_transient),
@@ -173,15 +193,27 @@ class ArxivSource:
         try:
             return retrying(attempt)
         except Exception as exc:  # one line for the user, whatever went wrong below
-            raise self._explain(exc, retrying.statistics.get("attempt_number", 1)) from exc
+            raise self._explain(exc, retrying.statistics.get("attempt_number", 1), url) from exc
+
+    def by_id(self, ids: list[str], query: str = "") -> Fetched:
+        """The papers of these arXiv ids (without version) that arXiv serves, newest version, with
+        one `id_list` request per ID_LIST_SIZE ids; with a `query`, only those it matches (the
+        API User's Manual: "the intersection"). An id arXiv does not serve yet is left out."""
+        fetched = Fetched()
+        size = min(ID_LIST_SIZE, self.settings.page_size)
+        for first in range(0, len(ids), size):
+            search = arxiv.Search(query=query, id_list=ids[first: first + size], max_results=None)
+            fetched.papers.extend(self._answered(search, 0, False, fetched).papers)
+        return fetched
 
     def _check_paging(self, query: str, start: int, page: Page, expect_results: bool) -> None:
         """The page fits the paging: not empty where results were announced or are known, no
         more entries than announced, not a page sent before (a server ignoring `start`)."""
         total, ids = page.total, [paper.versioned_id for paper in page.papers]
-        if not ids and (expect_results or start < total):
-            where = f"at {start} of the {total} results it announced" if start < total else "where results were expected"
-            raise TransientPageError(f"arXiv sent an empty page {where}")
+        if not ids and start < total:
+            raise TransientPageError(f"arXiv sent an empty page at {start} of the {total} results it announced")
+        if not ids and expect_results:
+            raise _EmptyWhereExpected("arXiv sent an empty page where results were expected")
         if len(ids) > total - start:
             raise FeedError(f"arXiv announced {total} results but sent {len(ids)} from {start} on")
         seen = self._paging[1] if self._paging[0] == query and start > 0 else set()
@@ -194,7 +226,7 @@ class ArxivSource:
         failure = state.outcome.exception() if state.outcome else None
         return max(backoff, _retry_after(failure.answer) if isinstance(failure, _HTTPStatus) else 0.0)
 
-    def _explain(self, exc: Exception, attempts: int) -> TopicReportError:
+    def _explain(self, exc: Exception, attempts: int, url: str) -> TopicReportError:
         tries = f"after {attempts} attempt{'s' if attempts > 1 else ''}"
         if isinstance(exc, TopicReportError):
             return exc
@@ -202,9 +234,9 @@ class ArxivSource:
             reason = error_message(exc.answer.body)
             return TopicReportError(f"arXiv answered HTTP {exc.answer.status}{': ' + reason if reason else ''} ({tries})")
         if _name_not_resolved(exc):
-            return ArxivUnreachable(f"arXiv is unreachable ({_host(self.settings.api_url)} does not resolve)")
+            return ArxivUnreachable(f"arXiv is unreachable ({_host(url)} does not resolve)")
         if _no_connection(exc):
-            return ArxivUnreachable(f"arXiv is unreachable (cannot connect to {self.settings.api_url}, {tries})")
+            return ArxivUnreachable(f"arXiv is unreachable (cannot connect to {_endpoint(url)}, {tries})")
         if isinstance(exc, requests.Timeout):
             return TopicReportError(f"arXiv did not answer within {self.settings.timeout_seconds:g} s ({tries})")
         if isinstance(exc, requests.TooManyRedirects):
@@ -215,6 +247,8 @@ class ArxivSource:
             return TopicReportError(f"arXiv sent a compressed answer that does not decompress ({tries})")
         if isinstance(exc, (requests.ConnectionError, requests.exceptions.ChunkedEncodingError)):
             return TopicReportError(f"the connection to arXiv broke off ({tries})")
+        if isinstance(exc, _EmptyWhereExpected):
+            return NothingWhereExpected(f"{exc} ({tries})")
         if isinstance(exc, TransientPageError):
             return TopicReportError(f"{exc} ({tries})")
         if isinstance(exc, _RetryAfterTooLong):
@@ -268,3 +302,8 @@ def _no_connection(exc: BaseException) -> bool:
 
 def _host(url: str) -> str:
     return urlsplit(url).hostname or url
+
+
+def _endpoint(url: str) -> str:
+    """The URL without its query: the endpoint the user configured."""
+    return url.split("?", 1)[0]
