@@ -10,10 +10,11 @@ import pytest
 
 from arxiv_server import ArxivEmulator
 from topic_report.arxiv.paging import ArxivSource
-from topic_report.audit import day_audits
+from topic_report.audit import TopicAudit, day_audits
 from topic_report.fetching import fetch_all
+from topic_report.report import audit_html
 from topic_report.settings import Settings
-from topic_report.store import Store
+from topic_report.store import Store, utc_now
 from topic_report.topics import Topic
 
 DAY = timedelta(days=1)
@@ -183,3 +184,35 @@ def test_a_failing_listing_is_retried_and_a_broken_one_fails_in_one_line_keeping
     assert [t.slug for t in summary.failed] == ["radar"]
     assert err.count("\n") == 1 and "audit against arXiv's announcements: arXiv sent a truncated or malformed listing" in err
     assert world.ids() == ["2605.00040"]
+
+
+def test_a_paper_that_leaves_and_rejoins_is_not_new_again(world):
+    world.emulator.add([record(50, MONDAY - 3 * DAY, MONDAY)])
+    world.run(MONDAY)
+    built = utc_now()  # the page's last build
+    narrowed = RADAR.model_copy(update={"terms": ["lidar"]})
+    world.run(MONDAY + DAY, topics=(narrowed,))
+    assert world.ids() == [] and world.store.departures("radar") == {"2605.00050": "no longer matches the topic's definition"}
+    world.run(MONDAY + 2 * DAY)  # the edit reverted
+    assert world.ids() == ["2605.00050"] and world.store.joined_since("radar", built) == set()
+    assert world.store.departures("radar") == {}
+
+
+def test_the_coverage_section_tells_quiet_days_gaps_and_pending_apart(world):
+    world.emulator.holidays = {date(2026, 6, 19)}
+    world.run(MONDAY + 15 * DAY)  # Tue 16 June: the first audit
+    world.emulator.add([record(60, MONDAY - 20 * DAY, MONDAY + 17 * DAY, visible=MONDAY + 30 * DAY)])
+    world.run(MONDAY + 17 * DAY)
+    world.run(MONDAY + 21 * DAY)  # Mon 22 June: Fri 19 a holiday, then the weekend
+    page = audit_html(TopicAudit.load(RADAR, world.store, MONDAY + 21 * DAY))
+    assert "No announcement: weekend (arXiv announces nothing on Saturday and Sunday)" in page
+    assert "No announcement: arXiv holiday (arXiv&#x27;s published schedule)" in page
+    assert "Not audited" not in page  # every weekday since the first audit was read
+    assert '<a href="https://arxiv.org/abs/2605.00060">2605.00060</a>, announced Thu 2026-06-18' in page
+    assert "<strong>1 pending</strong>" in page
+    gap = audit_html(TopicAudit.load(RADAR, world.store, MONDAY + 24 * DAY))  # runs stopped on the 22nd
+    assert gap.count("Not audited: no run read arXiv&#x27;s listing of this day") == 3
+    bare = Topic(name="Bare", slug="bare", terms=["point cloud"])
+    assert audit_html(TopicAudit.load(bare, world.store, MONDAY)) == (
+        '<p class="audit-none">Not audited against arXiv\'s announcements: it names no categories, and arXiv '
+        'announces papers per category; add categories to have it audited.</p>')
