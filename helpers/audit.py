@@ -58,8 +58,12 @@ class TopicAuditRun:
     fetched: int = 0                                 # fetched by id this run
     pending: int = 0
     left: list[str] = field(default_factory=list)    # "2606.01234 (its v2 no longer matches)"
+    capped: int | None = None                        # its max_results, when a run stopped at it
 
     def line(self) -> str:
+        if self.capped is not None:
+            return (f"{self.topic.name}: capped at max_results ({self.capped}): the audit adds no paper beyond it; "
+                    f"raise max_results to have it audited")
         if not self.days:
             span = "no new announcement day to audit"
         else:
@@ -142,14 +146,22 @@ def audit(topics: list[Topic], store: Store, source: ArxivSource, now: datetime 
         days = _collect(store, listings, key, sorted(sharing[0].categories), first, now)
         for topic in sharing:
             runs[topic.slug].days, runs[topic.slug].sources = list(days), days
-    wanted = {topic.slug: _wanted(topic, store, audit_start(topic, today), today) for topic in auditable}
+    # A topic its max_results cut holds the newest papers only: the audit must not add past the cap.
+    capped = {topic.slug for topic in auditable
+              if (state := store.topic_state(topic.slug)) is not None and state.capped_at is not None}
+    wanted = {topic.slug: _wanted(topic, store, audit_start(topic, today), today)
+              for topic in auditable if topic.slug not in capped}
+    wanted.update(dict.fromkeys(capped, {}))
     stored = store.papers_by_id(sorted({i for ids in wanted.values() for i in ids}))
     # What the store holds at the announced version needs no request (another topic brought it).
     ids = sorted({i for ids in wanted.values() for i, version in ids.items()
                   if i not in stored or stored[i].version < version})
     served = {paper.id: paper for paper in source.by_id(ids).papers} if ids else {}
     for topic in auditable:
-        _settle(topic, store, runs[topic.slug], wanted[topic.slug], stored | served, now)
+        if topic.slug in capped:
+            runs[topic.slug].capped = topic.max_results
+        else:
+            _settle(topic, store, runs[topic.slug], wanted[topic.slug], stored | served, now)
     return AuditRun(list(runs.values()), source.requests_made - before)
 
 

@@ -82,7 +82,8 @@ def build(topics: list[Topic], settings: Settings, output_dir: Path, *, work_dir
             print(f"No store at {store.path}: created a new one", flush=True)
         summary = None if offline else fetch_all(
             selected, store, ArxivSource(settings),
-            unreachable_note="; building from the stored papers, or the shipped sample for topics with none")
+            unreachable_note="; building from the stored papers, or the shipped sample for topics with none",
+            everything=topics)
         fetch_failed = set() if summary is None or summary.unreachable else {t.slug for t in summary.failed}
         if summary is None or summary.unreachable:
             _load_samples(selected, store)

@@ -57,7 +57,8 @@ def cmd_fetch(args) -> int:
     _check_dates(args)
     _, topics, settings = _project(args)
     with Store(settings.db_path) as store:
-        summary = fetch_all(select(topics, args.topic), store, ArxivSource(settings), args.since, args.until)
+        summary = fetch_all(select(topics, args.topic), store, ArxivSource(settings), args.since, args.until,
+                            everything=topics)
     return 1 if summary.failed or summary.unmatched else 0
 
 

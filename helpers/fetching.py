@@ -25,6 +25,7 @@ from topic_report.arxiv.paging import ArxivSource, ArxivUnreachable, Fetched, No
 from topic_report.arxiv.query import Window, build_query
 from topic_report.arxiv.schedule import ANNOUNCEMENT_TIME, ARXIV_TIME, announcements, holidays
 from topic_report.audit import audit, unauditable
+from topic_report.sample import shows_sample
 from topic_report.store import Coverage, FetchCounts, FetchRecord, Paper, Store, TopicState, utc_now
 from topic_report.topics import ARXIV_FIRST_DAY, Topic
 
@@ -95,29 +96,48 @@ def _manual_window(topic: Topic, since: date | None, until: date | None, now: da
     return Window(start, end)
 
 
-def _topic_window(topic: Topic, store: Store, state: TopicState | None, now: datetime) -> Window:
+def _topic_window(topic: Topic, store: Store, state: TopicState | None, now: datetime, sample: bool) -> Window:
     """The span a topic covers: from its `since`, or `window_days` back and as far back as it
-    covered before or holds papers (an edit does not drop its history), up to now."""
+    covered before or holds fetched papers (an edit does not drop its history; the shipped sample
+    is no history), up to now."""
     start = _start_of_window(topic, now)
-    if topic.since is None:
+    if topic.since is None and not sample:
         earlier = state.covered_since if state is not None else store.oldest_published(topic.slug)
         start = min(start, earlier or start)
     return Window(start, now)
 
 
-def _reconcile_slug(topic: Topic, store: Store) -> str | None:
-    """A renamed slug keeps the topic's history; a slug now naming another topic starts afresh."""
-    state = store.topic_state(topic.slug)
-    if state is not None:
-        if state.name.lower() != topic.name.lower() and state.definition != topic.definition:
-            store.forget_topic(topic.slug)
-            return f"slug {topic.slug!r} was topic {state.name!r}'s: starts afresh, without its papers"
-        return None
-    renamed = [s for s in store.topic_states() if s.name.lower() == topic.name.lower()]
-    if len(renamed) == 1:
-        store.rename_topic(renamed[0].topic, topic.slug)
-        return f"slug renamed from {renamed[0].topic!r}: its papers and history kept"
-    return None
+def match_topics(topics: list[Topic], store: Store) -> dict[str, str]:
+    """Match the topics of the whole file to the topics the store knows, before anything is
+    fetched, so that renames, swaps and edits keep each topic's papers, run log and backfill.
+    A stored topic belongs to the file's topic of its name; else to the one of its definition;
+    else to the one of its slug (a name and terms edited at once). Stored topics are then moved
+    to their topic's slug (two steps, so that slugs can swap); one left on a slug another topic
+    takes is put aside under `<slug>~<n>`, never deleted. Returns a note per topic that moved."""
+    states = {state.topic: state for state in store.topic_states()}
+    claims: dict[str, TopicState] = {}  # file slug -> the stored topic it continues
+    rules = (lambda topic, state: state.name.lower() == topic.name.lower(),
+             lambda topic, state: state.definition == topic.definition,
+             lambda topic, state: state.topic == topic.slug)
+    for rule in rules:
+        for topic in topics:
+            taken = {state.topic for state in claims.values()}
+            found = [state for state in states.values() if state.topic not in taken and rule(topic, state)]
+            if topic.slug not in claims and len(found) == 1:
+                claims[topic.slug] = found[0]
+    moves = {state.topic: slug for slug, state in claims.items() if state.topic != slug}
+    claimed = {state.topic for state in claims.values()}
+    aside = [slug for slug in {*store.topic_slugs(), *states} - claimed if slug in moves.values()]
+    store.move_topics({**moves, **{slug: _free_slug(store, slug) for slug in aside}})
+    return {topic.slug: (f"slug renamed from {state.topic!r}" if state.name.lower() == topic.name.lower()
+                   else f"renamed from {state.name!r} (slug {state.topic!r})") + ": its papers and history kept"
+            for topic in topics if (state := claims.get(topic.slug)) is not None
+            and (state.topic != topic.slug or state.name.lower() != topic.name.lower())}
+
+
+def _free_slug(store: Store, slug: str) -> str:
+    taken = store.topic_slugs()
+    return next(f"{slug}~{n}" for n in range(1, len(taken) + 2) if f"{slug}~{n}" not in taken)
 
 
 def _whole_window_reason(topic: Topic, state: TopicState | None, now: datetime) -> str | None:
@@ -145,18 +165,22 @@ def _expected(topic: Topic, store: Store, window: Window, same_definition: bool)
 
 
 def fetch_topic(topic: Topic, store: Store, source: ArxivSource, since: date | None = None,
-                until: date | None = None, now: datetime | None = None) -> FetchOutcome:
-    """Fetch one topic and store it in one transaction; on failure the papers stay as they were."""
+                until: date | None = None, now: datetime | None = None,
+                matched: dict[str, str] | None = None) -> FetchOutcome:
+    """Fetch one topic and store it in one transaction; on failure the papers stay as they were.
+    `matched`: the notes of match_topics over the whole file (else the topic is matched alone)."""
     now = (now or utc_now()).astimezone(timezone.utc).replace(second=0, microsecond=0)
     started, before = utc_now(), source.requests_made
-    notes = [note] if (note := _reconcile_slug(topic, store)) else []
+    matched = match_topics([topic], store) if matched is None else matched
+    notes = [note] if (note := matched.get(topic.slug)) else []
     state = store.topic_state(topic.slug)
     same_definition = state is not None and state.definition == topic.definition
+    sample = shows_sample(store.fetch_runs(topic.slug))
     if since is not None or until is not None:
         kind, window = "dates", _manual_window(topic, since, until, now)
     else:
         reason = _whole_window_reason(topic, state, now)
-        kind, window = ("window" if reason else "update"), _topic_window(topic, store, state, now)
+        kind, window = ("window" if reason else "update"), _topic_window(topic, store, state, now, sample)
         if reason and state is not None:
             notes.append(reason)
     def ask() -> Fetched:
@@ -187,9 +211,15 @@ def fetch_topic(topic: Topic, store: Store, source: ArxivSource, since: date | N
         store.log_failure(topic.slug, since=window.since, until=window.until, started_at=started,
                           requests=source.requests_made - before, error=str(exc), kind=kind)
         raise
-    record = _record(topic, kind, window, fetched, state, now)
+    record = _record(topic, kind, window, fetched, state, now, sample)
     counts = store.save_fetch(topic.slug, fetched.papers, started_at=started,
                               requests=source.requests_made - before, record=record)
+    if kind == "window" and fetched.capped and topic.query is None:
+        # The cap kept the answer from reaching back to older papers: those the definition no
+        # longer matches leave too, so that a narrowed capped topic holds exactly what matches.
+        older = store.papers(topic.slug, until=record.members_from.date())
+        store.leave(topic.slug, {p.id: "no longer matches the topic's definition" for p in older
+                                 if not topic.matches(p.title, p.abstract, p.categories)})
     if counts.new == 0 and kind == "update" and (quiet := _quiet_reason(state.swept_until, now)):
         notes.append(quiet)
     return FetchOutcome(topic, window, kind, counts, source.requests_made - before, store.count(topic.slug),
@@ -214,15 +244,16 @@ def _no_longer_found(topic: Topic, store: Store, source: ArxivSource, window: Wi
 
 
 def _record(topic: Topic, kind: str, window: Window, fetched: Fetched, state: TopicState | None,
-            now: datetime) -> FetchRecord:
+            now: datetime, sample: bool) -> FetchRecord:
     """How the run is stored: its log, the papers' matched terms, the membership it settles and
     the topic's coverage after it."""
     members_from = new_state = None
     if kind == "window":
         # The topic holds exactly what arXiv answered: from its fixed `since` on, all of it; else from
         # the window's start. When the cap cut the answer, from the oldest paper it brought.
-        members_from = (datetime.combine(ARXIV_FIRST_DAY, time.min, timezone.utc) if topic.since is not None
-                        else window.since)
+        # The shipped sample's papers are no fetched history: the first fetch replaces them all.
+        members_from = (datetime.combine(ARXIV_FIRST_DAY, time.min, timezone.utc)
+                        if topic.since is not None or sample else window.since)
         if fetched.capped:
             members_from = min((p.published for p in fetched.papers), default=window.since)
         new_state = TopicState(topic.slug, topic.name, topic.definition, window.since, now,
@@ -248,15 +279,18 @@ class FetchSummary:
 
 
 def fetch_all(topics: list[Topic], store: Store, source: ArxivSource, since: date | None = None,
-              until: date | None = None, unreachable_note: str = "", now: datetime | None = None) -> FetchSummary:
+              until: date | None = None, unreachable_note: str = "", now: datetime | None = None,
+              everything: list[Topic] | None = None) -> FetchSummary:
     """Fetch each topic, printing one line per topic (errors on stderr); one topic's failure
-    does not stop the others, but an unreachable arXiv is said once and ends the fetching. A run
-    without dates then audits the topics against arXiv's announcements (topic_report.audit)."""
+    does not stop the others, but an unreachable arXiv is said once and ends the fetching. The
+    store's topics are first matched to `everything` (the whole topics file; default `topics`).
+    A run without dates then audits the topics against arXiv's announcements (topic_report.audit)."""
     failed: list[Topic] = []
     unmatched: list[Topic] = []
+    matched = match_topics(everything or topics, store)
     for index, topic in enumerate(topics):
         try:
-            outcome = fetch_topic(topic, store, source, since, until, now)
+            outcome = fetch_topic(topic, store, source, since, until, now, matched)
         except ArxivUnreachable as exc:
             print(f"{PROG}: {exc}{unreachable_note}", file=sys.stderr, flush=True)
             return FetchSummary(failed + topics[index:], unreachable=True, unmatched=unmatched)

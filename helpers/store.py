@@ -508,23 +508,21 @@ class Store:
             (state.topic, state.name, state.definition, iso(state.covered_since), iso(state.swept_until),
              state.capped_at))
 
-    def rename_topic(self, old: str, new: str) -> None:
-        """Move a topic's membership, log and coverage from slug `old` to slug `new` (a renamed slug)."""
-        self._transaction([
-            ("UPDATE topic_papers SET topic = ? WHERE topic = ?", (new, old)),
-            ("UPDATE fetch_runs SET topic = ? WHERE topic = ?", (new, old)),
-            ("UPDATE topic_state SET topic = ? WHERE topic = ?", (new, old)),
-            ("UPDATE departures SET topic = ? WHERE topic = ?", (new, old)),
-        ])
+    def move_topics(self, moves: dict[str, str]) -> None:
+        """Move topics' membership, log, coverage and departures from slug to slug, in one
+        transaction and in two steps (through `<old>~moving`), so that two topics can swap slugs."""
+        if not moves:
+            return
+        tables = ("topic_papers", "fetch_runs", "topic_state", "departures")
+        steps = [{old: f"{old}~moving" for old in moves}, {f"{old}~moving": new for old, new in moves.items()}]
+        self._transaction([(f"UPDATE {table} SET topic = ? WHERE topic = ?", (new, old))
+                           for step in steps for old, new in step.items() for table in tables])
 
-    def forget_topic(self, topic: str) -> None:
-        """Drop a topic's membership, log and coverage (its papers stay in the store): its slug
-        now names another topic, which must not inherit them."""
-        self._transaction([(f"DELETE FROM {table} WHERE topic = ?", (topic,))
-                           for table in ("topic_papers", "topic_state")]
-                          + [("DELETE FROM fetch_requests WHERE run_id IN (SELECT id FROM fetch_runs WHERE topic = ?)",
-                              (topic,)),
-                             ("DELETE FROM fetch_runs WHERE topic = ?", (topic,))])
+    def topic_slugs(self) -> set[str]:
+        """Every slug the store holds papers, runs or coverage of."""
+        rows = self._query("SELECT topic FROM topic_papers UNION SELECT topic FROM fetch_runs"
+                           " UNION SELECT topic FROM topic_state")
+        return {row[0] for row in rows}
 
     def _transaction(self, statements: list[tuple[str, tuple]]) -> None:
         try:

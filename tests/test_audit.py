@@ -216,3 +216,61 @@ def test_the_coverage_section_tells_quiet_days_gaps_and_pending_apart(world):
     assert audit_html(TopicAudit.load(bare, world.store, MONDAY)) == (
         '<p class="audit-none">Not audited against arXiv\'s announcements: it names no categories, and arXiv '
         'announces papers per category; add categories to have it audited.</p>')
+
+
+# --- history that survives every edit ------------------------------------------------------------
+
+VIDEO = Topic(name="Video", slug="video", terms=["diffusion video"], categories=["cs.CV"], window_days=14)
+
+
+def test_swapped_slugs_and_a_slug_taken_by_a_new_topic_keep_every_history(world, capsys):
+    world.emulator.add([record(70, MONDAY - 3 * DAY, MONDAY), record(71, MONDAY - 3 * DAY, MONDAY, title="Diffusion video")])
+    world.run(MONDAY, topics=(RADAR, VIDEO))
+    built = utc_now()
+    swapped = (RADAR.model_copy(update={"slug": "video"}), VIDEO.model_copy(update={"slug": "radar"}))
+    for only in swapped:  # --topic: the whole file is matched all the same
+        fetch_all([only], world.store, world.source, now=MONDAY + DAY, everything=list(swapped))
+    assert world.ids(swapped[0]) == ["2605.00070"] and world.ids(swapped[1]) == ["2605.00071"]
+    assert len(world.store.fetch_runs("video")) == len(world.store.fetch_runs("radar")) >= 2
+    assert world.store.joined_since("video", built) == world.store.joined_since("radar", built) == set()  # nothing NEW
+    # Radar's slug renamed while a new topic takes its old one, the new topic first in the file.
+    newcomer = Topic(name="Newcomer", slug="video", terms=["point cloud"], categories=["cs.GR"], window_days=14)
+    moved = RADAR.model_copy(update={"slug": "radar-3d"})
+    world.run(MONDAY + 2 * DAY, topics=(newcomer, moved, swapped[1]))
+    assert world.ids(moved) == ["2605.00070"] and world.store.joined_since("radar-3d", built) == set()
+    assert world.ids(newcomer) == [] and "slug renamed from 'video': its papers and history kept" in capsys.readouterr().out
+
+
+def test_the_shipped_sample_is_no_history_of_the_topic(world):
+    from topic_report.sample import load_sample
+    three_d = Topic(name="3D", slug="3d-reconstruction", terms=["point cloud"], categories=["cs.CV"], window_days=14)
+    assert load_sample(three_d, world.store) > 0  # June 2026 papers, offline
+    world.emulator.add([record(80, MONDAY + 40 * DAY, MONDAY + 42 * DAY)])
+    world.run(MONDAY + 42 * DAY, topics=(three_d,))
+    assert world.ids(three_d) == ["2605.00080"]  # the sample's papers replaced, its dates not the window
+    search = next(r for r in world.made if r.path == "/api/query")
+    assert "submittedDate:[20260629" in search.params["search_query"]  # 14 days back, not the sample's June
+
+
+def test_a_cap_cut_by_a_daily_run_is_said_recorded_and_raising_it_fetches_the_rest(world, capsys):
+    capped = RADAR.model_copy(update={"max_results": 3})
+    world.run(MONDAY, topics=(capped,))
+    world.emulator.add([record(90 + n, MONDAY + DAY - n * timedelta(minutes=5), MONDAY + DAY) for n in range(5)])
+    capsys.readouterr()
+    world.run(MONDAY + DAY, topics=(capped,))
+    out = capsys.readouterr().out
+    assert "stopped at max_results (3): raise it to fetch the rest" in out
+    assert "Radar: capped at max_results (3): the audit adds no paper beyond it" in out
+    assert world.store.topic_state("radar").capped_at == 3 and len(world.ids()) == 3
+    world.run(MONDAY + 2 * DAY)  # max_results back to its default
+    assert len(world.ids()) == 5
+
+
+def test_narrowing_a_capped_topic_leaves_exactly_what_matches(world):
+    world.emulator.add([record(100 + n, MONDAY - (2 + n) * DAY, MONDAY, title="Point cloud LiDAR" if n % 2 else "Point cloud")
+                        for n in range(8)])
+    world.run(MONDAY)
+    narrowed = RADAR.model_copy(update={"terms": ["lidar"], "max_results": 2})
+    world.run(MONDAY + DAY, topics=(narrowed,))
+    stored = world.store.papers("radar")
+    assert all("LiDAR" in p.title for p in stored) and len(stored) == 4

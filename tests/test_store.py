@@ -237,20 +237,16 @@ def test_members_from_leaves_exactly_the_fetched_papers_in_the_topic_and_all_in_
         assert store.fetch_runs("t")[-1]["removed"] == 1
 
 
-def test_rename_moves_a_topic_and_forget_drops_only_its_membership(tmp_path):
+def test_moving_topics_swaps_slugs_keeping_membership_log_and_coverage(tmp_path):
     with Store(tmp_path / "s.sqlite") as store:
-        state = TopicState("old", "Old", "abc", T0, T0)
-        store.save_fetch("old", [paper(1)], started_at=T0, requests=1,
-                         record=FetchRecord(kind="window", state=state, reported=1))
-        store.rename_topic("old", "new")
-        assert store.count("old") == 0 and store.count("new") == 1
-        assert store.topic_state("new").name == "Old" and store.topic_state("old") is None
-        assert store.coverage("new").reported == 1
-        store.forget_topic("new")
-        assert store.count("new") == 0 and store.topic_state("new") is None and store.fetch_runs("new") == []
-        assert store.coverage("new") == Coverage(None, None, 0, False, None)
-        db = sqlite3.connect(tmp_path / "s.sqlite")
-        assert db.execute("SELECT count(*) FROM papers").fetchone()[0] == 1
+        for slug, n in (("a", 1), ("b", 2)):
+            store.save_fetch(slug, [paper(n)], started_at=T0, requests=1, record=FetchRecord(
+                kind="window", state=TopicState(slug, slug.upper(), "abc", T0, T0), reported=1))
+        store.move_topics({"a": "b", "b": "a"})
+        assert [p.id for p in store.papers("b")] == ["2602.00001"] and [p.id for p in store.papers("a")] == ["2602.00002"]
+        assert (store.topic_state("b").name, store.topic_state("a").name) == ("A", "B")
+        assert len(store.fetch_runs("a")) == len(store.fetch_runs("b")) == 1
+        assert store.topic_slugs() == {"a", "b"}
 
 
 def test_each_request_of_a_run_is_logged_with_what_arxiv_reported_and_what_arrived(tmp_path):

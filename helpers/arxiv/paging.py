@@ -124,6 +124,9 @@ class ArxivSource:
                 if len(fetched.papers) >= topic.max_results:
                     fetched.capped = True
                     break
+        # A last page that crosses the cap with changes is cut too: said and recorded, so that
+        # raising the cap fetches the rest.
+        fetched.capped = fetched.capped or any(p.updated >= changed_since for p in fetched.papers[topic.max_results:])
         del fetched.papers[topic.max_results:]
         return fetched
 
