@@ -42,7 +42,7 @@ from topic_report.arxiv.paging import ArxivSource
 from topic_report.audit import audited_listing
 from topic_report.bounded import Limits
 from topic_report.digest import render_digest
-from topic_report.exports import DIGEST, export_files, file_name, topic_file_names
+from topic_report.exports import DIGEST, citation_keys, export_files, file_name, topic_file_names
 from topic_report.fetching import fetch_all
 from topic_report.overview import topic_overview
 from topic_report.sample import load_sample
@@ -125,8 +125,10 @@ def _topic_outputs(topic: Topic, store: Store, state: BuildState, cache_dir: Pat
     previous = state.page_previous_build(topic.slug)
     data = TopicData.load(store, topic, previous_build=datetime.fromisoformat(previous) if previous else None)
     page = TopicPage(topic, topic_overview(data), search_papers(data.frame))
+    exported = store.citation_keys()
     files = {file_name(topic.slug, DIGEST): render_digest(topic.name, data.papers[:topic.digest_limit]).encode("utf-8"),
-             **export_files(topic, data.frame, site_url)}
+             **export_files(topic, data.frame, site_url, exported)}
+    store.keep_citation_keys(dict(zip(data.frame["id"], citation_keys(data.frame, exported))))
     cache_dir.mkdir(parents=True, exist_ok=True)
     write_atomically(cache, pickle.dumps((key, page, files)))
     return page, files

@@ -42,8 +42,9 @@ CREATE TABLE topic_state (
     capped_at     INTEGER                -- max_results when a run stopped at it, else NULL
 );
 """
-# What version 3 adds: what arXiv announced (the audit's ground truth), the listings audited, and
-# the papers that left a topic (so that one coming back keeps its first arrival, and the page says why).
+# What version 3 adds: what arXiv announced (the audit's ground truth), the listings audited, the
+# BibTeX keys exported, and the papers that left a topic (so that one coming back keeps its first
+# arrival, and the page says why).
 SCHEMA_3 = """
 CREATE TABLE announcements (
     day        TEXT NOT NULL,            -- the listing's date, YYYY-MM-DD
@@ -62,6 +63,10 @@ CREATE TABLE audited_days (
     items      INTEGER NOT NULL,
     audited_at TEXT NOT NULL,
     PRIMARY KEY (listing, day)
+);
+CREATE TABLE citation_keys (
+    paper_id TEXT PRIMARY KEY,
+    key      TEXT NOT NULL UNIQUE          -- its BibTeX key, once exported: it names this paper forever
 );
 CREATE TABLE departures (
     topic     TEXT NOT NULL,
@@ -496,6 +501,15 @@ class Store:
             rows = self._query(f"SELECT * FROM papers WHERE id IN ({', '.join('?' * len(chunk))})", tuple(chunk))
             found |= {row["id"]: _paper(row) for row in rows}
         return found
+
+    def citation_keys(self) -> dict[str, str]:
+        """Per paper id, the BibTeX key it was exported with."""
+        return {row[0]: row[1] for row in self._query("SELECT paper_id, key FROM citation_keys")}
+
+    def keep_citation_keys(self, keys: dict[str, str]) -> None:
+        """Remember exported keys (those already kept stay as they are)."""
+        self._transaction([("INSERT OR IGNORE INTO citation_keys (paper_id, key) VALUES (?, ?)", item)
+                           for item in keys.items()])
 
     def departures(self, topic: str) -> dict[str, str]:
         """Per paper that left the topic, why."""
