@@ -26,7 +26,8 @@ from topic_report.arxiv.query import Window, build_query
 from topic_report.arxiv.schedule import ANNOUNCEMENT_TIME, ARXIV_TIME, announcements, holidays
 from topic_report.audit import audit, unauditable
 from topic_report.sample import shows_sample
-from topic_report.store import Coverage, FetchCounts, FetchRecord, Paper, Store, TopicState, utc_now
+from topic_report.store import (NO_LONGER_MATCHES, Coverage, FetchCounts, FetchRecord, Paper, Store, TopicState,
+                                utc_now)
 from topic_report.topics import ARXIV_FIRST_DAY, Topic
 
 
@@ -218,7 +219,7 @@ def fetch_topic(topic: Topic, store: Store, source: ArxivSource, since: date | N
         # The cap kept the answer from reaching back to older papers: those the definition no
         # longer matches leave too, so that a narrowed capped topic holds exactly what matches.
         older = store.papers(topic.slug, until=record.members_from.date())
-        store.leave(topic.slug, {p.id: "no longer matches the topic's definition" for p in older
+        store.leave(topic.slug, {p.id: NO_LONGER_MATCHES for p in older
                                  if not topic.matches(p.title, p.abstract, p.categories)})
     if counts.new == 0 and kind == "update" and (quiet := _quiet_reason(state.swept_until, now)):
         notes.append(quiet)

@@ -137,6 +137,9 @@ V2_UPGRADE = SCHEMA_3.split(";")
 # Modern (2602.09934) and pre-2007 (hep-th/9901001, math.AG/0601001) arXiv ids, without version.
 ARXIV_ID = re.compile(r"\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7}")
 
+# Why a paper left a topic whose definition was edited (narrowed).
+NO_LONGER_MATCHES = "no longer matches the topic's definition"
+
 # Seconds a writer waits for another process's transaction before giving up with a clear error.
 BUSY_TIMEOUT_SECONDS = 60
 
@@ -438,31 +441,23 @@ class Store:
             "SELECT t.paper_id FROM topic_papers t JOIN papers p ON p.id = t.paper_id"
             " WHERE t.topic = ? AND p.published >= ?", (topic, iso(members_from))).fetchall()
         leaving = [row[0] for row in rows if row[0] not in ids]
-        self._depart(topic, {paper_id: "no longer matches the topic's definition" for paper_id in leaving})
+        for sql, params in self._departing(topic, dict.fromkeys(leaving, NO_LONGER_MATCHES)):
+            self._db.execute(sql, params)
         return len(leaving)
 
-    def _depart(self, topic: str, reasons: dict[str, str]) -> None:
-        """Papers leave the topic (not the store); why, and when they first joined, are kept."""
+    def _departing(self, topic: str, reasons: dict[str, str]) -> list[tuple[str, tuple]]:
+        """The statements by which papers leave the topic (not the store), keeping why and when
+        they first joined."""
         left_at = iso(utc_now())
-        for paper_id, reason in reasons.items():
-            self._db.execute(
-                "INSERT OR REPLACE INTO departures (topic, paper_id, added_at, left_at, reason)"
-                " SELECT topic, paper_id, added_at, ?, ? FROM topic_papers WHERE topic = ? AND paper_id = ?",
-                (left_at, reason, topic, paper_id))
-            self._db.execute("DELETE FROM topic_papers WHERE topic = ? AND paper_id = ?", (topic, paper_id))
+        return [statement for paper_id, reason in reasons.items() for statement in (
+            ("INSERT OR REPLACE INTO departures (topic, paper_id, added_at, left_at, reason)"
+             " SELECT topic, paper_id, added_at, ?, ? FROM topic_papers WHERE topic = ? AND paper_id = ?",
+             (left_at, reason, topic, paper_id)),
+            ("DELETE FROM topic_papers WHERE topic = ? AND paper_id = ?", (topic, paper_id)))]
 
     def leave(self, topic: str, reasons: dict[str, str]) -> None:
         """Papers leave the topic, each with the reason the page gives (a new version no longer matches)."""
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._depart(topic, reasons)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._rollback()
-                raise
-        except sqlite3.DatabaseError as exc:
-            raise TopicReportError(f"store {self.path}: {_describe(exc)}") from None
+        self._transaction(self._departing(topic, reasons))
 
     def save_announcements(self, listing: str, days: dict[date, list], source: str) -> None:
         """What arXiv announced on these days in a listing's categories (topic_report.arxiv.listing.Announced)."""
