@@ -20,7 +20,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from topic_report.arxiv.listing import Announced, Listings, listing_key
+from topic_report.arxiv.listing import Listings, listing_key
 from topic_report.arxiv.paging import ArxivSource
 from topic_report.arxiv.schedule import is_listing_day, listing_day, listing_days, quiet_reason
 from topic_report.store import FetchRecord, Paper, Store, utc_now
@@ -161,24 +161,25 @@ def audit(topics: list[Topic], store: Store, source: ArxivSource, now: datetime 
         if topic.slug in capped:
             runs[topic.slug].capped = topic.max_results
         else:
-            _settle(topic, store, runs[topic.slug], wanted[topic.slug], stored | served, now)
+            _settle(topic, store, runs[topic.slug], wanted[topic.slug], stored | served, set(served), now)
     return AuditRun(list(runs.values()), source.requests_made - before)
 
 
 def _settle(topic: Topic, store: Store, run: TopicAuditRun, wanted: dict[str, int], available: dict[str, Paper],
-            now: datetime) -> None:
-    """Stores what arXiv served of the topic's wanted papers: those matching join it, those whose
-    new version no longer matches leave it; what is not served yet stays pending."""
+            fetched: set[str], now: datetime) -> None:
+    """Stores the topic's wanted papers that are available (stored for another topic, or `fetched`
+    by id this run): those matching join it, those whose new version no longer matches leave it;
+    what arXiv does not serve yet stays pending."""
     arrived = [available[i] for i, version in wanted.items() if i in available and available[i].version >= version]
     joining = [p for p in arrived if topic.matches(p.title, p.abstract, p.categories)]
     held = store.versions(topic.slug)
     leaving = [p for p in arrived if p not in joining and p.id in held]
     if joining or leaving:
-        store.save_fetch(topic.slug, joining + leaving, started_at=now, requests=0,
+        store.save_fetch(topic.slug, joining + leaving, started_at=utc_now(), requests=0,
                          record=FetchRecord(kind="audit", matched_terms=topic.terms_matched(joining)))
     if leaving:
         store.leave(topic.slug, {p.id: f"its v{p.version} no longer matches the topic" for p in leaving})
-    run.fetched = sum(1 for p in joining if held.get(p.id, 0) < p.version)
+    run.fetched = sum(1 for p in joining if p.id in fetched)
     run.left = [f"{p.id} (its v{p.version} no longer matches)" for p in leaving]
     run.pending = len(wanted) - len(arrived)
     run.matching = sum(day.matching for day in day_audits(topic, store, now) if day.audited)

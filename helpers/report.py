@@ -19,7 +19,7 @@ from itables import init_notebook_mode
 from markdown_it import MarkdownIt
 from matplotlib.figure import Figure
 
-from topic_report import SITE_DIR, TopicReportError, charts, exports, settings, tables
+from topic_report import SITE_DIR, TopicReportError, charts, exports, tables
 from topic_report.arxiv.links import abs_url
 from topic_report.audit import TopicAudit
 from topic_report.digest import render_digest

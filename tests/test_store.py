@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from topic_report import TopicReportError
-from topic_report.store import SCHEMA_VERSION, Coverage, FetchRecord, Paper, RequestRecord, Store, TopicState
+from topic_report.store import SCHEMA_VERSION, FetchRecord, Paper, RequestRecord, Store, TopicState
 
 T0 = datetime(2026, 2, 10, 12, 0, tzinfo=timezone.utc)
 
