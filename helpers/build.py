@@ -38,6 +38,7 @@ from pydantic import BaseModel, ConfigDict
 from tqdm import tqdm
 
 from topic_report import PACKAGE_DIR, PROG, RESOURCES, TopicReportError, write_atomically
+from topic_report.audit import audited_listing
 from topic_report.bounded import Limits
 from topic_report.settings import Settings
 from topic_report.site import (TopicPage, base_config, front_matter, render_site, search_papers, table_library,
@@ -84,7 +85,8 @@ def build(topics: list[Topic], settings: Settings, output_dir: Path, *, work_dir
             store.check_writable()
         summary = None if offline else _fetch_all(
             selected, store, settings,
-            unreachable_note="; building from the stored papers, or the shipped sample for topics with none")
+            unreachable_note="; building from the stored papers, or the shipped sample for topics with none",
+            everything=topics)
         fetch_failed = set() if summary is None or summary.unreachable else {t.slug for t in summary.failed}
         if summary is None or summary.unreachable:
             _load_samples(selected, store)
@@ -122,12 +124,12 @@ class TopicOutputs(NamedTuple):
     newest: pd.DataFrame     # its newest papers, for the feed of every topic
 
 
-def _fetch_all(topics: list[Topic], store: Store, settings: Settings, unreachable_note: str):
+def _fetch_all(topics: list[Topic], store: Store, settings: Settings, unreachable_note: str, everything: list[Topic]):
     # Here, when a build fetches: the network layer is most of an offline build's imports.
     from topic_report.arxiv.paging import ArxivSource
     from topic_report.fetching import fetch_all
 
-    return fetch_all(topics, store, ArxivSource(settings), unreachable_note=unreachable_note)
+    return fetch_all(topics, store, ArxivSource(settings), unreachable_note=unreachable_note, everything=everything)
 
 
 def _topic_outputs(topic: Topic, store: Store, state: BuildState, cache_dir: Path, output_dir: Path,
@@ -147,18 +149,20 @@ def _topic_outputs(topic: Topic, store: Store, state: BuildState, cache_dir: Pat
         pass  # none yet, damaged, or from another release: made again
     # Here, for a topic whose page changed: its data, digest and exports need pandas and the exporters.
     from topic_report.digest import render_digest
-    from topic_report.exports import FEED_ENTRIES, export_files
+    from topic_report.exports import FEED_ENTRIES, citation_keys, export_files
     from topic_report.overview import topic_overview
     from topic_report.topic_data import TopicData
     from topic_report.topic_files import DIGEST, file_name
 
     previous = state.page_previous_build(topic.slug)
     data = TopicData.load(store, topic, previous_build=datetime.fromisoformat(previous) if previous else None)
+    exported = store.citation_keys()
     outputs = TopicOutputs(
         TopicPage(topic, topic_overview(data), search_papers(data.frame)),
         {file_name(topic.slug, DIGEST): render_digest(topic.name, data.papers[:topic.digest_limit]).encode("utf-8"),
-         **export_files(topic, data.frame, site_url)},
+         **export_files(topic, data.frame, site_url, exported)},
         data.frame.head(FEED_ENTRIES))
+    store.keep_citation_keys(dict(zip(data.frame["id"], citation_keys(data.frame, exported))))
     cache_dir.mkdir(parents=True, exist_ok=True)
     write_atomically(cache, pickle.dumps((key, outputs)))
     return outputs
@@ -299,7 +303,7 @@ def _execute_all(topics: list[Topic], all_topics: list[Topic], store: Store, db_
     failed = []
     for topic in tqdm(topics, desc="Pages", unit="topic", file=sys.stderr, leave=False, disable=None):
         page = project_dir / f"{topic.slug}.ipynb"
-        inputs = {"fingerprint": store.fingerprint(topic.slug), "topic": topic.model_dump_json(), "code": code}
+        inputs = {"fingerprint": store.fingerprint(topic.slug, audited_listing(topic)), "topic": topic.model_dump_json(), "code": code}
         papers, shown = store.count(topic.slug), state.papers_shown(topic.slug)
         if page.exists() and papers == 0 and shown:
             # The store never loses a topic's papers: this is another store (TOPIC_REPORT_DB, or a

@@ -70,7 +70,8 @@ def cmd_fetch(args) -> int:
     _, topics, settings = _project(args)
     with Store(settings.db_path) as store:
         store.check_writable()
-        summary = fetch_all(select(topics, args.topic), store, ArxivSource(settings), args.since, args.until)
+        summary = fetch_all(select(topics, args.topic), store, ArxivSource(settings), args.since, args.until,
+                            everything=topics)
     return 1 if summary.failed or summary.unmatched else 0
 
 

@@ -66,12 +66,13 @@ def coins(paper) -> Markup:
     return Markup(f'<span class="Z3988" title="{escape(urlencode(values))}"></span>')
 
 
-def export_files(topic: Topic, frame: pd.DataFrame, site_url: str | None = None) -> dict[str, bytes]:
-    """The topic's exports: file name → content."""
+def export_files(topic: Topic, frame: pd.DataFrame, site_url: str | None = None,
+                 exported: dict[str, str] | None = None) -> dict[str, bytes]:
+    """The topic's exports: file name → content (`exported`: the BibTeX keys given before)."""
     slug = topic.slug
     return {
         file_name(slug, FEED): atom_feed(topic, frame, site_url),
-        file_name(slug, BIBTEX): bibtex(frame).encode("utf-8"),
+        file_name(slug, BIBTEX): bibtex(frame, exported).encode("utf-8"),
         file_name(slug, RIS): ris(frame).encode("utf-8"),
         file_name(slug, CSV): csv_text(frame).encode("utf-8-sig"),
         file_name(slug, JSON): json_text(topic, frame).encode("utf-8"),
@@ -123,18 +124,26 @@ def citation_key(first_author: str, year: int, title: str) -> str:
     return f"{last}{year}{word}"
 
 
-def citation_keys(frame: pd.DataFrame) -> list[str]:
-    """Unique keys, in the frame's order. Papers sharing a key are told apart by a letter, given in
-    order of arXiv id, so a paper's key stays the same as newer papers arrive."""
-    keys = [citation_key(a, p.year, t) for a, p, t in zip(frame["first_author"], frame["published"], frame["title"])]
-    suffixes: dict[int, str] = {}
-    by_key: dict[str, list[tuple[str, int]]] = {}
-    for row, (key, paper_id) in enumerate(zip(keys, frame["id"])):
-        by_key.setdefault(key, []).append((paper_id, row))
-    for sharing in by_key.values():
-        for n, (_, row) in enumerate(sorted(sharing)[1:], start=1):
-            suffixes[row] = _letters(n)
-    return [key + suffixes.get(row, "") for row, key in enumerate(keys)]
+def citation_keys(frame: pd.DataFrame, exported: dict[str, str] | None = None) -> list[str]:
+    """Unique keys, in the frame's order. A paper exported before keeps its key (`exported`, per
+    paper id: Store.citation_keys); a new one takes its own key, or, where another paper has it,
+    the first free letter after it, given in order of arXiv id. So a key, once exported, names the
+    same paper forever, whatever paper joins later."""
+    exported = exported or {}
+    taken = set(exported.values())
+    keys = dict(exported)
+    rows = sorted(zip(frame["id"], frame["first_author"], frame["published"], frame["title"]))
+    for paper_id, author, published, title in rows:
+        if paper_id in keys:
+            continue
+        base = key = citation_key(author, published.year, title)
+        letter = 0
+        while key in taken:
+            letter += 1
+            key = base + _letters(letter)
+        keys[paper_id] = key
+        taken.add(key)
+    return [keys[paper_id] for paper_id in frame["id"]]
 
 
 def _letters(n: int) -> str:
@@ -147,10 +156,10 @@ def _given(value) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def bibtex(frame: pd.DataFrame) -> str:
-    """One entry per paper."""
+def bibtex(frame: pd.DataFrame, exported: dict[str, str] | None = None) -> str:
+    """One entry per paper; keys as citation_keys gives them."""
     entries = []
-    for key, paper in zip(citation_keys(frame), frame.itertuples(index=False)):
+    for key, paper in zip(citation_keys(frame, exported), frame.itertuples(index=False)):
         journal_ref, doi = _given(paper.journal_ref), _given(paper.doi)
         fields = [Field("title", "{" + latex(paper.title) + "}"),
                   Field("author", " and ".join(bibtex_name(name) for name in paper.authors)),

@@ -23,21 +23,21 @@ import math
 import sys
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 from topic_report import PROG, TopicReportError
-from topic_report.arxiv.paging import ArxivSource, ArxivUnreachable, Fetched, SweepTooLong
-from topic_report.arxiv.query import Window
 from topic_report.arxiv.authors import pinned_papers
-from topic_report.store import Coverage, FetchCounts, FetchRecord, Store, TopicState, utc_now
+from topic_report.arxiv.paging import ArxivSource, ArxivUnreachable, Fetched, NothingWhereExpected, SweepTooLong
+from topic_report.arxiv.query import Window, build_query
+from topic_report.arxiv.schedule import ANNOUNCEMENT_TIME, ARXIV_TIME, announcements, holidays
+from topic_report.audit import audit, unauditable
+from topic_report.sample import shows_sample
+from topic_report.store import (NO_LONGER_MATCHES, Coverage, FetchCounts, FetchRecord, Paper, Store, TopicState,
+                                utc_now)
 from topic_report.topics import ARXIV_FIRST_DAY, Topic
 
-# arXiv announces new papers Sunday to Thursday at 20:00 in New York, none on Friday and Saturday.
-ARXIV_TIME = ZoneInfo("America/New_York")
+# arXiv announces new papers Sunday to Thursday evenings (arxiv/schedule.py); each announcement
+# holds what was submitted before 14:00 New York time that day (and since the previous deadline).
 ANNOUNCEMENT_DAYS = {6, 0, 1, 2, 3}  # weekday(): Sunday, Monday … Thursday
-ANNOUNCEMENT_TIME = time(20, 0)
-# Each announcement holds what was submitted before 14:00 New York time that day (and since the
-# previous deadline).
 SUBMISSION_DEADLINE = time(14, 0)
 # The smallest first page of a sweep of changes: a topic with few papers a day still reads past
 # what its last run saw in one request.
@@ -80,17 +80,6 @@ class FetchOutcome:
         return Coverage(None, reported, self.stored, self.fetched.capped, self.window.since).sentence(cap)
 
 
-def announcements(after: datetime, until: datetime) -> int:
-    """How many of arXiv's announcements fall in (after, until]."""
-    first, last = after.astimezone(ARXIV_TIME).date(), until.astimezone(ARXIV_TIME).date()
-    count = 0
-    for offset in range((last - first).days + 1):
-        day = first + timedelta(days=offset)
-        moment = datetime.combine(day, ANNOUNCEMENT_TIME, ARXIV_TIME)
-        count += day.weekday() in ANNOUNCEMENT_DAYS and after < moment <= until
-    return count
-
-
 def settled_before(moment: datetime) -> datetime:
     """Every version submitted before this time had been announced by `moment` (unless held in
     moderation): the submission deadline of arXiv's last announcement at or before `moment`."""
@@ -117,7 +106,11 @@ def quiet_reason(previous: datetime, now: datetime) -> str | None:
         return None
     local = now.astimezone(ARXIV_TIME)
     weekend = local.weekday() in (4, 5) or (local.weekday() == 6 and local.time() < ANNOUNCEMENT_TIME)
-    return "arXiv announces no papers at weekends" if weekend else "arXiv has announced nothing since the last run"
+    if weekend:
+        return "arXiv announces no papers at weekends"
+    if local.date() in holidays():
+        return "arXiv announces nothing on its holidays"
+    return "arXiv has announced nothing since the last run"
 
 
 def _start_of_window(topic: Topic, now: datetime) -> datetime:
@@ -137,29 +130,48 @@ def _manual_window(topic: Topic, since: date | None, until: date | None, now: da
     return Window(start, end)
 
 
-def _topic_window(topic: Topic, store: Store, state: TopicState | None, now: datetime) -> Window:
+def _topic_window(topic: Topic, store: Store, state: TopicState | None, now: datetime, sample: bool) -> Window:
     """The span a topic covers: from its `since`, or `window_days` back and as far back as it
-    covered before or holds papers (an edit does not drop its history), up to now."""
+    covered before or holds fetched papers (an edit does not drop its history; the shipped sample
+    is no history), up to now."""
     start = _start_of_window(topic, now)
-    if topic.since is None:
+    if topic.since is None and not sample:
         earlier = state.covered_since if state is not None else store.oldest_published(topic.slug)
         start = min(start, earlier or start)
     return Window(start, now)
 
 
-def _reconcile_slug(topic: Topic, store: Store) -> str | None:
-    """A renamed slug keeps the topic's history; a slug now naming another topic starts afresh."""
-    state = store.topic_state(topic.slug)
-    if state is not None:
-        if state.name.lower() != topic.name.lower() and state.definition != topic.definition:
-            store.forget_topic(topic.slug)
-            return f"slug {topic.slug!r} was topic {state.name!r}'s: starts afresh, without its papers"
-        return None
-    renamed = [s for s in store.topic_states() if s.name.lower() == topic.name.lower()]
-    if len(renamed) == 1:
-        store.rename_topic(renamed[0].topic, topic.slug)
-        return f"slug renamed from {renamed[0].topic!r}: its papers and history kept"
-    return None
+def match_topics(topics: list[Topic], store: Store) -> dict[str, str]:
+    """Match the topics of the whole file to the topics the store knows, before anything is
+    fetched, so that renames, swaps and edits keep each topic's papers, run log and backfill.
+    A stored topic belongs to the file's topic of its name; else to the one of its definition;
+    else to the one of its slug (a name and terms edited at once). Stored topics are then moved
+    to their topic's slug (two steps, so that slugs can swap); one left on a slug another topic
+    takes is put aside under `<slug>~<n>`, never deleted. Returns a note per topic that moved."""
+    states = {state.topic: state for state in store.topic_states()}
+    claims: dict[str, TopicState] = {}  # file slug -> the stored topic it continues
+    rules = (lambda topic, state: state.name.lower() == topic.name.lower(),
+             lambda topic, state: state.definition == topic.definition,
+             lambda topic, state: state.topic == topic.slug)
+    for rule in rules:
+        for topic in topics:
+            taken = {state.topic for state in claims.values()}
+            found = [state for state in states.values() if state.topic not in taken and rule(topic, state)]
+            if topic.slug not in claims and len(found) == 1:
+                claims[topic.slug] = found[0]
+    moves = {state.topic: slug for slug, state in claims.items() if state.topic != slug}
+    claimed = {state.topic for state in claims.values()}
+    aside = [slug for slug in {*store.topic_slugs(), *states} - claimed if slug in moves.values()]
+    store.move_topics({**moves, **{slug: _free_slug(store, slug) for slug in aside}})
+    return {topic.slug: (f"slug renamed from {state.topic!r}" if state.name.lower() == topic.name.lower()
+                   else f"renamed from {state.name!r} (slug {state.topic!r})") + ": its papers and history kept"
+            for topic in topics if (state := claims.get(topic.slug)) is not None
+            and (state.topic != topic.slug or state.name.lower() != topic.name.lower())}
+
+
+def _free_slug(store: Store, slug: str) -> str:
+    taken = store.topic_slugs()
+    return next(f"{slug}~{n}" for n in range(1, len(taken) + 2) if f"{slug}~{n}" not in taken)
 
 
 def _whole_window_reason(topic: Topic, state: TopicState | None, now: datetime) -> str | None:
@@ -178,73 +190,115 @@ def _whole_window_reason(topic: Topic, state: TopicState | None, now: datetime) 
 def _expected(topic: Topic, store: Store, window: Window, same_definition: bool) -> bool:
     """Whether arXiv must have papers for this query: the store holds some of its window that
     match the topic (then an empty answer is arXiv's glitch, asked again, not a fact)."""
-    if same_definition:
-        return store.count_between(topic.slug, window.since, window.until) > 0
-    if topic.query is not None:
-        return False  # a changed query may rightly match nothing we know
-    return any(topic.matched_terms(p.title, p.abstract) and not topic.excluded(p.title, p.abstract)
-               and (not topic.categories or set(p.categories) & set(topic.categories))
+    if topic.query is not None:  # a changed query may rightly match nothing we know
+        return same_definition and store.count_between(topic.slug, window.since, window.until) > 0
+    # By the stored text, not the membership: a paper whose new version no longer matches must
+    # not make an empty answer look like a glitch, run after run.
+    return any(topic.matches(p.title, p.abstract, p.categories)
                for p in store.papers(topic.slug, window.since.date(), window.until.date()))
 
 
 def fetch_topic(topic: Topic, store: Store, source: ArxivSource, since: date | None = None,
-                until: date | None = None, now: datetime | None = None) -> FetchOutcome:
-    """Fetch one topic and store it in one transaction; on failure the papers stay as they were."""
+                until: date | None = None, now: datetime | None = None,
+                matched: dict[str, str] | None = None) -> FetchOutcome:
+    """Fetch one topic and store it in one transaction; on failure the papers stay as they were.
+    `matched`: the notes of match_topics over the whole file (else the topic is matched alone)."""
     now = (now or utc_now()).astimezone(timezone.utc).replace(second=0, microsecond=0)
     started, before = utc_now(), source.requests_made
-    notes = [note] if (note := _reconcile_slug(topic, store)) else []
+    matched = match_topics([topic], store) if matched is None else matched
+    notes = [note] if (note := matched.get(topic.slug)) else []
     notes += [f"exclude {phrase!r} rules out every paper of the term {term!r}"
               for term, phrase in topic.excluded_terms.items()]
     state = store.topic_state(topic.slug)
     same_definition = state is not None and state.definition == topic.definition
+    sample = shows_sample(store.fetch_runs(topic.slug))
     if since is not None or until is not None:
         kind, window = "dates", _manual_window(topic, since, until, now)
     else:
         reason = _whole_window_reason(topic, state, now)
-        kind, window = ("window" if reason else "update"), _topic_window(topic, store, state, now)
+        kind, window = ("window" if reason else "update"), _topic_window(topic, store, state, now, sample)
         if reason and state is not None:
             notes.append(reason)
-    try:
-        fetched = None
+    def ask() -> Fetched:
+        nonlocal kind
         if kind == "update":
             try:
                 held = store.ids_between(topic.slug, window.since, window.until)
-                fetched = source.changes(
+                return source.changes(
                     topic, window, changed_since=state.swept_until - timedelta(days=topic.lookback_days),
                     settled=settled_before(state.swept_until), held=held,
                     first_page=first_page_size(len(held), window, state.swept_until, source.settings.page_size))
             except SweepTooLong as exc:
                 notes.append(f"{exc}: fetched its whole window")
                 kind = "window"
-        if fetched is None or kind == "window":
-            fetched = source.fetch(topic, window, expect_results=_expected(topic, store, window, same_definition))
+        return source.fetch(topic, window, expect_results=_expected(topic, store, window, same_definition))
+
+    try:
+        try:
+            fetched = ask()
+        except NothingWhereExpected:
+            if not (gone := _no_longer_found(topic, store, source, window)):
+                raise
+            # The papers that made an empty answer look like arXiv's glitch are gone from its search
+            # (a new version that no longer matches, a withdrawal): they leave, and the answer stands.
+            store.save_fetch(topic.slug, gone, started_at=started, requests=0, record=FetchRecord(kind="recheck"))
+            store.leave(topic.slug, dict.fromkeys((paper.id for paper in gone), NO_LONGER_FOUND))
+            notes.append(f"{len(gone)} left the topic: arXiv's search no longer finds "
+                         f"{'it' if len(gone) == 1 else 'them'} ({', '.join(sorted(p.id for p in gone))})")
+            fetched = ask()
         fetched.papers += pinned_papers(source, topic, window, fetched)
         stored_examples = {paper.id for paper in store.papers_by_id(topic.like)}
         if missing := [paper_id for paper_id in topic.like if paper_id not in stored_examples]:
-            store.keep_papers(source.by_ids(missing, fetched))
+            examples = source.by_id(missing)
+            fetched.requests += examples.requests
+            store.keep_papers(examples.papers)
     except TopicReportError as exc:
         store.log_failure(topic.slug, since=window.since, until=window.until, started_at=started,
                           requests=source.requests_made - before, error=str(exc), kind=kind)
         raise
-    record = _record(topic, kind, window, fetched, state, now)
+    record = _record(topic, kind, window, fetched, state, now, sample)
     counts = store.save_fetch(topic.slug, fetched.papers, started_at=started,
                               requests=source.requests_made - before, record=record)
+    if kind == "window" and fetched.capped and topic.query is None:
+        # The cap kept the answer from reaching back to older papers: those the definition no
+        # longer matches leave too, so that a narrowed capped topic holds exactly what matches.
+        older = store.papers(topic.slug, until=record.members_from.date())
+        store.leave(topic.slug, {p.id: NO_LONGER_MATCHES for p in older
+                                 if not topic.matches(p.title, p.abstract, p.categories)})
     if counts.new == 0 and kind == "update" and (quiet := quiet_reason(state.swept_until, now)):
         notes.append(quiet)
     return FetchOutcome(topic, window, kind, counts, source.requests_made - before, store.count(topic.slug),
                         fetched, tuple(notes))
 
 
+NO_LONGER_FOUND = "arXiv's search no longer finds it (a new version that no longer matches?)"
+
+
+def _no_longer_found(topic: Topic, store: Store, source: ArxivSource, window: Window) -> list[Paper]:
+    """The topic's stored papers of the window as arXiv serves them now, when its search finds
+    none of them any more (asked by id, with the topic's query); else nothing."""
+    ids = [paper.id for paper in store.papers(topic.slug, window.since.date(), window.until.date())]
+    if not ids:
+        return []
+    try:
+        if source.by_id(ids, build_query(topic, window)).papers:
+            return []
+        return source.by_id(ids).papers
+    except TopicReportError:
+        return []  # arXiv failing again says nothing about the papers: the first error stands
+
+
 def _record(topic: Topic, kind: str, window: Window, fetched: Fetched, state: TopicState | None,
-            now: datetime) -> FetchRecord:
+            now: datetime, sample: bool) -> FetchRecord:
     """How the run is stored: its log, the papers' matched terms, the membership it settles and
     the topic's coverage after it."""
     members_from = new_state = None
     if kind == "window":
         # The topic holds exactly what arXiv answered: from its fixed `since` on, all of it; else from
         # the window's start. When the cap cut the answer, from the oldest paper it brought.
-        members_from = (datetime.combine(ARXIV_FIRST_DAY, time.min, timezone.utc) if topic.since is not None
-                        else window.since)
+        # The shipped sample's papers are no fetched history: the first fetch replaces them all.
+        members_from = (datetime.combine(ARXIV_FIRST_DAY, time.min, timezone.utc)
+                        if topic.since is not None or sample else window.since)
         if fetched.capped:
             members_from = min((p.published for p in fetched.papers), default=window.since)
         new_state = TopicState(topic.slug, topic.name, topic.definition, window.since, now,
@@ -270,14 +324,18 @@ class FetchSummary:
 
 
 def fetch_all(topics: list[Topic], store: Store, source: ArxivSource, since: date | None = None,
-              until: date | None = None, unreachable_note: str = "") -> FetchSummary:
+              until: date | None = None, unreachable_note: str = "", now: datetime | None = None,
+              everything: list[Topic] | None = None) -> FetchSummary:
     """Fetch each topic, printing one line per topic (errors on stderr); one topic's failure
-    does not stop the others, but an unreachable arXiv is said once and ends the fetching."""
+    does not stop the others, but an unreachable arXiv is said once and ends the fetching. The
+    store's topics are first matched to `everything` (the whole topics file; default `topics`).
+    A run without dates then audits the topics against arXiv's announcements (topic_report.audit)."""
     failed: list[Topic] = []
     unmatched: list[Topic] = []
+    matched = match_topics(everything or topics, store)
     for index, topic in enumerate(topics):
         try:
-            outcome = fetch_topic(topic, store, source, since, until)
+            outcome = fetch_topic(topic, store, source, since, until, now, matched)
         except ArxivUnreachable as exc:
             print(f"{PROG}: {exc}{unreachable_note}", file=sys.stderr, flush=True)
             return FetchSummary(failed + topics[index:], unreachable=True, unmatched=unmatched)
@@ -291,4 +349,29 @@ def fetch_all(topics: list[Topic], store: Store, source: ArxivSource, since: dat
             what = "query" if topic.query is not None else "terms and categories"
             print(f"{PROG}: {topic.name}: no paper matches this topic from {outcome.window.since:%Y-%m-%d} "
                   f"to {outcome.window.until:%Y-%m-%d}; check its {what}", file=sys.stderr, flush=True)
+    if since is None and until is None:
+        return _audit_all([t for t in topics if t not in failed], store, source, failed, unmatched,
+                          unreachable_note, now)
+    return FetchSummary(failed, unreachable=False, unmatched=unmatched)
+
+
+def _audit_all(topics: list[Topic], store: Store, source: ArxivSource, failed: list[Topic], unmatched: list[Topic],
+               unreachable_note: str, now: datetime | None) -> FetchSummary:
+    """The run's audit against arXiv's announcements (topic_report.audit), one line per topic; a
+    failure is said in one line and fails the audited topics, their stored papers untouched."""
+    for topic in topics:
+        if reason := unauditable(topic):
+            print(f"{topic.name}: not audited against arXiv's announcements: {reason}", flush=True)
+    try:
+        run = audit(topics, store, source, now)
+    except TopicReportError as exc:
+        note = unreachable_note if isinstance(exc, ArxivUnreachable) else ""
+        print(f"{PROG}: error: audit against arXiv's announcements: {exc}{note}", file=sys.stderr, flush=True)
+        return FetchSummary(failed + [t for t in topics if unauditable(t) is None],
+                            unreachable=isinstance(exc, ArxivUnreachable), unmatched=unmatched)
+    for topic_run in run.topics:
+        print(topic_run.line(), flush=True)
+    if run.topics:
+        print(f"Audit: {run.requests} request{'s' if run.requests != 1 else ''} to arXiv (listings, OAI-PMH, id_list)",
+              flush=True)
     return FetchSummary(failed, unreachable=False, unmatched=unmatched)

@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 
 from topic_report import SITE_DIR, TopicReportError, charts, exports, tables, topic_files
 from topic_report.arxiv.links import abs_url
+from topic_report.audit import TopicAudit
 from topic_report.digest import render_digest
 from topic_report.project import Project
 from topic_report.ranking import by_score
@@ -348,6 +349,12 @@ class TopicReport:
         self._show(lambda: [
             f'<div class="digest">{digest_html(render_digest(self.topic.name, self.papers[:limit]))}</div>'])
 
+    def announcements(self) -> None:
+        """Each listing day of the window: what arXiv announced in the topic's categories, what
+        matches the topic, what it holds and what is pending (helpers/audit.py); a day without an
+        announcement says why, a day no run read says so, in other words than a gap."""
+        display(HTML(audit_html(self.data.audit)))
+
     def _show(self, parts: Callable[[], list[Figure | str]]) -> None:
         """Display a section's parts (figures, HTML); nothing without papers ("What is new" says so)."""
         if self.empty:
@@ -357,6 +364,45 @@ class TopicReport:
                 display(SVG(charts.svg(part), metadata={"alt": part.axes[0].get_title(loc="left")}))
             else:
                 display(HTML(part))
+
+
+def audit_html(audit: TopicAudit) -> str:
+    """The Coverage section: a summary, then a row per day from the first audited one, newest first."""
+    if audit.unauditable:
+        return f'<p class="audit-none">Not audited against arXiv\'s announcements: {html.escape(audit.unauditable)}.</p>'
+    audited = audit.audited
+    if not audited:
+        return ('<p class="audit-none">Not audited yet: the next run without dates reads arXiv\'s listing of '
+                f'{html.escape(audit.listing.replace("+", ", "))}.</p>')
+    first = audited[-1].day
+    pending = sorted({paper_id for day in audited for paper_id in day.pending})
+    totals = [sum(day.announced for day in audited), sum(day.matching for day in audited),
+              sum(day.stored for day in audited)]
+    waiting = " (announced, not yet served by arXiv's API: every run asks again)" if pending else ""
+    summary = (f'<p class="audit-summary">Checked against arXiv\'s own announcements in '
+               f'<strong>{html.escape(audit.listing.replace("+", ", "))}</strong>: {len(audited)} listing '
+               f'day{"s" if len(audited) != 1 else ""} since {first:%Y-%m-%d}, {totals[0]:,} papers announced, '
+               f'{totals[1]:,} matching the topic, {totals[2]:,} stored, '
+               f'<strong>{len(pending)} pending</strong>{waiting}.</p>')
+    rows, waiting_list = [], []
+    for day in (d for d in audit.days if d.day >= first):
+        label = f'<th scope="row"><time datetime="{day.day:%Y-%m-%d}">{day.day:%a} {day.day.day} {day.day:%b}</time></th>'
+        if day.audited is None:
+            note = (f"No announcement: {day.reason}" if day.reason
+                    else "Not audited: no run read arXiv's listing of this day")
+            rows.append(f'<tr class="{"quiet" if day.reason else "unaudited"}">{label}<td colspan="4">{html.escape(note)}</td></tr>')
+            continue
+        waiting_list += [f'<li><a href="{html.escape(abs_url(i))}">{html.escape(i)}</a>, announced {day.day:%a %Y-%m-%d}</li>'
+                         for i in day.pending]
+        left = f' <span class="audit-note">({day.left} left: a new version no longer matches)</span>' if day.left else ""
+        source = ' <span class="audit-note audit-source">OAI-PMH</span>' if day.audited == "oai" else ""
+        rows.append(f'<tr class="{"pending" if day.pending else "audited"}">{label}<td>{day.announced:,}{source}</td>'
+                    f'<td>{day.matching:,}</td><td>{day.stored:,}{left}</td><td>{len(day.pending)}</td></tr>')
+    table = ('<div class="audit-scroll"><table class="audit-days"><thead><tr><th scope="col">Day</th>'
+             '<th scope="col">Announ&shy;ced</th><th scope="col">Match&shy;ing</th><th scope="col">Stored</th>'
+             f'<th scope="col">Pending</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>')
+    pending_html = f'<p class="audit-pending">Pending:</p><ul class="audit-pending">{"".join(waiting_list)}</ul>' if waiting_list else ""
+    return f'<div class="audit">{summary}{table}{pending_html}</div>'
 
 
 def report_style() -> str:

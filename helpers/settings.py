@@ -11,6 +11,9 @@ from urllib.parse import urlsplit
 from topic_report import TopicReportError
 
 ARXIV_API_URL = "https://export.arxiv.org/api/query"
+# arXiv's daily listing (a run asks for `<ARXIV_RSS_URL>/<cat>+<cat>`) and its OAI-PMH interface.
+ARXIV_RSS_URL = "https://rss.arxiv.org/rss"
+ARXIV_OAI_URL = "https://oaipmh.arxiv.org/oai"
 API_MAX_PAGE_SIZE = 2000
 # The API serves at most this many results of one query, whatever the paging.
 API_MAX_RESULTS_PER_QUERY = 30_000
@@ -21,6 +24,8 @@ MAX_SECONDS = 86_400
 @dataclass(frozen=True)
 class Settings:
     api_url: str = ARXIV_API_URL
+    rss_url: str = ARXIV_RSS_URL
+    oai_url: str = ARXIV_OAI_URL
     page_size: int = API_MAX_PAGE_SIZE
     delay_seconds: float = 3.0
     timeout_seconds: float = 60.0
@@ -54,20 +59,22 @@ def _number(name: str, default, kind, minimum, maximum=None):
     return value
 
 
-def _api_url(raw: str) -> str:
-    """An http(s) URL the client can append `?query` to: no query, fragment or braces of its own."""
-    example = f"an http(s) URL without query string, like {ARXIV_API_URL}"
+def _endpoint(name: str, default: str) -> str:
+    """An http(s) URL from the variable `name` that the client can append a path or `?query` to:
+    no query, fragment, braces or spaces of its own."""
+    raw = os.environ.get(name) or default
+    example = f"an http(s) URL without query string, like {default}"
     try:
         parts = urlsplit(raw)
         parts.port  # noqa: B018 (raises on a malformed port)
     except ValueError:
-        raise TopicReportError(f"ARXIV_API_URL={raw!r} is not {example}") from None
+        raise TopicReportError(f"{name}={raw!r} is not {example}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise TopicReportError(f"ARXIV_API_URL={raw!r} is not {example}")
+        raise TopicReportError(f"{name}={raw!r} is not {example}")
     if parts.query or parts.fragment or "?" in raw or "#" in raw:
-        raise TopicReportError(f"ARXIV_API_URL={raw!r} has a query string or fragment; give {example}")
+        raise TopicReportError(f"{name}={raw!r} has a query string or fragment; give {example}")
     if any(char in raw for char in "{} \t\r\n"):
-        raise TopicReportError(f"ARXIV_API_URL={raw!r} has braces or spaces; give {example}")
+        raise TopicReportError(f"{name}={raw!r} has braces or spaces; give {example}")
     return raw
 
 
@@ -92,7 +99,9 @@ def from_env() -> Settings:
     if page_size > API_MAX_PAGE_SIZE:
         raise TopicReportError(f"ARXIV_PAGE_SIZE={page_size} exceeds the API's maximum of {API_MAX_PAGE_SIZE}")
     return Settings(
-        api_url=_api_url(os.environ.get("ARXIV_API_URL") or Settings.api_url),
+        api_url=_endpoint("ARXIV_API_URL", ARXIV_API_URL),
+        rss_url=_endpoint("ARXIV_RSS_URL", ARXIV_RSS_URL).rstrip("/"),
+        oai_url=_endpoint("ARXIV_OAI_URL", ARXIV_OAI_URL),
         page_size=page_size,
         delay_seconds=_number("ARXIV_DELAY_SECONDS", Settings.delay_seconds, float, 0.0, MAX_SECONDS),
         timeout_seconds=_number("ARXIV_TIMEOUT_SECONDS", Settings.timeout_seconds, float, 0.01, MAX_SECONDS),

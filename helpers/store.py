@@ -22,7 +22,7 @@ from pathlib import Path
 
 from topic_report import TopicReportError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # What version 2 adds to version 1 (the first, unversioned schema); the upgrade runs exactly this.
 SCHEMA_2 = """
 CREATE TABLE fetch_requests (
@@ -71,6 +71,41 @@ CREATE TABLE delivered_papers (
 );
 CREATE INDEX delivered_papers_paper ON delivered_papers(topic, paper_id);
 """
+# What version 4 adds: what arXiv announced (the audit's ground truth), the listings audited, the
+# BibTeX keys exported, and the papers that left a topic (so that one coming back keeps its first
+# arrival, and the page says why).
+SCHEMA_4 = """
+CREATE TABLE announcements (
+    day        TEXT NOT NULL,            -- the listing's date, YYYY-MM-DD
+    paper_id   TEXT NOT NULL,
+    version    INTEGER NOT NULL,
+    kind       TEXT NOT NULL,            -- new, cross, replace, replace-cross
+    categories TEXT NOT NULL,            -- JSON list
+    title      TEXT NOT NULL,
+    abstract   TEXT NOT NULL,
+    PRIMARY KEY (day, paper_id, version)
+);
+CREATE TABLE audited_days (
+    listing    TEXT NOT NULL,            -- its category set, cs.CV+cs.GR
+    day        TEXT NOT NULL,
+    source     TEXT NOT NULL,            -- listing (the day's RSS feed) or oai (OAI-PMH, a day a run missed)
+    items      INTEGER NOT NULL,
+    audited_at TEXT NOT NULL,
+    PRIMARY KEY (listing, day)
+);
+CREATE TABLE citation_keys (
+    paper_id TEXT PRIMARY KEY,
+    key      TEXT NOT NULL UNIQUE          -- its BibTeX key, once exported: it names this paper forever
+);
+CREATE TABLE departures (
+    topic     TEXT NOT NULL,
+    paper_id  TEXT NOT NULL,
+    added_at  TEXT NOT NULL,             -- when it first joined the topic
+    left_at   TEXT NOT NULL,
+    reason    TEXT NOT NULL,
+    PRIMARY KEY (topic, paper_id)
+);
+"""
 SCHEMA = """
 CREATE TABLE papers (
     id               TEXT PRIMARY KEY,   -- arXiv id without version, e.g. 2602.09934
@@ -115,7 +150,7 @@ CREATE TABLE fetch_runs (
     removed     INTEGER NOT NULL DEFAULT 0  -- papers that left the topic (its definition changed)
 );
 CREATE INDEX papers_published ON papers(published);
-""" + SCHEMA_2 + SCHEMA_3
+""" + SCHEMA_2 + SCHEMA_3 + SCHEMA_4
 V1_TABLES = {"papers", "topic_papers", "fetch_runs"}
 V1_UPGRADE = [
     "ALTER TABLE topic_papers ADD COLUMN matched_terms TEXT",
@@ -126,10 +161,13 @@ V1_UPGRADE = [
     *SCHEMA_2.split(";"),
 ]
 # Each version's upgrade from the one before: a store of version N runs those after N, in order.
-UPGRADES = {1: V1_UPGRADE, 2: SCHEMA_3.split(";")}
+UPGRADES = {1: V1_UPGRADE, 2: SCHEMA_3.split(";"), 3: SCHEMA_4.split(";")}
 
 # Modern (2602.09934) and pre-2007 (hep-th/9901001, math.AG/0601001) arXiv ids, without version.
 ARXIV_ID = re.compile(r"\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7}")
+
+# Why a paper left a topic whose definition was edited (narrowed).
+NO_LONGER_MATCHES = "no longer matches the topic's definition"
 
 # Seconds a writer waits for another process's transaction before giving up with a clear error.
 BUSY_TIMEOUT_SECONDS = 60
@@ -405,10 +443,13 @@ class Store:
                             _row(paper, now),
                         )
                     terms = json.dumps(matched[paper.id], ensure_ascii=False) if paper.id in matched else None
+                    # A paper coming back keeps its first arrival: it is not new to the topic's readers.
                     joined = self._db.execute(
                         "INSERT OR IGNORE INTO topic_papers (topic, paper_id, added_at, matched_terms)"
-                        " VALUES (?, ?, ?, ?)", (topic, paper.id, now, terms)).rowcount
+                        " VALUES (?, ?, coalesce((SELECT added_at FROM departures WHERE topic = ? AND paper_id = ?), ?), ?)",
+                        (topic, paper.id, topic, paper.id, now, terms)).rowcount
                     if joined:
+                        self._db.execute("DELETE FROM departures WHERE topic = ? AND paper_id = ?", (topic, paper.id))
                         new += 1
                     else:
                         if terms is not None:
@@ -451,9 +492,66 @@ class Store:
         rows = self._db.execute(
             "SELECT t.paper_id FROM topic_papers t JOIN papers p ON p.id = t.paper_id"
             " WHERE t.topic = ? AND p.published >= ?", (topic, iso(members_from))).fetchall()
-        leaving = [(topic, row[0]) for row in rows if row[0] not in ids]
-        self._db.executemany("DELETE FROM topic_papers WHERE topic = ? AND paper_id = ?", leaving)
+        leaving = [row[0] for row in rows if row[0] not in ids]
+        for sql, params in self._departing(topic, dict.fromkeys(leaving, NO_LONGER_MATCHES)):
+            self._db.execute(sql, params)
         return len(leaving)
+
+    def _departing(self, topic: str, reasons: dict[str, str]) -> list[tuple[str, tuple]]:
+        """The statements by which papers leave the topic (not the store), keeping why and when
+        they first joined."""
+        left_at = iso(utc_now())
+        return [statement for paper_id, reason in reasons.items() for statement in (
+            ("INSERT OR REPLACE INTO departures (topic, paper_id, added_at, left_at, reason)"
+             " SELECT topic, paper_id, added_at, ?, ? FROM topic_papers WHERE topic = ? AND paper_id = ?",
+             (left_at, reason, topic, paper_id)),
+            ("DELETE FROM topic_papers WHERE topic = ? AND paper_id = ?", (topic, paper_id)))]
+
+    def leave(self, topic: str, reasons: dict[str, str]) -> None:
+        """Papers leave the topic, each with the reason the page gives (a new version no longer matches)."""
+        self._transaction(self._departing(topic, reasons))
+
+    def save_announcements(self, listing: str, days: dict[date, list], source: str) -> None:
+        """What arXiv announced on these days in a listing's categories (topic_report.arxiv.listing.Announced)."""
+        now = iso(utc_now())
+        statements = []
+        for day, items in days.items():
+            statements += [("INSERT OR IGNORE INTO announcements (day, paper_id, version, kind, categories, title, abstract)"
+                            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            (day.isoformat(), a.id, a.version, a.kind, json.dumps(list(a.categories)), a.title, a.abstract))
+                           for a in items]
+            statements.append(("INSERT OR REPLACE INTO audited_days (listing, day, source, items, audited_at)"
+                               " VALUES (?, ?, ?, ?, ?)", (listing, day.isoformat(), source, len(items), now)))
+        self._transaction(statements)
+
+    def audited_days(self, listing: str) -> dict[date, str]:
+        """The days of a listing the store holds arXiv's announcement of, and where it came from."""
+        rows = self._query("SELECT day, source FROM audited_days WHERE listing = ?", (listing,))
+        return {date.fromisoformat(row[0]): row[1] for row in rows}
+
+    def announcements(self, since: date, until: date) -> list[sqlite3.Row]:
+        """What arXiv announced from `since` to `until`, each paper version on each day."""
+        return self._query("SELECT * FROM announcements WHERE day BETWEEN ? AND ? ORDER BY day, paper_id",
+                           (since.isoformat(), until.isoformat()))
+
+    def versions(self, topic: str) -> dict[str, int]:
+        """Per paper of the topic, the version the store holds."""
+        rows = self._query("SELECT p.id, p.version FROM papers p JOIN topic_papers t ON t.paper_id = p.id"
+                           " WHERE t.topic = ?", (topic,))
+        return {row[0]: row[1] for row in rows}
+
+    def citation_keys(self) -> dict[str, str]:
+        """Per paper id, the BibTeX key it was exported with."""
+        return {row[0]: row[1] for row in self._query("SELECT paper_id, key FROM citation_keys")}
+
+    def keep_citation_keys(self, keys: dict[str, str]) -> None:
+        """Remember exported keys (those already kept stay as they are)."""
+        self._transaction([("INSERT OR IGNORE INTO citation_keys (paper_id, key) VALUES (?, ?)", item)
+                           for item in keys.items()])
+
+    def departures(self, topic: str) -> dict[str, str]:
+        """Per paper that left the topic, why."""
+        return {row[0]: row[1] for row in self._query("SELECT paper_id, reason FROM departures WHERE topic = ?", (topic,))}
 
     def _put_state(self, state: TopicState) -> None:
         self._db.execute(
@@ -462,24 +560,21 @@ class Store:
             (state.topic, state.name, state.definition, iso(state.covered_since), iso(state.swept_until),
              state.capped_at))
 
-    def rename_topic(self, old: str, new: str) -> None:
-        """Move a topic's membership, log and coverage from slug `old` to slug `new` (a renamed slug)."""
-        self._transaction([
-            ("UPDATE topic_papers SET topic = ? WHERE topic = ?", (new, old)),
-            ("UPDATE fetch_runs SET topic = ? WHERE topic = ?", (new, old)),
-            ("UPDATE topic_state SET topic = ? WHERE topic = ?", (new, old)),
-            ("UPDATE delivery_topics SET topic = ? WHERE topic = ?", (new, old)),
-            ("UPDATE delivered_papers SET topic = ? WHERE topic = ?", (new, old)),
-        ])
+    def move_topics(self, moves: dict[str, str]) -> None:
+        """Move topics' membership, log, coverage and departures from slug to slug, in one
+        transaction and in two steps (through `<old>~moving`), so that two topics can swap slugs."""
+        if not moves:
+            return
+        tables = ("topic_papers", "fetch_runs", "topic_state", "departures", "delivery_topics", "delivered_papers")
+        steps = [{old: f"{old}~moving" for old in moves}, {f"{old}~moving": new for old, new in moves.items()}]
+        self._transaction([(f"UPDATE {table} SET topic = ? WHERE topic = ?", (new, old))
+                           for step in steps for old, new in step.items() for table in tables])
 
-    def forget_topic(self, topic: str) -> None:
-        """Drop a topic's membership, log and coverage (its papers stay in the store): its slug
-        now names another topic, which must not inherit them."""
-        self._transaction([(f"DELETE FROM {table} WHERE topic = ?", (topic,))
-                           for table in ("topic_papers", "topic_state", "delivery_topics", "delivered_papers")]
-                          + [("DELETE FROM fetch_requests WHERE run_id IN (SELECT id FROM fetch_runs WHERE topic = ?)",
-                              (topic,)),
-                             ("DELETE FROM fetch_runs WHERE topic = ?", (topic,))])
+    def topic_slugs(self) -> set[str]:
+        """Every slug the store holds papers, runs or coverage of."""
+        rows = self._query("SELECT topic FROM topic_papers UNION SELECT topic FROM fetch_runs"
+                           " UNION SELECT topic FROM topic_state")
+        return {row[0] for row in rows}
 
     def _transaction(self, statements: list[tuple[str, tuple]]) -> None:
         with self._writing():
@@ -556,9 +651,12 @@ class Store:
 
     def papers_by_id(self, ids: list[str]) -> list[Paper]:
         """The stored papers of these ids (of any topic or none), in the order given; unknown ids left out."""
-        rows = {row["id"]: _paper(row) for row in self._query(
-            f"SELECT * FROM papers WHERE id IN ({', '.join('?' * len(ids))})", tuple(ids))} if ids else {}
-        return [rows[paper_id] for paper_id in ids if paper_id in rows]
+        found: dict[str, Paper] = {}
+        for first in range(0, len(ids), 500):  # SQLite's bound on the parameters of one statement
+            chunk = ids[first: first + 500]
+            rows = self._query(f"SELECT * FROM papers WHERE id IN ({', '.join('?' * len(chunk))})", tuple(chunk))
+            found |= {row["id"]: _paper(row) for row in rows}
+        return [found[paper_id] for paper_id in ids if paper_id in found]
 
     def oldest_published(self, topic: str) -> datetime | None:
         row = self._query(
@@ -595,12 +693,14 @@ class Store:
         rows = self._query("SELECT paper_id FROM topic_papers WHERE topic = ? AND added_at > ?", (topic, iso(moment)))
         return {row[0] for row in rows}
 
-    def fingerprint(self, topic: str) -> str:
-        """Changes whenever the topic's stored papers change; lets a build skip unchanged topics."""
+    def fingerprint(self, topic: str, listing: str | None = None) -> str:
+        """Changes whenever the topic's stored papers change, or a day of its listing is audited;
+        lets a build skip unchanged topics."""
         row = self._query(
             "SELECT count(*), max(p.stored_at), max(t.added_at) FROM topic_papers t"
             " JOIN papers p ON p.id = t.paper_id WHERE t.topic = ?", (topic,))[0]
-        return f"{row[0]}|{row[1]}|{row[2]}"
+        audited = self._query("SELECT max(audited_at) FROM audited_days WHERE listing = ?", (listing,))[0][0]
+        return f"{row[0]}|{row[1]}|{row[2]}|{audited}"
 
     def fetch_runs(self, topic: str | None = None) -> list[dict]:
         sql = "SELECT * FROM fetch_runs" + (" WHERE topic = ?" if topic else "") + " ORDER BY id"

@@ -1,6 +1,6 @@
 """One topic's data, loaded once from the store by this module: its papers and their frame, its
 coverage, which papers are new or updated since the previous build, whether it shows the shipped
-sample, and its arXiv query. The page (the notebook, through helpers/report.py), the index card,
+sample, its arXiv query, and its audit against arXiv's announcements. The page (the notebook, through helpers/report.py), the index card,
 the digest and the exports are all made from it, so they cannot disagree.
 """
 
@@ -12,10 +12,11 @@ from datetime import date, datetime
 import pandas as pd
 
 from topic_report.arxiv.query import build_query
+from topic_report.audit import TopicAudit
 from topic_report.frame import papers_frame
 from topic_report.ranking import ranked
 from topic_report.sample import shows_sample
-from topic_report.store import Coverage, Paper, Store
+from topic_report.store import Coverage, Paper, Store, utc_now
 from topic_report.topics import Topic
 
 
@@ -30,6 +31,7 @@ class TopicData:
     previous_build: datetime | None
     joined: set[str] | None        # ids of papers new since the previous build (None: no previous build)
     updated: set[str]              # ids of papers with a new version since the previous build
+    audit: TopicAudit              # each day of its window against arXiv's announcements (helpers/audit.py)
     since: date | None = None
     until: date | None = None
 
@@ -48,6 +50,7 @@ class TopicData:
             previous_build=previous_build,
             joined=store.joined_since(topic.slug, previous_build) if previous_build else None,
             updated=store.updated_since(topic.slug, previous_build) if previous_build else set(),
+            audit=TopicAudit.load(topic, store, utc_now()),
             since=since, until=until)
 
     @property

@@ -354,6 +354,13 @@ class Topic(BaseModel):
         return {term: phrase for term in self.search_terms for phrase in self.exclude
                 if phrase in Words(term)}
 
+    def matches(self, title: str, abstract: str, categories) -> bool:
+        """Whether a paper of these title, abstract and categories is in the topic, as arXiv's search
+        matches its terms (a topic with its own query: only arXiv's search can say)."""
+        return (self.query is None and bool(self.matched_terms(title, abstract))
+                and not self.excluded(title, abstract)
+                and (not self.categories or bool(set(categories) & set(self.categories))))
+
     @property
     def definition(self) -> str:
         """A fingerprint of what the topic matches and how far back: when it changes, the topic's

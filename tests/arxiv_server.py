@@ -40,6 +40,25 @@ Query semantics, as far as this project's client uses them:
   identifier (drettakis_g_1) or an ORCID iD linked to an account: `/a/<id>.atom2` is an Atom
   feed of every paper the account claims (`ArxivEmulator.claim(id, paper_ids)`), newest first,
   without OpenSearch elements; an identifier nobody registered is HTTP 404.
+
+Announcements, as arXiv's daily listing and its OAI-PMH interface show them:
+
+- A version may carry `announced` (YYYY-MM-DD): the listing day that announced it (the morning
+  after arXiv's 20:00 New York announcement). A moderation hold is an `announced` days or weeks
+  after `published`; a search index lagging the announcement is a `visible_from` after it.
+- `/rss/<cat>+<cat>` is the listing in force at the clock (its day: the clock's date in New York),
+  in arXiv's RSS 2.0 format ("RSS feed specifications", arXiv/arxiv-docs
+  source/help/rss_specifications.md): a channel whose `pubDate` is the announcement date, an item
+  per version announced that day in one of the categories, with `arxiv:announce_type` new or
+  replace where its primary category is one of them, cross or replace-cross otherwise. It is
+  empty (a channel with `skipDays`, no items) on Saturday, Sunday and the days in `holidays`.
+- `/oai?verb=ListRecords&metadataPrefix=arXivRaw&set=…&from=…&until=…` lists, per paper of the set
+  (cs:cs:CV, physics:hep-th …; cross-lists included), its newest version announced by the clock,
+  if that announcement falls between `from` and `until` (the record's datestamp, OAI-PMH 2.0
+  §3.3.1; arXiv/arxiv-docs source/help/oa/index.md), `oai_page_size` records a page, the rest
+  behind a `resumptionToken` (§3.5); `noRecordsMatch`, `badArgument`, `badResumptionToken` and
+  `cannotDisseminateFormat` errors as the protocol defines them.
+
 Faults can be queued for the next requests (`ArxivEmulator.fault`) and every request is
 logged (`ArxivEmulator.requests`). Run it by hand or for benchmarks:
 `python tests/arxiv_server.py --jsonl FILE --atom FILE --port 8080`.
@@ -59,12 +78,14 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
+from email.utils import format_datetime
 from http.client import responses
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Callable, Iterable
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
+from zoneinfo import ZoneInfo
 
 from lxml import etree
 
@@ -73,6 +94,9 @@ RECORDED_DIR = SHARED_DIR / "arxiv-recorded"
 
 API_PATH = "/api/query"
 AUTHOR_PATH = re.compile(r"^/a/(?P<id>[^/]+)\.atom2$")
+RSS_PATH = "/rss/"
+OAI_PATH = "/oai"
+OAI_PAGE_SIZE = 1000
 MAX_PAGE_SIZE = 2000
 MAX_RESULTS_PER_QUERY = 30_000
 FAULT_KINDS = {
@@ -92,6 +116,11 @@ _ATOM_TYPE = "application/atom+xml; charset=utf-8"
 
 _ENTRY_ID = re.compile(r"arxiv\.org/abs/(?P<id>.+)v(?P<version>\d+)$")
 _ARXIV_ID = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z][a-z-]*(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?$")
+ARXIV_TIME = ZoneInfo("America/New_York")
+OAI_NS = "http://www.openarchives.org/OAI/2.0/"
+RAW_NS = "http://arxiv.org/OAI/arXivRaw/"
+_RSS_TYPE = "application/rss+xml; charset=utf-8"
+_XML_TYPE = "text/xml; charset=utf-8"
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _WORD = re.compile(r"[^\W_]+")
 
@@ -458,6 +487,94 @@ def _page_args(params: dict[str, str]) -> _PageArgs:
     return _PageArgs(numbers["start"], min(numbers["max_results"], MAX_PAGE_SIZE), sort_by, sort_order == "descending")
 
 
+# --- announcements: the listing (RSS) and OAI-PMH --------------------------------------------
+
+
+def _announce_type(paper: dict, categories: set[str]) -> str:
+    kind = "new" if paper["version"] == 1 else "replace"
+    if paper["primary_category"] in categories:
+        return kind
+    return "cross" if kind == "new" else "replace-cross"
+
+
+def rss_listing(key: str, day: date | None, papers: list[dict], now: datetime) -> bytes:
+    """A day's listing for the categories of `key` (cs.CV+cs.GR) in arXiv's RSS format; no day: an empty feed."""
+    categories = set(key.split("+"))
+    rss = etree.Element("rss", version="2.0", nsmap={
+        "arxiv": ARXIV_NS, "atom": ATOM_NS, "content": "http://purl.org/rss/1.0/modules/content/",
+        "dc": "http://purl.org/dc/elements/1.1/"})
+    channel = _add(rss, "channel")
+    _add(channel, "title", f"{key} updates on arXiv.org")
+    _add(channel, "link", f"http://rss.arxiv.org/rss/{key}")
+    _add(channel, "description", f"{key} updates on the arXiv.org e-print archive.")
+    _add(channel, f"{{{ATOM_NS}}}link", href=f"http://rss.arxiv.org/rss/{key}", rel="self", type="application/rss+xml")
+    _add(channel, "docs", "http://www.rssboard.org/rss-specification")
+    _add(channel, "language", "en-us")
+    _add(channel, "lastBuildDate", format_datetime(now.astimezone(timezone.utc)))
+    _add(channel, "managingEditor", "rss-help@arxiv.org")
+    if day is not None:
+        published = format_datetime(datetime(day.year, day.month, day.day, tzinfo=ARXIV_TIME))
+        _add(channel, "pubDate", published)
+    skip = _add(channel, "skipDays")
+    for name in ("Saturday", "Sunday"):
+        _add(skip, "day", name)
+    for paper in papers if day is not None else ():
+        versioned = f"{paper['id']}v{paper['version']}"
+        kind = _announce_type(paper, categories)
+        item = _add(channel, "item")
+        _add(item, "title", paper["title"])
+        _add(item, "link", f"https://arxiv.org/abs/{paper['id']}")
+        _add(item, "description", f"arXiv:{versioned} Announce Type: {kind} \nAbstract: {paper['abstract']}")
+        _add(item, "guid", f"oai:arXiv.org:{versioned}", isPermaLink="false")
+        for category in paper["categories"]:
+            _add(item, "category", category)
+        _add(item, "pubDate", published)
+        _add(item, f"{{{ARXIV_NS}}}announce_type", kind)
+        _add(item, "{http://purl.org/dc/elements/1.1/}rights", "http://creativecommons.org/licenses/by/4.0/")
+        _add(item, "{http://purl.org/dc/elements/1.1/}creator", ", ".join(paper["authors"]))
+    return _serialize(rss)
+
+
+def oai_category(set_spec: str) -> str | None:
+    """The category of an OAI-PMH set of arXiv's (cs:cs:CV → cs.CV, physics:hep-th → hep-th)."""
+    parts = set_spec.split(":")
+    if len(parts) == 2:
+        return parts[1]
+    if len(parts) == 3:
+        return f"{parts[1]}.{parts[2]}"
+    return None
+
+
+def oai_document(params: dict[str, str], now: datetime, records: list[tuple[dict, list[dict]]] | None = None,
+                 token: str | None = None, error: tuple[str, str] | None = None) -> bytes:
+    """An OAI-PMH 2.0 answer: ListRecords of (newest version, all versions) pairs in arXivRaw, or an error."""
+    root = etree.Element(f"{{{OAI_NS}}}OAI-PMH", nsmap={None: OAI_NS})
+    _add(root, f"{{{OAI_NS}}}responseDate", _iso_utc(now))
+    _add(root, f"{{{OAI_NS}}}request", "https://oaipmh.arxiv.org/oai", **params)
+    if error:
+        _add(root, f"{{{OAI_NS}}}error", error[1], code=error[0])
+        return _serialize(root)
+    listing = _add(root, f"{{{OAI_NS}}}ListRecords")
+    for paper, versions in records or ():
+        record = _add(listing, f"{{{OAI_NS}}}record")
+        header = _add(record, f"{{{OAI_NS}}}header")
+        _add(header, f"{{{OAI_NS}}}identifier", f"oai:arXiv.org:{paper['id']}")
+        _add(header, f"{{{OAI_NS}}}datestamp", paper["announced"])
+        raw = etree.SubElement(_add(record, f"{{{OAI_NS}}}metadata"), f"{{{RAW_NS}}}arXivRaw", nsmap={None: RAW_NS})
+        _add(raw, f"{{{RAW_NS}}}id", paper["id"])
+        dates = {version["version"]: version["updated"] for version in versions}
+        for number in range(1, paper["version"] + 1):  # every version, as arXivRaw's history has them
+            element = _add(raw, f"{{{RAW_NS}}}version", version=f"v{number}")
+            _add(element, f"{{{RAW_NS}}}date", format_datetime(_datetime(dates.get(number, paper["published"]))))
+        _add(raw, f"{{{RAW_NS}}}title", paper["title"])
+        _add(raw, f"{{{RAW_NS}}}authors", ", ".join(paper["authors"]))
+        _add(raw, f"{{{RAW_NS}}}categories", " ".join(paper["categories"]))
+        _add(raw, f"{{{RAW_NS}}}abstract", paper["abstract"])
+    if token is not None:
+        _add(listing, f"{{{OAI_NS}}}resumptionToken", token)
+    return _serialize(root)
+
+
 # --- the server ----------------------------------------------------------------------------
 
 
@@ -545,6 +662,8 @@ class ArxivEmulator:
         self.host, self.port = host, port
         self._docs: dict[str, list[_Doc]] = {}  # per id, its versions, oldest first
         self.clock: datetime | None = None  # None: the real time
+        self.holidays: set[date] = set()  # listing days arXiv announces nothing (besides weekends)
+        self.oai_page_size = OAI_PAGE_SIZE
         self._recordings = _load_recordings(recorded_dir)
         self._faults: list[_Fault] = []
         self._claims: dict[str, list[str]] = {}  # author identifier → ids of the papers the account claims
@@ -557,6 +676,31 @@ class ArxivEmulator:
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}{API_PATH}"
+
+    @property
+    def rss_url(self) -> str:
+        return f"http://{self.host}:{self.port}{RSS_PATH.rstrip('/')}"
+
+    @property
+    def oai_url(self) -> str:
+        return f"http://{self.host}:{self.port}{OAI_PATH}"
+
+    def environment(self) -> dict[str, str]:
+        """The variables that point topic-report at this emulator: its API, listing and OAI-PMH."""
+        return {"ARXIV_API_URL": self.url, "ARXIV_RSS_URL": self.rss_url, "ARXIV_OAI_URL": self.oai_url}
+
+    def listing_day(self) -> date | None:
+        """The day of the listing in force at the clock; None on a weekend or holiday (an empty feed)."""
+        day = self.now().astimezone(ARXIV_TIME).date()
+        return None if day.weekday() >= 5 or day in self.holidays else day
+
+    def announced(self, day: date, categories: set[str]) -> list[dict]:
+        """The versions announced on a listing day in any of these categories, in id order."""
+        with self._changed:
+            docs = self._docs
+        wanted = day.isoformat()
+        return [v.paper for _, versions in sorted(docs.items()) for v in versions
+                if v.paper.get("announced") == wanted and v.categories & {c.lower() for c in categories}]
 
     @property
     def requests(self) -> list[RequestRecord]:
@@ -604,7 +748,8 @@ class ArxivEmulator:
         return visible
 
     def fault(self, kind: str, times: int = 1, when: Callable[[dict[str, str]], bool] | None = None, **options) -> None:
-        """Spoil the next `times` API requests for which `when(params)` holds (all, if no `when`).
+        """Spoil the next `times` requests for which `when(params)` holds (all, if no `when`); `params`
+        are the request's query parameters and `_path`, its path (/api/query, /rss/cs.CV, /oai).
 
         Kinds: status (code=…, retry_after=seconds), hang (until stop()), empty_page (a feed
         without entries; total_zero=True also reports totalResults 0), truncated (the document
@@ -656,11 +801,11 @@ class ArxivEmulator:
             self._record(RequestRecord(arrived, url.path, params, 200, None, len(papers)))
             _send(handler, 200, author_feed(author["id"], papers, self.now()), _ATOM_TYPE)
             return
-        if url.path != API_PATH:
+        if url.path != API_PATH and url.path != OAI_PATH and not url.path.startswith(RSS_PATH):
             self._record(RequestRecord(arrived, url.path, params, 404, None, 0))
             _send(handler, 404, b"not found\n", "text/plain")
             return
-        fault = self._take_fault(params)
+        fault = self._take_fault({**params, "_path": url.path})
         kind = fault.kind if fault else None
         if kind in ("hang", "reset"):
             self._record(RequestRecord(arrived, url.path, params, None, kind, 0))
@@ -676,11 +821,69 @@ class ArxivEmulator:
             headers = {"Retry-After": str(fault.options["retry_after"])} if "retry_after" in fault.options else {}
             _send(handler, code, f"{code} {responses.get(code, 'Error')}\n".encode(), "text/plain", headers)
             return
-        status, body, entries = self._respond(params, fault)
+        if url.path.startswith(RSS_PATH):
+            (status, body, entries), content_type = self._listing(unquote(url.path[len(RSS_PATH):])), _RSS_TYPE
+        elif url.path == OAI_PATH:
+            (status, body, entries), content_type = self._oai(params), _XML_TYPE
+        else:
+            (status, body, entries), content_type = self._respond(params, fault), _ATOM_TYPE
         if kind == "truncated":
             body = body[: len(body) // 2]
         self._record(RequestRecord(arrived, url.path, params, status, kind, entries))
-        _send(handler, status, body, _ATOM_TYPE)
+        _send(handler, status, body, content_type)
+
+    def _listing(self, key: str) -> tuple[int, bytes, int]:
+        if not key or not all(re.fullmatch(r"[a-z-]+(\.[A-Za-z-]+)?", c) for c in key.split("+")):
+            return 404, b"not found\n", 0
+        day = self.listing_day()
+        papers = self.announced(day, set(key.split("+"))) if day else []
+        return 200, rss_listing(key, day, papers, self.now()), len(papers)
+
+    def _oai(self, params: dict[str, str]) -> tuple[int, bytes, int]:
+        now = self.now()
+        if "resumptionToken" in params:
+            try:
+                request = json.loads(base64.urlsafe_b64decode(params["resumptionToken"].encode()))
+                start = request.pop("_start")
+            except (ValueError, KeyError, TypeError):
+                return 200, oai_document(params, now, error=("badResumptionToken", "The value of the resumptionToken argument is invalid or expired.")), 0
+        else:
+            request, start = dict(params), 0
+        if request.get("verb") != "ListRecords":
+            return 200, oai_document(params, now, error=("badVerb", "Value of the verb argument is not a legal OAI-PMH verb, the verb argument is missing, or the verb argument is repeated.")), 0
+        if request.get("metadataPrefix") != "arXivRaw":
+            return 200, oai_document(params, now, error=("cannotDisseminateFormat", "The metadata format identified by the value given for the metadataPrefix argument is not supported.")), 0
+        try:
+            low, high = (date.fromisoformat(request[name]) if request.get(name) else None for name in ("from", "until"))
+        except ValueError:
+            return 200, oai_document(params, now, error=("badArgument", "from and until must be YYYY-MM-DD")), 0
+        category = oai_category(request["set"]) if request.get("set") else None
+        if request.get("set") and category is None:
+            return 200, oai_document(params, now, error=("badArgument", f"unknown set {request['set']}")), 0
+        records = self._oai_records(category, low, high, now)
+        if not records:
+            return 200, oai_document(params, now, error=("noRecordsMatch", "The combination of the values of the from, until, set and metadataPrefix arguments results in an empty list.")), 0
+        page = records[start: start + self.oai_page_size]
+        rest = start + len(page) < len(records)
+        token = base64.urlsafe_b64encode(json.dumps({**request, "_start": start + len(page)}).encode()).decode() if rest else ("" if start else None)
+        return 200, oai_document(params, now, page, token), len(page)
+
+    def _oai_records(self, category: str | None, low: date | None, high: date | None,
+                     now: datetime) -> list[tuple[dict, list[dict]]]:
+        """Per paper (cross-lists included), its newest version announced by `now`, if announced within the range."""
+        today = now.astimezone(ARXIV_TIME).date().isoformat()
+        with self._changed:
+            docs = self._docs
+        records = []
+        for _, versions in sorted(docs.items()):
+            shown = [v.paper for v in versions if v.paper.get("announced") and v.paper["announced"] <= today]
+            if not shown or (category and category.lower() not in versions[-1].categories):
+                continue
+            newest = shown[-1]
+            if (low and newest["announced"] < low.isoformat()) or (high and newest["announced"] > high.isoformat()):
+                continue
+            records.append((newest, shown))
+        return records
 
     def _take_fault(self, params: dict[str, str]) -> _Fault | None:
         with self._changed:

@@ -37,7 +37,8 @@ def emulator(sample_records):
 @pytest.fixture
 def env(tmp_path, monkeypatch, emulator):
     """Point the project at the emulator and a fresh store; fast delays for functional tests."""
-    monkeypatch.setenv("ARXIV_API_URL", emulator.url)
+    for name, value in emulator.environment().items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("TOPIC_REPORT_DB", str(tmp_path / "papers.sqlite"))
     monkeypatch.setenv("ARXIV_DELAY_SECONDS", "0.01")
     monkeypatch.setenv("ARXIV_TIMEOUT_SECONDS", "2")
@@ -98,7 +99,7 @@ def report_site(request, tmp_path_factory) -> ReportSite:
     root = tmp_path_factory.mktemp(f"report-{renderer}")
     config = site_topics(root / "topics.yml", "3d-reconstruction", "hostile", "nothing-yet")
     with ArxivEmulator(papers=load_atom(SAMPLE_ATOM) + hostile_records()) as emulator:
-        environment = {"ARXIV_API_URL": emulator.url, "TOPIC_REPORT_DB": str(root / "papers.sqlite"),
+        environment = {**emulator.environment(), "TOPIC_REPORT_DB": str(root / "papers.sqlite"),
                        "ARXIV_DELAY_SECONDS": "0.01", "ARXIV_TIMEOUT_SECONDS": "2", "ARXIV_RETRIES": "0"}
         args = ("--config", str(config), "--output-dir", str(root / "_site"))
         first = run_build(environment, *args, renderer=renderer)

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import date, datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -530,3 +531,60 @@ def test_command_line_serves_until_interrupted(tmp_path):
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(5) == 0
+
+
+# --- announcements: the listing (RSS) and OAI-PMH -----------------------------------------------
+
+ANNOUNCED = [
+    paper(11, title="New in CV", announced="2026-06-02", categories=["cs.CV", "cs.GR"]),
+    paper(12, title="Cross to CV", announced="2026-06-02", categories=["cs.RO", "cs.CV"], primary_category="cs.RO"),
+    paper(13, title="Replaced", version=2, announced="2026-06-02", abstract="Second thoughts."),
+    paper(14, title="Elsewhere", announced="2026-06-02", categories=["math.AG"], primary_category="math.AG"),
+    paper(15, title="Yesterday", announced="2026-06-01"),
+]
+
+
+def test_the_listing_is_arxivs_rss_read_by_feedparser_with_announce_types():
+    import feedparser
+    with ArxivEmulator(ANNOUNCED, recorded_dir=None) as emu:
+        emu.clock = datetime(2026, 6, 2, 12, 0, tzinfo=timezone.utc)  # 08:00 in New York, Tuesday
+        feed = feedparser.parse(requests.get(f"{emu.rss_url}/cs.CV+cs.GR", timeout=5).content)
+    assert not feed.bozo and feed.feed.title == "cs.CV+cs.GR updates on arXiv.org"
+    assert feed.feed.published_parsed[:3] == (2026, 6, 2)
+    items = {e.id: e for e in feed.entries}
+    assert {key: e.arxiv_announce_type for key, e in items.items()} == {
+        "oai:arXiv.org:2602.00011v1": "new", "oai:arXiv.org:2602.00012v1": "cross",
+        "oai:arXiv.org:2602.00013v2": "replace"}
+    assert items["oai:arXiv.org:2602.00013v2"].summary == "arXiv:2602.00013v2 Announce Type: replace \nAbstract: Second thoughts."
+    assert [t.term for t in items["oai:arXiv.org:2602.00012v1"].tags] == ["cs.RO", "cs.CV"]
+
+
+@pytest.mark.parametrize("moment, holidays", [(datetime(2026, 6, 6, 12, tzinfo=timezone.utc), set()),
+                                              (datetime(2026, 6, 19, 12, tzinfo=timezone.utc), {date(2026, 6, 19)})],
+                         ids=["saturday", "holiday"])
+def test_the_listing_is_empty_at_weekends_and_on_holidays(moment, holidays):
+    import feedparser
+    late = paper(16, announced=f"{moment:%Y-%m-%d}")
+    with ArxivEmulator([late], recorded_dir=None) as emu:
+        emu.clock, emu.holidays = moment, holidays
+        feed = feedparser.parse(requests.get(f"{emu.rss_url}/cs.CV", timeout=5).content)
+    assert feed.entries == [] and "published" not in feed.feed
+
+
+def test_oai_pmh_lists_records_of_a_set_by_datestamp_through_resumption_tokens():
+    with ArxivEmulator(ANNOUNCED, recorded_dir=None) as emu:
+        emu.clock, emu.oai_page_size = datetime(2026, 6, 3, 12, tzinfo=timezone.utc), 2
+        ask = lambda **params: etree.fromstring(requests.get(emu.oai_url, params=params, timeout=5).content)  # noqa: E731
+        ns = {"o": "http://www.openarchives.org/OAI/2.0/", "r": "http://arxiv.org/OAI/arXivRaw/"}
+        first = ask(verb="ListRecords", metadataPrefix="arXivRaw", set="cs:cs:CV", **{"from": "2026-06-01", "until": "2026-06-02"})
+        token = first.findtext("o:ListRecords/o:resumptionToken", namespaces=ns)
+        second = ask(verb="ListRecords", resumptionToken=token)
+        assert second.findtext("o:ListRecords/o:resumptionToken", namespaces=ns) == ""  # the list is complete
+        records = [r for page in (first, second) for r in page.iterfind("o:ListRecords/o:record", ns)]
+        assert [(r.findtext("o:header/o:identifier", namespaces=ns), r.findtext("o:header/o:datestamp", namespaces=ns),
+                 len(r.findall("o:metadata/r:arXivRaw/r:version", ns))) for r in records] == [
+            ("oai:arXiv.org:2602.00011", "2026-06-02", 1), ("oai:arXiv.org:2602.00012", "2026-06-02", 1),
+            ("oai:arXiv.org:2602.00013", "2026-06-02", 2), ("oai:arXiv.org:2602.00015", "2026-06-01", 1)]
+        empty = ask(verb="ListRecords", metadataPrefix="arXivRaw", set="math:math:AG", **{"from": "2026-06-03"})
+        assert empty.find("o:error", ns).get("code") == "noRecordsMatch"
+        assert ask(verb="ListRecords", resumptionToken="spoilt").find("o:error", ns).get("code") == "badResumptionToken"

@@ -86,7 +86,7 @@ def test_a_read_only_store_fails_clearly_and_keeps_its_papers(tmp_path, emulator
     store_dir = tmp_path / "store"
     store_dir.mkdir()
     db = store_dir / "papers.sqlite"
-    env = {"TOPIC_REPORT_DB": str(db), "ARXIV_API_URL": emulator.url, "ARXIV_DELAY_SECONDS": "0"}
+    env = {"TOPIC_REPORT_DB": str(db), **emulator.environment(), "ARXIV_DELAY_SECONDS": "0"}
     window = ["--topic", "3d-reconstruction", "--since", "2026-02-01", "--until", "2026-02-11"]
     assert run("fetch", *window, env=env).returncode == 0
     before = db.read_bytes()

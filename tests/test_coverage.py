@@ -10,7 +10,8 @@ import pytest
 from arxiv_server import ArxivEmulator
 from topic_report import TopicReportError
 from topic_report.arxiv.paging import ArxivSource
-from topic_report.fetching import announcements, fetch_topic
+from topic_report.arxiv.schedule import announcements
+from topic_report.fetching import fetch_topic
 from topic_report.settings import Settings
 from topic_report.store import Store
 from topic_report.topics import Topic
@@ -209,7 +210,7 @@ def test_broadening_a_topic_brings_the_older_papers_of_the_new_term(radar):
     assert radar.store.matched_terms("radar")["2606.00003"] == ["LiDAR"]
 
 
-def test_a_renamed_slug_keeps_the_topic_and_a_reused_slug_starts_afresh(radar):
+def test_a_renamed_slug_keeps_the_topic_and_a_name_and_terms_edit_keeps_its_history(radar):
     radar.emulator.add([record(1, MONDAY - 3 * DAY), record(2, MONDAY - 2 * DAY, title="Diffusion video")])
     radar.run(MONDAY)
     renamed = RADAR.model_copy(update={"slug": "radar-2"})
@@ -217,10 +218,11 @@ def test_a_renamed_slug_keeps_the_topic_and_a_reused_slug_starts_afresh(radar):
     assert "slug renamed from 'radar': its papers and history kept" in outcome.line()
     assert (outcome.kind, radar.ids(renamed), radar.ids()) == ("update", ["2606.00001"], [])
     assert len(radar.store.fetch_runs("radar-2")) == 2
-    video = Topic(name="Video", slug="radar-2", terms=["diffusion video"])
+    video = Topic(name="Video", slug="radar-2", terms=["diffusion video"])  # name and terms in one edit
     outcome = radar.run(MONDAY + 2 * DAY, video)
-    assert "slug 'radar-2' was topic 'Radar''s: starts afresh, without its papers" in outcome.line()
-    assert radar.ids(video) == ["2606.00002"] and outcome.counts.new == 1
+    assert "renamed from 'Radar' (slug 'radar-2'): its papers and history kept" in outcome.line()
+    assert radar.ids(video) == ["2606.00002"] and outcome.counts.new == 1 and outcome.counts.removed == 1
+    assert len(radar.store.fetch_runs("radar-2")) == 3  # its log kept
 
 
 def test_a_new_name_alone_keeps_the_topic(radar):

@@ -36,7 +36,7 @@ def filled(tmp_path_factory):
     store = root / "papers.sqlite"
     with ArxivEmulator(papers=load_atom(SAMPLE_ATOM) + hostile_records() + [SHARED]) as emulator, \
             pytest.MonkeyPatch.context() as patch:
-        for name, value in {"ARXIV_API_URL": emulator.url, "TOPIC_REPORT_DB": str(store),
+        for name, value in {**emulator.environment(), "TOPIC_REPORT_DB": str(store),
                             "ARXIV_DELAY_SECONDS": "0.01", "ARXIV_RETRIES": "0"}.items():
             patch.setenv(name, value)
         from topic_report.cli import main

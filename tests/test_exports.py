@@ -135,6 +135,20 @@ def test_citation_keys_are_unique_and_stable_as_papers_arrive():
     assert exports.citation_keys(papers_frame([nameless], "t")) == ["anonymous2026"]
 
 
+def test_a_key_once_exported_names_the_same_paper_forever(tmp_path):
+    from topic_report.store import Store
+    older = paper({"id": "2602.00001", "title": "Gaussian splats", "authors": ["Ada Lovelace"]})
+    newer = paper({"id": "2602.00002", "title": "Gaussian splats again", "authors": ["Ada Lovelace"]})
+    with Store(tmp_path / "s.sqlite") as store:
+        first = papers_frame([newer], "t")
+        store.keep_citation_keys(dict(zip(first["id"], exports.citation_keys(first, store.citation_keys()))))
+        both = papers_frame([newer, older], "t")  # a paper with a lower id joins later
+        assert exports.citation_keys(both, store.citation_keys()) == ["lovelace2026gaussian", "lovelace2026gaussianb"]
+        entries = bibtexparser.parse_string(exports.bibtex(both, store.citation_keys())).entries
+        assert {e.key: e["eprint"] for e in entries} == {"lovelace2026gaussian": "2602.00002",
+                                                         "lovelace2026gaussianb": "2602.00001"}
+
+
 # --- CSV and JSON ----------------------------------------------------------------------------
 
 

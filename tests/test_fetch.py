@@ -44,12 +44,14 @@ def test_first_fetch_then_incremental_rerun_costs_one_request(env, cli, emulator
     assert code == 0 and "15 fetched, 15 new, 0 updated, 1 API request" in out
     code, out, _ = fetch(cli)  # the first run without dates covers the topic's window and what it holds
     assert code == 0 and out.startswith("3D Reconstruction: 15 fetched, 0 new, 0 updated, 1 API request; ")
-    assert "submittedDate:[20260208" in emulator.requests[-1].params["search_query"]  # the oldest stored
-    before = len(emulator.requests)
-    code, out, _ = fetch(cli)  # then only what changed: one request
-    assert code == 0 and len(emulator.requests) - before == 1
+    searches = [r for r in emulator.requests if r.path == "/api/query"]
+    assert "submittedDate:[20260208" in searches[-1].params["search_query"]  # the oldest stored
+    before = len(searches)
+    code, out, _ = fetch(cli)  # then only what changed: one request (and the audit's listing)
+    searches = [r for r in emulator.requests if r.path == "/api/query"]
+    assert code == 0 and len(searches) - before == 1
     assert "0 new, 0 updated, 1 API request" in out
-    assert emulator.requests[-1].params["sortBy"] == "lastUpdatedDate"
+    assert searches[-1].params["sortBy"] == "lastUpdatedDate"
 
 
 def test_window_limits_what_is_fetched(env, cli):
@@ -109,7 +111,8 @@ def big_corpus(n: int, start: datetime) -> list[dict]:
 def test_a_window_over_the_30000_cap_is_split_into_slices(env, cli, monkeypatch):
     papers = big_corpus(30_500, datetime(2026, 1, 1, tzinfo=timezone.utc))
     with ArxivEmulator(papers=papers) as big:
-        monkeypatch.setenv("ARXIV_API_URL", big.url)
+        for name, value in big.environment().items():
+            monkeypatch.setenv(name, value)
         monkeypatch.setenv("ARXIV_TIMEOUT_SECONDS", "60")  # a 2,000-entry page of 30,500 papers takes seconds
         code, out, err = cli("fetch", "--topic", "Big", "--since", "2026-01-01", "--until", "2026-01-31",
                              "--config", str(write_topics(env, max_results=40_000)))

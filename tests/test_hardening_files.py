@@ -327,7 +327,7 @@ def test_a_build_with_another_store_keeps_the_published_page(tmp_path, emulator)
     page of stored papers with "No papers yet"."""
     config = site_topics(tmp_path / "topics.yml", "hostile")
     emulator.add(hostile_records())
-    first = run_build({"ARXIV_API_URL": emulator.url, "ARXIV_DELAY_SECONDS": "0",
+    first = run_build({**emulator.environment(), "ARXIV_DELAY_SECONDS": "0",
                        "TOPIC_REPORT_DB": str(tmp_path / "papers.sqlite")},
                       "--config", str(config), "--output-dir", str(tmp_path / "_site"))
     assert first.code == 0, first.err

@@ -120,7 +120,7 @@ def hostile_site(request, tmp_path_factory) -> HostileSite:
     environment = {"TOPIC_REPORT_DB": str(root / "papers.sqlite"), "ARXIV_DELAY_SECONDS": "0.01",
                    "ARXIV_TIMEOUT_SECONDS": "2", "ARXIV_RETRIES": "0"}
     with ArxivEmulator(papers=load_atom(SAMPLE_ATOM) + PAPERS, recorded_dir=None) as emulator:
-        build = run_build({**environment, "ARXIV_API_URL": emulator.url}, "--config", str(config),
+        build = run_build({**environment, **emulator.environment()}, "--config", str(config),
                           "--output-dir", str(root / "_site"), renderer=renderer)
     digest = root / "digest.md"
     with pytest.MonkeyPatch.context() as patch:

@@ -13,6 +13,7 @@ from topic_report.frame import papers_frame
 from topic_report.overview import WEEKS, sparkline_svg, topic_overview, weekly_counts
 from topic_report.sample import shows_sample
 from topic_report.store import Coverage, Paper
+from topic_report.audit import TopicAudit
 from topic_report.topic_data import TopicData
 from topic_report.topics import Topic
 
@@ -30,7 +31,8 @@ def topic_data(slug: str, papers: list[Paper], *, last_fetched: datetime | None 
     """A topic's data as TopicData.load gives it: its papers newest first, fetched at `last_fetched`."""
     return TopicData(topic=Topic(name=slug, slug=slug, terms=["a title"]), papers=papers,
                      frame=papers_frame(papers, slug), coverage=Coverage(last_fetched, None, len(papers), False, None),
-                     sample=sample, last_run=last_fetched, previous_build=None, joined=joined, updated=set())
+                     sample=sample, last_run=last_fetched, previous_build=None, joined=joined, updated=set(),
+                     audit=TopicAudit([], "it names no categories", None))
 
 
 def run(kind: str | None, outcome: str = "ok", requests: int = 1, since: str | None = "2026-06-01T00:00:00Z") -> dict:

@@ -19,7 +19,8 @@ def project(tmp_path, monkeypatch, emulator) -> Path:
     (root / "notes").mkdir(parents=True)
     site_topics(root / "topics.yml", "3d-reconstruction")
     monkeypatch.delenv("TOPIC_REPORT_DB", raising=False)
-    monkeypatch.setenv("ARXIV_API_URL", emulator.url)
+    for name, value in emulator.environment().items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("ARXIV_DELAY_SECONDS", "0.01")
     monkeypatch.setenv("ARXIV_TIMEOUT_SECONDS", "2")
     return root

@@ -123,7 +123,7 @@ def test_a_second_build_marks_new_and_updated_papers_first(tmp_path, browser):
              "updated": now}
     revised = {**newest, "version": 2, "updated": now}
     with ArxivEmulator(papers=records) as emulator:
-        environment = {"ARXIV_API_URL": emulator.url, "TOPIC_REPORT_DB": str(tmp_path / "papers.sqlite"),
+        environment = {**emulator.environment(), "TOPIC_REPORT_DB": str(tmp_path / "papers.sqlite"),
                        "ARXIV_DELAY_SECONDS": "0.01", "ARXIV_TIMEOUT_SECONDS": "2", "ARXIV_RETRIES": "0"}
         args = ("--config", str(config), "--output-dir", str(tmp_path / "_site"))
         assert run_build(environment, *args).code == 0

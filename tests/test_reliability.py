@@ -29,7 +29,7 @@ def test_a_hang_ends_within_the_timeout_and_is_retried(env, cli, emulator, monke
 
 
 def start_fetch(env_dir, emulator, *extra):
-    environment = {**os.environ, "ARXIV_API_URL": emulator.url, "TOPIC_REPORT_DB": str(env_dir / "papers.sqlite"),
+    environment = {**os.environ, **emulator.environment(), "TOPIC_REPORT_DB": str(env_dir / "papers.sqlite"),
                    "ARXIV_DELAY_SECONDS": "0", "ARXIV_PAGE_SIZE": "5"}
     return subprocess.Popen([sys.executable, "-m", "topic_report", "fetch", "--topic", "3d-reconstruction", *SEED_WINDOW,
                              *extra], cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -341,7 +341,8 @@ def test_an_unchanged_topic_costs_no_work_and_a_missing_export_is_written_again(
 
 
 def test_a_topic_fetched_only_for_chosen_dates_says_so_on_its_card_and_its_page(tmp_path, cli, emulator, monkeypatch):
-    monkeypatch.setenv("ARXIV_API_URL", emulator.url)
+    for name, value in emulator.environment().items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("ARXIV_DELAY_SECONDS", "0.01")
     config = site_topics(tmp_path / "topics.yml", "3d-reconstruction")
     environment = {"TOPIC_REPORT_DB": str(tmp_path / "papers.sqlite")}

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from topic_report import TopicReportError
-from topic_report.store import SCHEMA_VERSION, Coverage, FetchRecord, Paper, RequestRecord, Store, TopicState
+from topic_report.store import SCHEMA_VERSION, FetchRecord, Paper, RequestRecord, Store, TopicState
 
 T0 = datetime(2026, 2, 10, 12, 0, tzinfo=timezone.utc)
 
@@ -143,6 +143,22 @@ def test_a_store_of_the_first_schema_is_upgraded_in_place_keeping_every_row(tmp_
     assert [rows(path, "papers"), rows(path, "topic_papers", "topic, paper_id, added_at")] == before[:2]
 
 
+V2_STORE = Path(__file__).parent / "data" / "store-v2.sqlite"  # schema 2 (made by main's store.py of 2026-12)
+V2_TABLES = {"papers": "*", "topic_papers": "*", "fetch_runs": "*", "fetch_requests": "*", "topic_state": "*"}
+
+
+def test_a_store_of_schema_2_is_upgraded_in_place_keeping_every_row_and_audits_after(tmp_path):
+    path = tmp_path / "papers.sqlite"
+    shutil.copy(V2_STORE, path)
+    before = {table: rows(path, table) for table in V2_TABLES}
+    assert rows(path, "pragma_user_version") == [(2,)] and len(before["fetch_requests"]) == 1
+    with Store(path) as store:
+        assert store.topic_state("3d-reconstruction").definition == "abc123"
+        assert store.audited_days("cs.CV") == {} and store.departures("3d-reconstruction") == {}
+    assert rows(path, "pragma_user_version") == [(SCHEMA_VERSION,)]
+    assert {table: rows(path, table) for table in V2_TABLES} == before
+
+
 def test_a_store_of_a_newer_schema_is_refused_untouched(tmp_path):
     path = tmp_path / "s.sqlite"
     Store(path).close()
@@ -221,20 +237,16 @@ def test_members_from_leaves_exactly_the_fetched_papers_in_the_topic_and_all_in_
         assert store.fetch_runs("t")[-1]["removed"] == 1
 
 
-def test_rename_moves_a_topic_and_forget_drops_only_its_membership(tmp_path):
+def test_moving_topics_swaps_slugs_keeping_membership_log_and_coverage(tmp_path):
     with Store(tmp_path / "s.sqlite") as store:
-        state = TopicState("old", "Old", "abc", T0, T0)
-        store.save_fetch("old", [paper(1)], started_at=T0, requests=1,
-                         record=FetchRecord(kind="window", state=state, reported=1))
-        store.rename_topic("old", "new")
-        assert store.count("old") == 0 and store.count("new") == 1
-        assert store.topic_state("new").name == "Old" and store.topic_state("old") is None
-        assert store.coverage("new").reported == 1
-        store.forget_topic("new")
-        assert store.count("new") == 0 and store.topic_state("new") is None and store.fetch_runs("new") == []
-        assert store.coverage("new") == Coverage(None, None, 0, False, None)
-        db = sqlite3.connect(tmp_path / "s.sqlite")
-        assert db.execute("SELECT count(*) FROM papers").fetchone()[0] == 1
+        for slug, n in (("a", 1), ("b", 2)):
+            store.save_fetch(slug, [paper(n)], started_at=T0, requests=1, record=FetchRecord(
+                kind="window", state=TopicState(slug, slug.upper(), "abc", T0, T0), reported=1))
+        store.move_topics({"a": "b", "b": "a"})
+        assert [p.id for p in store.papers("b")] == ["2602.00001"] and [p.id for p in store.papers("a")] == ["2602.00002"]
+        assert (store.topic_state("b").name, store.topic_state("a").name) == ("A", "B")
+        assert len(store.fetch_runs("a")) == len(store.fetch_runs("b")) == 1
+        assert store.topic_slugs() == {"a", "b"}
 
 
 def test_each_request_of_a_run_is_logged_with_what_arxiv_reported_and_what_arrived(tmp_path):
@@ -263,12 +275,12 @@ def test_papers_revised_since_a_moment_are_told_apart_from_new_ones(tmp_path):
         assert store.updated_since("t", datetime(2021, 1, 1, tzinfo=timezone.utc)) == {"2602.00001"}
 
 
-V2_STORE = Path(__file__).parent / "data" / "store-v2.sqlite"  # schema 2: a sample loaded, before the delivery log
+V2_SAMPLE_STORE = Path(__file__).parent / "data" / "store-v2-sample.sqlite"  # schema 2: a sample loaded
 
 
 def test_a_store_of_schema_2_gains_the_delivery_log_keeping_every_row(tmp_path):
     path = tmp_path / "papers.sqlite"
-    shutil.copy(V2_STORE, path)
+    shutil.copy(V2_SAMPLE_STORE, path)
     tables = ("papers", "topic_papers", "fetch_runs", "fetch_requests", "topic_state")
     before = [rows(path, table) for table in tables]
     assert rows(path, "pragma_user_version") == [(2,)] and len(before[0]) == 120

@@ -48,7 +48,7 @@ def claimed_ids(source: ArxivSource, author_id: str, fetched: Fetched) -> list[s
             ids.append(match["id"])
         return ids
 
-    ids = source.document(url, entry_ids, missing=f"arXiv has no author {author_id!r} (no feed at {url})")
+    ids = source.get(url, entry_ids, missing=f"arXiv has no author {author_id!r} (no feed at {url})")
     fetched.requests.append(RequestRecord(url, "", 0, len(ids), len(ids)))
     return ids
 
@@ -61,6 +61,7 @@ def pinned_papers(source: ArxivSource, topic: Topic, window: Window, fetched: Fe
     for author in topic.authors:
         if author.pin:
             wanted += [paper_id for paper_id in claimed_ids(source, author.pin, fetched) if paper_id not in have]
-    found = source.by_ids(list(dict.fromkeys(wanted)), fetched) if wanted else []
-    return [paper for paper in found if window.since <= paper.published <= window.until
+    found = source.by_id(list(dict.fromkeys(wanted))) if wanted else Fetched()
+    fetched.requests += found.requests
+    return [paper for paper in found.papers if window.since <= paper.published <= window.until
             and not topic.excluded(paper.title, paper.abstract)]

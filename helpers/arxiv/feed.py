@@ -52,7 +52,7 @@ def fold(text: str | None) -> str:
 def parse_page(body: bytes, content_type: str = "") -> Page:
     """The page, once the document is known to be whole: an Atom feed (not an HTML page),
     well-formed, with a numeric totalResults, every entry with an id, dates and a version."""
-    if _looks_like_html(body, content_type):
+    if looks_like_html(body, content_type):
         page = etree.HTML(body) if body.strip() else None
         title = page.findtext(".//title") if page is not None else None
         raise TransientPageError("arXiv sent an HTML page" + (f" ({shown(title)})" if fold(title) else "")
@@ -143,7 +143,7 @@ def _date(entry, entry_id: str, name: str) -> datetime:
     return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
 
 
-def _looks_like_html(body: bytes, content_type: str) -> bool:
+def looks_like_html(body: bytes, content_type: str) -> bool:
     head = body[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith((b"<!doctype html", b"<html")):
         return True

@@ -33,6 +33,9 @@ from topic_report.store import Paper, RequestRecord
 from topic_report.topics import Topic
 
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
+# Ids per `id_list` request: a page of them stays a short URL and a small answer.
+ID_LIST_SIZE = 100
+T = TypeVar("T")
 # Longest Retry-After we wait out; beyond it, failing clearly beats hanging for an hour.
 MAX_RETRY_AFTER_SECONDS = 300
 
@@ -46,6 +49,14 @@ class ArxivUnreachable(TopicReportError):
 
 class SweepTooLong(Exception):
     """More papers changed than one query can page through: fetch the whole window instead."""
+
+
+class NothingWhereExpected(TopicReportError):
+    """arXiv answered nothing, again and again, where the store holds papers of the query."""
+
+
+class _EmptyWhereExpected(TransientPageError):
+    """An empty page where the store says the query has results: arXiv's glitch, or a change."""
 
 
 class _HTTPStatus(Exception):
@@ -127,6 +138,9 @@ class ArxivSource:
                     fetched.capped = True
                     break
                 size = self.settings.page_size
+        # A last page that crosses the cap with changes is cut too: said and recorded, so that
+        # raising the cap fetches the rest.
+        fetched.capped = fetched.capped or any(p.updated >= changed_since for p in fetched.papers[topic.max_results:])
         del fetched.papers[topic.max_results:]
         return fetched
 
@@ -170,17 +184,21 @@ class ArxivSource:
             page = self._answered(search, start, True, fetched)
 
     def _page(self, search: arxiv.Search, start: int, expect_results: bool, size: int) -> Page:
-        def page_of(answer: Answer) -> Page:
+        def read(answer: Answer) -> Page:
             page = parse_page(answer.body, answer.headers.get("Content-Type", ""))
             self._check_paging(search.query, start, page, expect_results)
             return page
 
-        return self.document(request_url(self.settings.api_url, search, start, size), page_of)
+        return self.get(request_url(self.settings.api_url, search, start, size), read)
 
-    def document(self, url: str, read: Callable[[Answer], T], missing: str | None = None) -> T:
-        """What `read` makes of the answer at `url` (any of arXiv's documents on the API's host),
-        asked again on passing failures; a failure is one line for the user. `missing`: the line
-        for an answer "404 not found", which asking again would not change."""
+    def get(self, url: str, read: Callable[[Answer], T], missing: str | None = None) -> T:
+        """What `read` makes of the answer at `url`, from any of arXiv's interfaces (the API, the
+        listing, OAI-PMH, an author's feed): one transport for all, so arXiv's 3 seconds separate
+        every request; retried with backoff (Retry-After honoured) while the failure is passing,
+        explained in one line when it is not. `read` raises TransientPageError for an answer worth
+        asking again. `missing`: the line for an answer "404 not found", which asking again would
+        not change."""
+
         def attempt() -> T:
             answer = self.transport.get(url)
             if answer.status == requests.codes.not_found and missing:
@@ -198,23 +216,27 @@ class ArxivSource:
         try:
             return retrying(attempt)
         except Exception as exc:  # one line for the user, whatever went wrong below
-            raise self._explain(exc, retrying.statistics.get("attempt_number", 1)) from exc
+            raise self._explain(exc, retrying.statistics.get("attempt_number", 1), url) from exc
 
-    def by_ids(self, ids: list[str], fetched: Fetched) -> list[Paper]:
-        """The papers of these arXiv ids, whole (`id_list`, a page at a time); requests logged in `fetched`."""
-        papers: list[Paper] = []
-        for start in range(0, len(ids), self.settings.page_size):
-            chunk = ids[start: start + self.settings.page_size]
-            papers += self._answered(arxiv.Search(id_list=chunk, max_results=len(chunk)), 0, True, fetched).papers
-        return papers
+    def by_id(self, ids: list[str], query: str = "") -> Fetched:
+        """The papers of these arXiv ids (without version) that arXiv serves, newest version, with
+        one `id_list` request per ID_LIST_SIZE ids; with a `query`, only those it matches (the
+        API User's Manual: "the intersection"). An id arXiv does not serve yet is left out."""
+        fetched = Fetched()
+        size = min(ID_LIST_SIZE, self.settings.page_size)
+        for first in range(0, len(ids), size):
+            search = arxiv.Search(query=query, id_list=ids[first: first + size], max_results=None)
+            fetched.papers.extend(self._answered(search, 0, False, fetched).papers)
+        return fetched
 
     def _check_paging(self, query: str, start: int, page: Page, expect_results: bool) -> None:
         """The page fits the paging: not empty where results were announced or are known, no
         more entries than announced, not a page sent before (a server ignoring `start`)."""
         total, ids = page.total, [paper.versioned_id for paper in page.papers]
-        if not ids and (expect_results or start < total):
-            where = f"at {start} of the {total} results it announced" if start < total else "where results were expected"
-            raise TransientPageError(f"arXiv sent an empty page {where}")
+        if not ids and start < total:
+            raise TransientPageError(f"arXiv sent an empty page at {start} of the {total} results it announced")
+        if not ids and expect_results:
+            raise _EmptyWhereExpected("arXiv sent an empty page where results were expected")
         if len(ids) > total - start:
             raise FeedError(f"arXiv announced {total} results but sent {len(ids)} from {start} on")
         seen = self._paging[1] if self._paging[0] == query and start > 0 else set()
@@ -227,7 +249,7 @@ class ArxivSource:
         failure = state.outcome.exception() if state.outcome else None
         return max(backoff, _retry_after(failure.answer) if isinstance(failure, _HTTPStatus) else 0.0)
 
-    def _explain(self, exc: Exception, attempts: int) -> TopicReportError:
+    def _explain(self, exc: Exception, attempts: int, url: str) -> TopicReportError:
         tries = f"after {attempts} attempt{'s' if attempts > 1 else ''}"
         if isinstance(exc, TopicReportError):
             return exc
@@ -235,9 +257,9 @@ class ArxivSource:
             reason = error_message(exc.answer.body)
             return TopicReportError(f"arXiv answered HTTP {exc.answer.status}{': ' + reason if reason else ''} ({tries})")
         if _name_not_resolved(exc):
-            return ArxivUnreachable(f"arXiv is unreachable ({_host(self.settings.api_url)} does not resolve)")
+            return ArxivUnreachable(f"arXiv is unreachable ({_host(url)} does not resolve)")
         if _no_connection(exc):
-            return ArxivUnreachable(f"arXiv is unreachable (cannot connect to {self.settings.api_url}, {tries})")
+            return ArxivUnreachable(f"arXiv is unreachable (cannot connect to {_endpoint(url)}, {tries})")
         if isinstance(exc, requests.Timeout):
             return TopicReportError(f"arXiv did not answer within {self.settings.timeout_seconds:g} s ({tries})")
         if isinstance(exc, requests.TooManyRedirects):
@@ -248,6 +270,8 @@ class ArxivSource:
             return TopicReportError(f"arXiv sent a compressed answer that does not decompress ({tries})")
         if isinstance(exc, (requests.ConnectionError, requests.exceptions.ChunkedEncodingError)):
             return TopicReportError(f"the connection to arXiv broke off ({tries})")
+        if isinstance(exc, _EmptyWhereExpected):
+            return NothingWhereExpected(f"{exc} ({tries})")
         if isinstance(exc, TransientPageError):
             return TopicReportError(f"{exc} ({tries})")
         if isinstance(exc, _RetryAfterTooLong):
@@ -301,3 +325,8 @@ def _no_connection(exc: BaseException) -> bool:
 
 def _host(url: str) -> str:
     return urlsplit(url).hostname or url
+
+
+def _endpoint(url: str) -> str:
+    """The URL without its query: the endpoint the user configured."""
+    return url.split("?", 1)[0]

@@ -1,0 +1,64 @@
+"""arXiv's announcement schedule: when papers are announced and which days its listing is empty.
+
+From arXiv's "Availability of submissions" (arXiv/arxiv-docs, source/help/availability.md):
+submissions are made public Sunday to Thursday at 20:00 US Eastern time, none on Friday or
+Saturday, and arXiv defers a mailing on its holidays. The daily listing (the RSS feeds, arXiv/
+arxiv-docs source/help/rss_specifications.md) is dated the morning after an announcement: its
+`pubDate` is the announcement date, Monday to Friday, and its `skipDays` say it is empty on
+Saturday and Sunday "and on occasional arXiv holidays". Those holidays are shipped as data
+(holidays.txt beside this file), in listing days.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ARXIV_TIME = ZoneInfo("America/New_York")
+ANNOUNCEMENT_TIME = time(20, 0)
+LISTING_DAYS = {0, 1, 2, 3, 4}  # weekday(): Monday … Friday, the mornings after Sunday … Thursday evening
+HOLIDAYS_FILE = Path(__file__).with_name("holidays.txt")
+
+
+@cache
+def holidays() -> frozenset[date]:
+    lines = HOLIDAYS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(date.fromisoformat(line.strip()) for line in lines if line.strip() and not line.startswith("#"))
+
+
+def is_listing_day(day: date) -> bool:
+    """Whether arXiv's listing of this day holds an announcement."""
+    return day.weekday() in LISTING_DAYS and day not in holidays()
+
+
+def quiet_reason(day: date) -> str | None:
+    """Why arXiv's listing of this day is empty by its schedule (None: it announces that day)."""
+    if day.weekday() not in LISTING_DAYS:
+        return "weekend (arXiv announces nothing on Saturday and Sunday)"
+    if day in holidays():
+        return "arXiv holiday (arXiv's published schedule)"
+    return None
+
+
+def listing_day(moment: datetime) -> date:
+    """The listing in force at `moment`: its date in New York (arXiv rebuilds the feeds overnight)."""
+    return moment.astimezone(ARXIV_TIME).date()
+
+
+def listing_days(first: date, last: date) -> list[date]:
+    """The days from `first` to `last` (inclusive) whose listing holds an announcement."""
+    return [day for offset in range((last - first).days + 1)
+            if is_listing_day(day := first + timedelta(days=offset))]
+
+
+def announcements(after: datetime, until: datetime) -> int:
+    """How many of arXiv's announcements (20:00 New York time, the evening before a listing day)
+    fall in (after, until]."""
+    first, last = after.astimezone(ARXIV_TIME).date(), until.astimezone(ARXIV_TIME).date()
+    count = 0
+    for evening in (first + timedelta(days=offset) for offset in range((last - first).days + 1)):
+        moment = datetime.combine(evening, ANNOUNCEMENT_TIME, ARXIV_TIME)
+        count += is_listing_day(evening + timedelta(days=1)) and after < moment <= until
+    return count
