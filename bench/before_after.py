@@ -39,10 +39,11 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 
-from arxiv_server import SHARED_DIR, ArxivEmulator, load_jsonl  # noqa: E402
-from page_size import ALL_CORPORA, MB, in_chromium, load_corpora  # noqa: E402
 from topic_report.store import FetchRecord, Store, utc_now  # noqa: E402
 from topic_report.topics import Topic, load_topics  # noqa: E402
+
+from arxiv_server import SHARED_DIR, ArxivEmulator, load_jsonl  # noqa: E402
+from page_size import ALL_CORPORA, MB, in_chromium, load_corpora  # noqa: E402
 
 DAILY_CORPUS = SHARED_DIR / "corpora" / "daily-mixed-2026-06.jsonl"
 QUIET_TOPICS = 200

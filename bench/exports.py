@@ -14,13 +14,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from page_size import TOPIC, load_corpora  # noqa: E402
-
 from topic_report import exports  # noqa: E402
 from topic_report.frame import papers_frame  # noqa: E402
 from topic_report.overview import topic_overview  # noqa: E402
 from topic_report.store import Coverage  # noqa: E402
 from topic_report.topic_data import TopicData  # noqa: E402
+
+from page_size import TOPIC, load_corpora  # noqa: E402
 
 
 def timed(what: str, make):

@@ -30,16 +30,15 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import redirect_stdout
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Iterator
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from arxiv_server import SHARED_DIR, ArxivEmulator, load_jsonl  # noqa: E402
 from topic_report.arxiv.paging import ArxivSource  # noqa: E402
 from topic_report.arxiv.schedule import ANNOUNCEMENT_TIME, ARXIV_TIME, holidays, is_listing_day  # noqa: E402
 from topic_report.audit import day_audits  # noqa: E402
@@ -48,7 +47,9 @@ from topic_report.settings import Settings  # noqa: E402
 from topic_report.store import Store  # noqa: E402
 from topic_report.topics import load_topics  # noqa: E402
 
-FIRST_DAY = datetime(2026, 6, 1, 6, 0, tzinfo=timezone.utc)
+from arxiv_server import SHARED_DIR, ArxivEmulator, load_jsonl  # noqa: E402
+
+FIRST_DAY = datetime(2026, 6, 1, 6, 0, tzinfo=UTC)
 DAYS = 30
 SINCE = date(2023, 1, 1)
 HELD_SHARE, LONG_HELD_SHARE, LAGGING_SHARE, REVISED_SHARE, OLD_REVISED = 0.08, 0.03, 0.05, 0.10, 300
@@ -64,7 +65,7 @@ def announced_after(moment: datetime) -> datetime:
     day = local.date() + timedelta(days=local.hour >= 14)
     while not is_listing_day(day + timedelta(days=1)):
         day += timedelta(days=1)
-    return datetime.combine(day, ANNOUNCEMENT_TIME, ARXIV_TIME).astimezone(timezone.utc)
+    return datetime.combine(day, ANNOUNCEMENT_TIME, ARXIV_TIME).astimezone(UTC)
 
 
 def listing_of(announcement: datetime) -> str:
@@ -82,7 +83,7 @@ def held_in_moderation(submitted: datetime, rng: random.Random) -> datetime:
 
 
 def stamp(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def simulated_arxiv(rng: random.Random) -> tuple[list[dict], dict[str, int]]:

@@ -30,12 +30,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from arxiv_server import SHARED_DIR, load_atom  # noqa: E402
-
 from topic_report.frame import papers_frame  # noqa: E402
 from topic_report.ranking import by_score, ranked  # noqa: E402
 from topic_report.store import Paper  # noqa: E402
 from topic_report.topics import load_topics  # noqa: E402
+
+from arxiv_server import SHARED_DIR, load_atom  # noqa: E402
 
 LABELS = ROOT / "bench" / "data" / "ranking-labels.csv"
 CORPUS = SHARED_DIR / "corpora" / "daily-mixed-2026-06.jsonl"

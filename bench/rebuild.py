@@ -22,7 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from topic_report import build as build_module, site  # noqa: E402
+from topic_report import build as build_module  # noqa: E402
+from topic_report import site
 from topic_report.settings import Settings  # noqa: E402
 from topic_report.topics import load_topics  # noqa: E402
 

@@ -29,9 +29,9 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import yaml
 from pydantic import BaseModel, ConfigDict
@@ -41,8 +41,15 @@ from topic_report import PACKAGE_DIR, PROG, RESOURCES, TopicReportError, write_a
 from topic_report.audit import audited_listing
 from topic_report.bounded import Limits
 from topic_report.settings import Settings
-from topic_report.site import (TopicPage, base_config, front_matter, render_site, search_papers, table_library,
-                               write_table_library)
+from topic_report.site import (
+    TopicPage,
+    base_config,
+    front_matter,
+    render_site,
+    search_papers,
+    table_library,
+    write_table_library,
+)
 from topic_report.store import Store, iso, utc_now
 from topic_report.topic_files import SITE_FILES, topic_file_names
 from topic_report.topics import Topic
@@ -162,7 +169,7 @@ def _topic_outputs(topic: Topic, store: Store, state: BuildState, cache_dir: Pat
         {file_name(topic.slug, DIGEST): render_digest(topic.name, data.papers[:topic.digest_limit]).encode("utf-8"),
          **export_files(topic, data.frame, site_url, exported)},
         data.frame.head(FEED_ENTRIES))
-    store.keep_citation_keys(dict(zip(data.frame["id"], citation_keys(data.frame, exported))))
+    store.keep_citation_keys(dict(zip(data.frame["id"], citation_keys(data.frame, exported), strict=False)))
     cache_dir.mkdir(parents=True, exist_ok=True)
     write_atomically(cache, pickle.dumps((key, outputs)))
     return outputs
@@ -190,7 +197,7 @@ def _exclusive(work_dir: Path) -> Iterator[None]:
         yield
 
 
-def _remove_stale(state: "BuildState", topics: list[Topic], published: list[str], project_dir: Path,
+def _remove_stale(state: BuildState, topics: list[Topic], published: list[str], project_dir: Path,
                   output_dir: Path) -> None:
     """Remove what earlier builds wrote into `output_dir` for topics it no longer holds (a topic
     removed from topics.yml or renamed): its page, digest, exports and figures (`topic_file_names`),

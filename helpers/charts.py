@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import matplotlib
-import matplotlib.dates as mdates
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
@@ -121,8 +120,8 @@ def papers_per_period(frame: pd.DataFrame, as_of: datetime | None = None) -> Fig
     counts = _binned(frame, chosen)
     starts = list(counts.index)
     ends = [chosen.end(start) for start in starts]
-    centres = [start + (end - start) / 2 for start, end in zip(starts, ends)]
-    widths = [(end - start) / pd.Timedelta(days=1) * 0.8 for start, end in zip(starts, ends)]
+    centres = [start + (end - start) / 2 for start, end in zip(starts, ends, strict=False)]
+    widths = [(end - start) / pd.Timedelta(days=1) * 0.8 for start, end in zip(starts, ends, strict=False)]
     partial = _is_partial(chosen, starts[-1], as_of)
     colors = [COLOR] * len(starts)
     figure, axes = _figure()
@@ -308,7 +307,7 @@ def terms_over_time(frame: pd.DataFrame, as_of: datetime | None = None) -> Figur
                       color=line.get_color())
     axes.set_title(f"Terms over time: share of each {chosen.unit}'s papers")
     axes.set_xlabel(f"{chosen.unit.capitalize()} of submission (UTC); {chosen.unit}s of fewer than "
-                    f"{TERM_MIN_PAPERS} papers left out" + (f"; dotted: not over at the last fetch" if partial else ""))
+                    f"{TERM_MIN_PAPERS} papers left out" + ("; dotted: not over at the last fetch" if partial else ""))
     axes.set_ylabel("Papers matching the term (%)")
     axes.set_ylim(bottom=0)
     labels = [f"{start:%Y} Q{start.quarter}" if chosen is QUARTER else start.strftime(chosen.date_format)

@@ -9,7 +9,8 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from topic_report import PROG, TopicReportError, settings as settings_module
+from topic_report import PROG, TopicReportError
+from topic_report import settings as settings_module
 from topic_report.project import Project
 from topic_report.settings import Settings
 from topic_report.topics import Topic, arxiv_day, load_config, load_topics, paper_count, select, utc_today

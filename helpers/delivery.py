@@ -32,13 +32,13 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, stop_afte
 
 from topic_report import PROG, TopicReportError
 from topic_report.exports import one_line
-from topic_report.topic_files import PAGE, file_name
 from topic_report.fetching import quiet_reason
 from topic_report.frame import papers_frame
-from topic_report.ranking import by_score, ranked
 from topic_report.notify_config import EmailList, Notify, Webhook
+from topic_report.ranking import by_score, ranked
 from topic_report.settings import Settings
 from topic_report.store import Store, utc_now
+from topic_report.topic_files import PAGE, file_name
 from topic_report.topics import Topic, select
 
 PASSWORD_VARIABLE = "TOPIC_REPORT_SMTP_PASSWORD"
@@ -353,11 +353,11 @@ def deliver(notify: Notify, topics: list[Topic], store: Store, settings: Setting
         if isinstance(channel, EmailList):
             message = email_message(digest, channel)
             content, name = message.as_bytes(), f"mail-{number}.eml"
-            send, retryable, failure = (lambda: send_mail(message, channel, settings)), _mail_retryable, _mail_failure
+            send, retryable, failure = (lambda: send_mail(message, channel, settings)), _mail_retryable, _mail_failure  # noqa: B023 (called in this iteration)
         else:
             body = webhook_body(digest)
             content, name = json.dumps(body, ensure_ascii=False, indent=1).encode("utf-8"), "webhook.json"
-            send, retryable, failure = ((lambda: post_webhook(body, _webhook_url(), settings)), _webhook_retryable,
+            send, retryable, failure = ((lambda: post_webhook(body, _webhook_url(), settings)), _webhook_retryable,  # noqa: B023 (called in this iteration)
                                         _webhook_failure)
         count = f"{digest.papers:,} paper{'s' if digest.papers != 1 else ''}"
         if dry_run is not None:

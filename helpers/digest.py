@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from topic_report.arxiv.links import abs_url
 from topic_report.store import Paper
@@ -68,7 +68,7 @@ def _entry(paper: Paper) -> str:
 
 def render_digest(topic_name: str, papers: list[Paper], now: datetime | None = None) -> str:
     """Digest of `papers` (already chosen and ordered: newest first, then id descending)."""
-    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    now = (now or datetime.now(UTC)).astimezone(UTC)
     header = (
         f"# {neutralize(topic_name)}\n\n"
         f"_Updated: {now:%Y-%m-%d %H:%M} UTC_\n\n"

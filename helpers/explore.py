@@ -20,8 +20,8 @@ from IPython.display import HTML, SVG, display
 from itables import init_notebook_mode
 from itables import show as show_table
 from matplotlib.figure import Figure
-from pandas.io.formats.style import Styler
 from matplotlib.ticker import MaxNLocator
+from pandas.io.formats.style import Styler
 
 from topic_report import TopicReportError, charts
 from topic_report.frame import authors_by_papers, load_frame
@@ -84,7 +84,7 @@ class Explorer:
     store_path: Path
 
     @classmethod
-    def open(cls, config=None, db_path=None) -> "Explorer":
+    def open(cls, config=None, db_path=None) -> Explorer:
         """The topics file (by default the nearest topics.yml, as for the report) and its store."""
         project = Project.find(config)
         store_path = Path(db_path) if db_path is not None else project.store_path()
@@ -179,7 +179,7 @@ def mentions(frame: pd.DataFrame, phrases: list[str], match: str = "any") -> pd.
     words in order, any case, punctuation between them ignored: "RAG" is not in "storage")."""
     if match not in ("any", "all"):
         raise TopicReportError(f"match must be 'any' or 'all', not {match!r}")
-    texts = [Words(f"{title}\n{abstract}") for title, abstract in zip(frame["title"], frame["abstract"])]
+    texts = [Words(f"{title}\n{abstract}") for title, abstract in zip(frame["title"], frame["abstract"], strict=False)]
     wanted = any if match == "any" else all
     return pd.Series([wanted(phrase in text for phrase in phrases) for text in texts], index=frame.index, dtype="bool")
 
@@ -310,7 +310,7 @@ def readable(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFr
             view[column] = view[column].dt.strftime("%Y-%m-%d")
         elif view[column].map(lambda value: isinstance(value, list)).any():
             shorten = _short_authors if papers and column == "authors" else ", ".join
-            view[column] = view[column].map(lambda value: shorten(value) if isinstance(value, list) else value)
+            view[column] = view[column].map(lambda value: shorten(value) if isinstance(value, list) else value)  # noqa: B023 (called in this iteration)
     return view
 
 

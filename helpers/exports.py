@@ -32,21 +32,20 @@ import re
 import unicodedata
 import uuid
 import xml.etree.ElementTree as ElementTree
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 from urllib.parse import urlencode, urljoin
 
 import bibtexparser
 import pandas as pd
 import rispy
-from markupsafe import Markup, escape
 from bibtexparser.middlewares import default_unparse_stack
 from bibtexparser.model import Entry, Field
 from feedgen.feed import FeedGenerator
+from markupsafe import Markup, escape
 from pylatexenc.latexencode import RULE_DICT, UnicodeToLatexConversionRule, UnicodeToLatexEncoder
 
 from topic_report.frame import papers_frame
-from topic_report.topic_files import (ALL_FEED, BIBTEX, CSV, FEED, FEED_LIST, INDEX, JSON, PAGE, RIS, abs_url,
-                                      file_name)
+from topic_report.topic_files import ALL_FEED, BIBTEX, CSV, FEED, FEED_LIST, INDEX, JSON, PAGE, RIS, abs_url, file_name
 from topic_report.topics import ARXIV_FIRST_DAY, Topic
 
 FEED_ENTRIES = 50
@@ -132,7 +131,7 @@ def citation_keys(frame: pd.DataFrame, exported: dict[str, str] | None = None) -
     exported = exported or {}
     taken = set(exported.values())
     keys = dict(exported)
-    rows = sorted(zip(frame["id"], frame["first_author"], frame["published"], frame["title"]))
+    rows = sorted(zip(frame["id"], frame["first_author"], frame["published"], frame["title"], strict=False))
     for paper_id, author, published, title in rows:
         if paper_id in keys:
             continue
@@ -159,7 +158,7 @@ def _given(value) -> str | None:
 def bibtex(frame: pd.DataFrame, exported: dict[str, str] | None = None) -> str:
     """One entry per paper; keys as citation_keys gives them."""
     entries = []
-    for key, paper in zip(citation_keys(frame, exported), frame.itertuples(index=False)):
+    for key, paper in zip(citation_keys(frame, exported), frame.itertuples(index=False), strict=False):
         journal_ref, doi = _given(paper.journal_ref), _given(paper.doi)
         fields = [Field("title", "{" + latex(paper.title) + "}"),
                   Field("author", " and ".join(bibtex_name(name) for name in paper.authors)),
@@ -240,7 +239,7 @@ def _plain(value):
 
 
 def records(frame: pd.DataFrame) -> list[dict]:
-    return [{column: _plain(value) for column, value in zip(frame.columns, row)}
+    return [{column: _plain(value) for column, value in zip(frame.columns, row, strict=False)}
             for row in frame.itertuples(index=False)]
 
 
@@ -321,7 +320,7 @@ def _atom(name: str, title: str, feed_name: str, page_name: str, frame: pd.DataF
     # The newest change among its papers, so an unchanged topic's feed stays byte for byte the same;
     # a topic without papers has had no change since arXiv's first day.
     feed.updated(newest["updated"].max().to_pydatetime() if len(newest)
-                 else datetime.combine(ARXIV_FIRST_DAY, time.min, timezone.utc))
+                 else datetime.combine(ARXIV_FIRST_DAY, time.min, UTC))
     for paper in newest.itertuples(index=False):
         entry = feed.add_entry(order="append")
         url = abs_url(paper.id)

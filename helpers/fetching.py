@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import sys
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from topic_report import PROG, TopicReportError
 from topic_report.arxiv.authors import pinned_papers
@@ -31,8 +31,7 @@ from topic_report.arxiv.query import Window, build_query
 from topic_report.arxiv.schedule import ANNOUNCEMENT_TIME, ARXIV_TIME, announcements, holidays
 from topic_report.audit import audit, unauditable
 from topic_report.sample import shows_sample
-from topic_report.store import (NO_LONGER_MATCHES, Coverage, FetchCounts, FetchRecord, Paper, Store, TopicState,
-                                utc_now)
+from topic_report.store import NO_LONGER_MATCHES, Coverage, FetchCounts, FetchRecord, Paper, Store, TopicState, utc_now
 from topic_report.topics import ARXIV_FIRST_DAY, Topic
 
 # arXiv announces new papers Sunday to Thursday evenings (arxiv/schedule.py); each announcement
@@ -87,7 +86,7 @@ def settled_before(moment: datetime) -> datetime:
     while True:
         announced = datetime.combine(day, ANNOUNCEMENT_TIME, ARXIV_TIME)
         if day.weekday() in ANNOUNCEMENT_DAYS and announced <= moment:
-            return datetime.combine(day, SUBMISSION_DEADLINE, ARXIV_TIME).astimezone(timezone.utc)
+            return datetime.combine(day, SUBMISSION_DEADLINE, ARXIV_TIME).astimezone(UTC)
         day -= timedelta(days=1)
 
 
@@ -115,13 +114,13 @@ def quiet_reason(previous: datetime, now: datetime) -> str | None:
 
 def _start_of_window(topic: Topic, now: datetime) -> datetime:
     if topic.since is not None:
-        return datetime.combine(topic.since, time.min, timezone.utc)
+        return datetime.combine(topic.since, time.min, UTC)
     return (now - timedelta(days=topic.window_days)).replace(hour=0, minute=0)
 
 
 def _manual_window(topic: Topic, since: date | None, until: date | None, now: datetime) -> Window:
-    start = datetime.combine(since, time.min, timezone.utc) if since else _start_of_window(topic, now)
-    end = datetime.combine(until, time(23, 59), timezone.utc) if until else now
+    start = datetime.combine(since, time.min, UTC) if since else _start_of_window(topic, now)
+    end = datetime.combine(until, time(23, 59), UTC) if until else now
     if start > end and since is None:
         raise TopicReportError(f"--until {end:%Y-%m-%d} is before the start of the topic's window, "
                                f"{start:%Y-%m-%d}; give --since too")
@@ -203,7 +202,7 @@ def fetch_topic(topic: Topic, store: Store, source: ArxivSource, since: date | N
                 matched: dict[str, str] | None = None) -> FetchOutcome:
     """Fetch one topic and store it in one transaction; on failure the papers stay as they were.
     `matched`: the notes of match_topics over the whole file (else the topic is matched alone)."""
-    now = (now or utc_now()).astimezone(timezone.utc).replace(second=0, microsecond=0)
+    now = (now or utc_now()).astimezone(UTC).replace(second=0, microsecond=0)
     started, before = utc_now(), source.requests_made
     matched = match_topics([topic], store) if matched is None else matched
     notes = [note] if (note := matched.get(topic.slug)) else []
@@ -297,7 +296,7 @@ def _record(topic: Topic, kind: str, window: Window, fetched: Fetched, state: To
         # The topic holds exactly what arXiv answered: from its fixed `since` on, all of it; else from
         # the window's start. When the cap cut the answer, from the oldest paper it brought.
         # The shipped sample's papers are no fetched history: the first fetch replaces them all.
-        members_from = (datetime.combine(ARXIV_FIRST_DAY, time.min, timezone.utc)
+        members_from = (datetime.combine(ARXIV_FIRST_DAY, time.min, UTC)
                         if topic.since is not None or sample else window.since)
         if fetched.capped:
             members_from = min((p.published for p in fetched.papers), default=window.since)

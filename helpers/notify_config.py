@@ -77,7 +77,7 @@ class EmailList(Delivery):
         return [_one_address(value, "recipient") for value in values]
 
     @model_validator(mode="after")
-    def _no_password_in_the_clear(self) -> "EmailList":
+    def _no_password_in_the_clear(self) -> EmailList:
         if self.user and self.security == "none":
             raise ValueError("user with security: none would send the password unencrypted; "
                              "use starttls or tls")
@@ -113,7 +113,7 @@ class Notify(BaseModel):
         return [value] if isinstance(value, dict) else value
 
     @model_validator(mode="after")
-    def _distinct_lists(self) -> "Notify":
+    def _distinct_lists(self) -> Notify:
         recipients = [entry.recipient for entry in self.email]
         if len(set(recipients)) != len(recipients):
             raise ValueError("two email entries have the same recipients; merge them (topics: lists both's topics)")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-
 from typing import TYPE_CHECKING
 
 from markupsafe import Markup, escape
@@ -71,7 +70,7 @@ def topic_overview(data: TopicData) -> TopicOverview:
     weeks_to = last_fetched or (frame["published"].max().to_pydatetime() if len(frame) else None)
     newest = [NewestPaper(title, abs_url(paper_id), published.strftime("%Y-%m-%d"))
               for paper_id, title, published in
-              zip(frame["id"][:NEWEST_TITLES], frame["title"][:NEWEST_TITLES], frame["published"][:NEWEST_TITLES])]
+              zip(frame["id"][:NEWEST_TITLES], frame["title"][:NEWEST_TITLES], frame["published"][:NEWEST_TITLES], strict=False)]
     return TopicOverview(
         papers=len(frame), new_since_build=new_since_build, weekly=weekly_counts(frame["published"], weeks_to) if weeks_to else [0] * WEEKS,
         weeks_to=weeks_to, newest=newest, last_fetched=last_fetched, sample=sample,

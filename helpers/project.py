@@ -26,7 +26,7 @@ class Project:
     topics_file: Path  # as given, or as found
 
     @classmethod
-    def find(cls, config: Path | str | None = None, start: Path | None = None) -> "Project":
+    def find(cls, config: Path | str | None = None, start: Path | None = None) -> Project:
         """The project of the topics file `config`, or of the nearest topics.yml from `start` (the
         current folder) upwards."""
         if config is not None:

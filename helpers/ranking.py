@@ -99,16 +99,16 @@ def nearest_examples(texts: list[str], examples: list[Paper]) -> list[tuple[str,
     matrix = vectorizer.fit_transform(texts + [_text(p.title, p.abstract) for p in examples])
     similarity = cosine_similarity(matrix[: len(texts)], matrix[len(texts):])
     best = similarity.argmax(axis=1)
-    return [(examples[column].id, float(row[column])) for row, column in zip(similarity, best)]
+    return [(examples[column].id, float(row[column])) for row, column in zip(similarity, best, strict=False)]
 
 
 def ranked(frame: pd.DataFrame, topic: Topic, examples: list[Paper] = ()) -> pd.DataFrame:
     """The frame (topic_report.frame schema), its order kept, with each paper's `score`, `why`,
     `followed` (the followed authors who wrote it) and `weak` (below the topic's `weak_below`)."""
-    nearest = nearest_examples([_text(t, a) for t, a in zip(frame["title"], frame["abstract"])], examples)
+    nearest = nearest_examples([_text(t, a) for t, a in zip(frame["title"], frame["abstract"], strict=False)], examples)
     rows = [relevance(topic, p.title, p.abstract, p.comment if isinstance(p.comment, str) else None, p.authors,
                       p.primary_category, p.categories, near)
-            for p, near in zip(frame.itertuples(index=False), nearest)]
+            for p, near in zip(frame.itertuples(index=False), nearest, strict=False)]
     return frame.assign(
         score=pd.Series([r.score for r in rows], index=frame.index, dtype="float64"),
         why=pd.Series([r.why for r in rows], index=frame.index, dtype="object"),

@@ -10,7 +10,7 @@ import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -53,7 +53,7 @@ class Parameters:
 
     @classmethod
     def check(cls, *, topic, since=None, until=None, digest_limit=None, top_authors=15, config=None,
-              db_path=None, previous_build=None, table_library=None) -> "Parameters":
+              db_path=None, previous_build=None, table_library=None) -> Parameters:
         """Validate raw values (from papermill, Quarto or a person); raise TopicReportError saying which."""
         checked = cls(
             topic=_text("topic", topic),
@@ -109,7 +109,7 @@ def _moment(name: str, value) -> datetime | None:
         moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
     except (TypeError, ValueError):
         raise _problem(name, "an ISO 8601 time or None", value) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _library(name: str, value) -> str:
@@ -149,7 +149,7 @@ class TopicReport:
     data: TopicData
 
     @classmethod
-    def load(cls, **raw) -> "TopicReport":
+    def load(cls, **raw) -> TopicReport:
         """Check the notebook parameters and read the topic's data from the store."""
         params = Parameters.check(**raw)
         topic = select(load_topics(params.project().topics_file), [params.topic])[0]

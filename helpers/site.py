@@ -27,9 +27,9 @@ from importlib.metadata import version
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
+from pydantic import BaseModel, ConfigDict
 
 from topic_report import PROG, RESOURCES, SITE_DIR, TopicReportError, write_atomically
 from topic_report.bounded import Limits, run_bounded

@@ -233,7 +233,7 @@ def details_block(frame: pd.DataFrame) -> str:
     codes = sorted({code for codes in frame["categories"] for code in codes if is_category(code)})
     details = {"abstracts": [_text(a) for a in frame["abstract"]],
                "authors": [[_text(name) for name in names] for names in frame["authors"]],
-               "why": [_text(f"{why} (score {score:g})") for why, score in zip(frame["why"], frame["score"])],
+               "why": [_text(f"{why} (score {score:g})") for why, score in zip(frame["why"], frame["score"], strict=False)],
                "names": {html.escape(code): html.escape(category_name(code)) for code in codes if category_name(code)}}
     return (f'<script type="application/json" id="{DETAILS_ID}">'
             f'{json.dumps(details, ensure_ascii=False, separators=(",", ":"))}</script>')

@@ -11,7 +11,7 @@ import hashlib
 import json
 import re
 import unicodedata
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -19,8 +19,16 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from topic_report import TopicReportError
-from topic_report.arxiv.query import (CATEGORY, OPERATORS, SYNTAX_CHARACTERS, WORD, QueryCheck, check_query_size,
-                                      query_phrases, words)
+from topic_report.arxiv.query import (
+    CATEGORY,
+    OPERATORS,
+    SYNTAX_CHARACTERS,
+    WORD,
+    QueryCheck,
+    check_query_size,
+    query_phrases,
+    words,
+)
 from topic_report.notify_config import Notify
 
 DEFAULT_CONFIG = Path("topics.yml")
@@ -43,7 +51,7 @@ HIDDEN_CATEGORIES = ("Cc", "Cf", "Cs", "Co", "Zl", "Zp")
 
 
 def utc_today() -> date:
-    return datetime.now(timezone.utc).date()
+    return datetime.now(UTC).date()
 
 
 class Words:
@@ -167,7 +175,7 @@ class Author(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _one_pin(self) -> "Author":
+    def _one_pin(self) -> Author:
         if self.arxiv_id and self.orcid:
             raise ValueError(f"author {self.name!r}: give arxiv_id or orcid, not both")
         return self
@@ -312,14 +320,14 @@ class Topic(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _weighted_terms_are_terms(self) -> "Topic":
+    def _weighted_terms_are_terms(self) -> Topic:
         unknown = [term for term in self.ranking.terms if term not in self.search_terms]
         if unknown:
             raise ValueError(f"ranking: terms: {unknown[0]!r} is not one of the topic's terms")
         return self
 
     @model_validator(mode="after")
-    def _terms_or_query(self) -> "Topic":
+    def _terms_or_query(self) -> Topic:
         if self.query is not None and (self.terms or self.categories):
             raise ValueError("give either query, or terms (and categories), not both")
         if self.query is None and not self.terms:
@@ -393,7 +401,7 @@ class TopicsFile(BaseModel):
         return _check_phrases(values, "exclude phrase")
 
     @model_validator(mode="after")
-    def _shared_exclude(self) -> "TopicsFile":
+    def _shared_exclude(self) -> TopicsFile:
         """The top-level exclude applies to every topic: it becomes part of each one's own."""
         if self.exclude:
             self.topics = [t.model_copy(update={"exclude": list(dict.fromkeys([*t.exclude, *self.exclude]))})
@@ -406,7 +414,7 @@ class TopicsFile(BaseModel):
         return self
 
     @model_validator(mode="after")
-    def _shared_authors(self) -> "TopicsFile":
+    def _shared_authors(self) -> TopicsFile:
         """The top-level authors are followed in every topic, besides each one's own."""
         if self.authors:
             self.topics = [t.model_copy(update={"authors": list(dict.fromkeys([*t.authors, *self.authors]))})
@@ -414,7 +422,7 @@ class TopicsFile(BaseModel):
         return self
 
     @model_validator(mode="after")
-    def _unique(self) -> "TopicsFile":
+    def _unique(self) -> TopicsFile:
         for key in ("slug", "name"):
             seen: set[str] = set()
             for topic in self.topics:
@@ -432,7 +440,7 @@ class TopicsFile(BaseModel):
         return self
 
     @model_validator(mode="after")
-    def _notified_topics_exist(self) -> "TopicsFile":
+    def _notified_topics_exist(self) -> TopicsFile:
         slugs = [topic.slug for topic in self.topics]
         for channel in self.notify.channels:
             unknown = [slug for slug in channel.topics or () if slug not in slugs]

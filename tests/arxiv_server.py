@@ -77,13 +77,13 @@ import struct
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from email.utils import format_datetime
 from http.client import responses
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable, Iterable
 from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -259,7 +259,7 @@ def _entry(feed: etree._Element, paper: dict) -> None:
     if paper.get("journal_ref"):
         _add(entry, _AX + "journal_ref", paper["journal_ref"])
     affiliations = paper.get("affiliations") or [[] for _ in paper["authors"]]
-    for name, affiliation in zip(paper["authors"], affiliations):
+    for name, affiliation in zip(paper["authors"], affiliations, strict=False):
         author = _add(entry, _A + "author")
         _add(author, _A + "name", name)
         for place in affiliation:
@@ -282,12 +282,12 @@ def _serialize(feed: etree._Element) -> bytes:
 
 
 def _now() -> str:
-    return _iso_utc(datetime.now(timezone.utc))
+    return _iso_utc(datetime.now(UTC))
 
 
 def _datetime(text: str) -> datetime:
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def _iso(text: str) -> str:
@@ -510,7 +510,7 @@ def rss_listing(key: str, day: date | None, papers: list[dict], now: datetime) -
     _add(channel, f"{{{ATOM_NS}}}link", href=f"http://rss.arxiv.org/rss/{key}", rel="self", type="application/rss+xml")
     _add(channel, "docs", "http://www.rssboard.org/rss-specification")
     _add(channel, "language", "en-us")
-    _add(channel, "lastBuildDate", format_datetime(now.astimezone(timezone.utc)))
+    _add(channel, "lastBuildDate", format_datetime(now.astimezone(UTC)))
     _add(channel, "managingEditor", "rss-help@arxiv.org")
     if day is not None:
         published = format_datetime(datetime(day.year, day.month, day.day, tzinfo=ARXIV_TIME))
@@ -725,7 +725,7 @@ class ArxivEmulator:
             self._docs = docs
 
     def now(self) -> datetime:
-        return self.clock or datetime.now(timezone.utc)
+        return self.clock or datetime.now(UTC)
 
     def claim(self, author_id: str, paper_ids: Iterable[str]) -> None:
         """Serve these papers (ids without version) in the author feed of `author_id`."""
@@ -763,7 +763,7 @@ class ArxivEmulator:
         with self._changed:
             self._faults.append(_Fault(kind, times, when, options))
 
-    def start(self) -> "ArxivEmulator":
+    def start(self) -> ArxivEmulator:
         self._stopping = threading.Event()
         self._server = _Server((self.host, self.port), _Handler)
         self._server.emulator = self
@@ -781,7 +781,7 @@ class ArxivEmulator:
         self._server.server_close()
         self._server = None
 
-    def __enter__(self) -> "ArxivEmulator":
+    def __enter__(self) -> ArxivEmulator:
         return self.start()
 
     def __exit__(self, *exc_info) -> None:

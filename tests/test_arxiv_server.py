@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -369,7 +369,7 @@ def test_pages_are_capped_at_2000(big):
 def test_the_arxiv_client_meets_the_cap_as_an_empty_page(big):
     search = arxiv.Search(query="cat:cs.CV", max_results=None, sort_by=arxiv.SortCriterion.SubmittedDate)
     results = client(big, 2000).results(search, offset=28_000)
-    served = [r.get_short_id() for _, r in zip(range(2000), results)]
+    served = [r.get_short_id() for _, r in zip(range(2000), results, strict=False)]
     assert served[0] == "2602.02499v1" and len(set(served)) == 2000  # newest first: 30,499 − 28,000
     with pytest.raises(arxiv.UnexpectedEmptyPageError):
         next(results)
@@ -547,7 +547,7 @@ ANNOUNCED = [
 def test_the_listing_is_arxivs_rss_read_by_feedparser_with_announce_types():
     import feedparser
     with ArxivEmulator(ANNOUNCED, recorded_dir=None) as emu:
-        emu.clock = datetime(2026, 6, 2, 12, 0, tzinfo=timezone.utc)  # 08:00 in New York, Tuesday
+        emu.clock = datetime(2026, 6, 2, 12, 0, tzinfo=UTC)  # 08:00 in New York, Tuesday
         feed = feedparser.parse(requests.get(f"{emu.rss_url}/cs.CV+cs.GR", timeout=5).content)
     assert not feed.bozo and feed.feed.title == "cs.CV+cs.GR updates on arXiv.org"
     assert feed.feed.published_parsed[:3] == (2026, 6, 2)
@@ -559,8 +559,8 @@ def test_the_listing_is_arxivs_rss_read_by_feedparser_with_announce_types():
     assert [t.term for t in items["oai:arXiv.org:2602.00012v1"].tags] == ["cs.RO", "cs.CV"]
 
 
-@pytest.mark.parametrize("moment, holidays", [(datetime(2026, 6, 6, 12, tzinfo=timezone.utc), set()),
-                                              (datetime(2026, 6, 19, 12, tzinfo=timezone.utc), {date(2026, 6, 19)})],
+@pytest.mark.parametrize("moment, holidays", [(datetime(2026, 6, 6, 12, tzinfo=UTC), set()),
+                                              (datetime(2026, 6, 19, 12, tzinfo=UTC), {date(2026, 6, 19)})],
                          ids=["saturday", "holiday"])
 def test_the_listing_is_empty_at_weekends_and_on_holidays(moment, holidays):
     import feedparser
@@ -573,7 +573,7 @@ def test_the_listing_is_empty_at_weekends_and_on_holidays(moment, holidays):
 
 def test_oai_pmh_lists_records_of_a_set_by_datestamp_through_resumption_tokens():
     with ArxivEmulator(ANNOUNCED, recorded_dir=None) as emu:
-        emu.clock, emu.oai_page_size = datetime(2026, 6, 3, 12, tzinfo=timezone.utc), 2
+        emu.clock, emu.oai_page_size = datetime(2026, 6, 3, 12, tzinfo=UTC), 2
         ask = lambda **params: etree.fromstring(requests.get(emu.oai_url, params=params, timeout=5).content)  # noqa: E731
         ns = {"o": "http://www.openarchives.org/OAI/2.0/", "r": "http://arxiv.org/OAI/arXivRaw/"}
         first = ask(verb="ListRecords", metadataPrefix="arXivRaw", set="cs:cs:CV", **{"from": "2026-06-01", "until": "2026-06-02"})

@@ -4,11 +4,10 @@ announcement, runs missed for days, new versions that no longer match, shared li
 cost of a run, faults. Runs set the emulator's clock and `now`, so days pass without waiting."""
 
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from arxiv_server import ArxivEmulator
 from topic_report.arxiv.paging import ArxivSource
 from topic_report.audit import TopicAudit, day_audits
 from topic_report.fetching import fetch_all
@@ -17,15 +16,17 @@ from topic_report.settings import Settings
 from topic_report.store import Store, utc_now
 from topic_report.topics import Topic
 
+from arxiv_server import ArxivEmulator
+
 DAY = timedelta(days=1)
 # Runs at 12:00 UTC (08:00 in New York): the listing of that date is in force.
-MONDAY = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
+MONDAY = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 RADAR = Topic(name="Radar", slug="radar", terms=["point cloud"], categories=["cs.CV"], window_days=14)
 
 
 def announced_on(day: datetime) -> datetime:
     """When arXiv's index shows a paper of that listing day: 20:00 New York time the evening before."""
-    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 def record(n: int, submitted: datetime, listed: datetime, title: str = "Point cloud study", version: int = 1,

@@ -8,8 +8,9 @@ from contextlib import contextmanager
 
 import pytest
 
-from conftest import ROOT
 from topic_report.store import SCHEMA_VERSION
+
+from conftest import ROOT
 
 
 def run(*args, env=None, user=None):

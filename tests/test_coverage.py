@@ -3,11 +3,10 @@
 client (topic_report.arxiv). Each run's `now` and the emulator's clock are set, so days pass without waiting."""
 
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from arxiv_server import ArxivEmulator
 from topic_report import TopicReportError
 from topic_report.arxiv.paging import ArxivSource
 from topic_report.arxiv.schedule import announcements
@@ -16,7 +15,9 @@ from topic_report.settings import Settings
 from topic_report.store import Store
 from topic_report.topics import Topic
 
-MONDAY = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)  # a run at noon UTC, 08:00 in New York
+from arxiv_server import ArxivEmulator
+
+MONDAY = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)  # a run at noon UTC, 08:00 in New York
 DAY = timedelta(days=1)
 RADAR = Topic(name="Radar", slug="radar", terms=["point cloud", "NeRF"], categories=["cs.CV"], window_days=14)
 
@@ -146,7 +147,7 @@ def test_a_new_version_dated_before_the_last_run_but_announced_after_it_is_store
 
 
 def test_a_paper_dated_in_the_future_never_moves_the_window_past_now(radar):
-    radar.emulator.add([record(1, MONDAY - DAY), record(2, datetime(2099, 1, 1, tzinfo=timezone.utc))])
+    radar.emulator.add([record(1, MONDAY - DAY), record(2, datetime(2099, 1, 1, tzinfo=UTC))])
     radar.run(MONDAY, since=date(2026, 5, 1), until=date(2099, 12, 31))
     assert radar.ids() == ["2606.00001", "2606.00002"]  # a bad clock somewhere made a paper of 2099
     radar.run(MONDAY)
@@ -159,7 +160,7 @@ def test_a_paper_dated_in_the_future_never_moves_the_window_past_now(radar):
 def test_a_run_with_the_clock_in_the_future_does_not_blind_later_runs(radar):
     radar.emulator.add([record(1, MONDAY - DAY)])
     radar.run(MONDAY)
-    radar.run(datetime(2099, 1, 1, tzinfo=timezone.utc))  # this machine's clock was wrong once
+    radar.run(datetime(2099, 1, 1, tzinfo=UTC))  # this machine's clock was wrong once
     radar.emulator.add([record(2, MONDAY + DAY)])
     outcome = radar.run(MONDAY + 2 * DAY)
     assert outcome.counts.new == 1 and outcome.kind == "window"
@@ -273,9 +274,9 @@ def test_a_quiet_weekend_is_said_as_such_and_is_no_failure(radar):
 def test_arxiv_announces_sunday_to_thursday_at_eight_in_new_york():
     week = [announcements(MONDAY + d * DAY, MONDAY + (d + 1) * DAY) for d in range(7)]
     assert week == [1, 1, 1, 1, 0, 0, 1]  # the evenings of Mon, Tue, Wed, Thu; none Fri, Sat; Sun
-    summer = datetime(2026, 6, 2, 0, 0, tzinfo=timezone.utc)  # 20:00 EDT is 00:00 UTC
+    summer = datetime(2026, 6, 2, 0, 0, tzinfo=UTC)  # 20:00 EDT is 00:00 UTC
     assert announcements(summer - timedelta(minutes=1), summer) == 1
-    winter = datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc)  # 20:00 EST is 01:00 UTC
+    winter = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 20:00 EST is 01:00 UTC
     assert announcements(winter - timedelta(minutes=1), winter) == 1
 
 

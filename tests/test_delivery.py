@@ -13,7 +13,7 @@ import socketserver
 import sqlite3
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -25,9 +25,10 @@ import yaml
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from site_data import HOSTILE_AUTHOR, HOSTILE_TITLES, hostile_records, site_topics
 from topic_report.delivery import DELIVERY_FAILED
 from topic_report.exports import one_line
+
+from site_data import HOSTILE_AUTHOR, HOSTILE_TITLES, hostile_records, site_topics
 
 USER, PASSWORD = "radar", "correct horse"
 
@@ -321,7 +322,7 @@ def test_a_new_version_goes_out_again_marked_revised_and_a_failed_day_is_caught_
     good = write_project(delivery_env, {"email": mail_config(port)}, "hostile")
     cli("fetch", "--config", str(good))
     assert cli("notify", "--config", str(good))[1].endswith(": 2 papers sent\n")
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     revised = {**hostile_records()[0], "version": 2, "title": "Zebra crossings, revised", "updated": now}
     emulator.add([revised, {**hostile_records()[1], "id": "2602.99003", "title": "Zebra crossings, a third"}])
     assert cli("fetch", "--config", str(good))[0] == 0

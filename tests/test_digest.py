@@ -1,10 +1,12 @@
 """The markdown digest: byte-for-byte the seed's format, safe against hostile text."""
 
 import re
-from datetime import datetime, timezone
-from arxiv_server import SHARED_DIR
+from datetime import UTC, datetime
+
 from topic_report.digest import author_line, neutralize, render_digest
 from topic_report.store import Paper
+
+from arxiv_server import SHARED_DIR
 from conftest import needs_shared
 
 SEED = SHARED_DIR / "seeds" / "000_f92145e8728e4515.txt"
@@ -35,8 +37,8 @@ def test_digest_output_file_and_window(env, cli, tmp_path):
 
 def paper(**fields) -> Paper:
     base = dict(id="2602.00001", version=2, title="T", abstract="A", authors=["Ann"],
-                published=datetime(2026, 2, 10, 9, tzinfo=timezone.utc),
-                updated=datetime(2026, 2, 11, tzinfo=timezone.utc), primary_category="cs.CV", categories=["cs.CV"])
+                published=datetime(2026, 2, 10, 9, tzinfo=UTC),
+                updated=datetime(2026, 2, 11, tzinfo=UTC), primary_category="cs.CV", categories=["cs.CV"])
     return Paper(**(base | fields))
 
 
@@ -67,7 +69,7 @@ def test_authors_up_to_ten_then_et_al():
 
 
 def test_entry_uses_submission_date_and_current_version():
-    text = render_digest("Topic", [paper()], now=datetime(2026, 2, 11, 7, 17, tzinfo=timezone.utc))
+    text = render_digest("Topic", [paper()], now=datetime(2026, 2, 11, 7, 17, tzinfo=UTC))
     assert text.startswith("# Topic\n\n_Updated: 2026-02-11 07:17 UTC_\n\nTotal papers shown: **1**\n\n\n---\n\n")
     assert "  _2026-02-10_ · https://arxiv.org/abs/2602.00001v2  \n" in text
 

@@ -3,23 +3,24 @@ helpers/explore.py, which it calls."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import nbformat
 import pandas as pd
 import pytest
-from arxiv_server import ArxivEmulator, load_atom
-from conftest import ROOT, SAMPLE_ATOM
 from nbclient import NotebookClient
-from site_data import HOSTILE_TITLES, hostile_records, site_topics
 
 from topic_report import TopicReportError, explore
 from topic_report.frame import COLUMNS as FRAME_COLUMNS
 from topic_report.frame import papers_frame
 from topic_report.store import Paper
 
+from arxiv_server import ArxivEmulator, load_atom
+from conftest import ROOT, SAMPLE_ATOM
+from site_data import HOSTILE_TITLES, hostile_records, site_topics
+
 NOTEBOOK = ROOT / "notebooks" / "explore.ipynb"
-START = datetime(2026, 2, 2, 9, 0, tzinfo=timezone.utc)  # a Monday
+START = datetime(2026, 2, 2, 9, 0, tzinfo=UTC)  # a Monday
 # A paper of both topics: 3D Reconstruction's "Gaussian splatting", the hostile topic's "zebra crossings".
 SHARED = {"id": "2602.99003", "version": 1, "title": "Gaussian splatting of zebra crossings",
           "authors": ["Ada Lovelace", "Grace Hopper"], "abstract": "We map zebra crossings.",

@@ -19,13 +19,13 @@ import rispy
 from lxml import etree
 from pybtex.database import parse_string as pybtex_parse
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
+from test_hostile import PAPERS
 
 from topic_report import TopicReportError, exports, settings, topic_files
 from topic_report.frame import papers_frame
 from topic_report.ranking import ranked
 from topic_report.store import Paper
 from topic_report.topics import Topic
-from test_hostile import PAPERS
 
 TOPIC = Topic(name="Hostile <i>names</i> & co", slug="hostile", terms=["zebra crossings"])
 # Text that tries to break out of a BibTeX field, run a LaTeX command or a spreadsheet formula.
@@ -141,7 +141,7 @@ def test_a_key_once_exported_names_the_same_paper_forever(tmp_path):
     newer = paper({"id": "2602.00002", "title": "Gaussian splats again", "authors": ["Ada Lovelace"]})
     with Store(tmp_path / "s.sqlite") as store:
         first = papers_frame([newer], "t")
-        store.keep_citation_keys(dict(zip(first["id"], exports.citation_keys(first, store.citation_keys()))))
+        store.keep_citation_keys(dict(zip(first["id"], exports.citation_keys(first, store.citation_keys()), strict=False)))
         both = papers_frame([newer, older], "t")  # a paper with a lower id joins later
         assert exports.citation_keys(both, store.citation_keys()) == ["lovelace2026gaussian", "lovelace2026gaussianb"]
         entries = bibtexparser.parse_string(exports.bibtex(both, store.citation_keys())).entries
@@ -157,7 +157,7 @@ def test_csv_holds_every_paper_and_field_with_formulas_defused(frame):
     assert content.startswith("\ufeff".encode())  # spreadsheets then read UTF-8
     rows = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"), newline="")))
     assert len(rows) == len(frame) and list(rows[0]) == list(frame.columns)
-    for row, original in zip(rows, frame.itertuples()):
+    for row, original in zip(rows, frame.itertuples(), strict=False):
         assert row["id"] == f"arXiv:{original.id}"
         assert row["title"] == exports.defuse_formula(original.title)
         assert row["authors"] == exports.defuse_formula("; ".join(original.authors))
@@ -172,7 +172,7 @@ def test_json_holds_every_paper_and_field_exactly(frame):
     document = json.loads(exports.export_files(TOPIC, frame)["hostile.json"])
     assert (document["topic"], document["slug"], document["papers"]) == (TOPIC.name, "hostile", len(frame))
     assert document["fields"] == list(frame.columns)
-    for record, original in zip(document["records"], frame.itertuples()):
+    for record, original in zip(document["records"], frame.itertuples(), strict=False):
         assert set(record) == set(frame.columns)
         assert (record["id"], record["title"], record["authors"], record["abstract"], record["doi"]) == \
             (original.id, original.title, list(original.authors), original.abstract, exports._given(original.doi))
@@ -258,7 +258,7 @@ def test_json_and_csv_carry_each_papers_relevance_score_and_why():
     document = json.loads(exports.json_text(topic, ranked_frame))
     assert {"score", "why"} <= set(document["fields"])
     assert [(r["id"], r["score"], r["why"]) for r in document["records"]] == list(
-        zip(ranked_frame["id"], ranked_frame["score"], ranked_frame["why"]))
+        zip(ranked_frame["id"], ranked_frame["score"], ranked_frame["why"], strict=False))
     rows = list(csv.DictReader(io.StringIO(exports.csv_text(ranked_frame))))
     assert [row["why"] for row in rows] == [exports.defuse_formula(why) for why in ranked_frame["why"]]
     assert [float(row["score"]) for row in rows] == list(ranked_frame["score"])
@@ -279,7 +279,7 @@ def test_ris_holds_one_record_per_paper_each_value_on_its_line(frame):
     text = exports.ris(frame)
     records = rispy.loads(text)
     assert [r["accession_number"] for r in records] == [f"arXiv:{paper_id}" for paper_id in frame["id"]]
-    for record, row in zip(records, frame.itertuples()):
+    for record, row in zip(records, frame.itertuples(), strict=False):
         assert record["title"] == exports.one_line(row.title)
         assert record.get("authors", []) == [name for name in map(exports.one_line, row.authors) if name]
         assert record["type_of_reference"] == ("JOUR" if isinstance(row.journal_ref, str) else "UNPB")

@@ -3,14 +3,15 @@ incremental reruns, versions, the 30,000-result cap, odd metadata, and faults th
 the store exactly as it was."""
 
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from arxiv_server import ArxivEmulator
 from topic_report.arxiv.query import Window, build_query
 from topic_report.store import Store
 from topic_report.topics import load_topics, select
+
+from arxiv_server import ArxivEmulator
 from conftest import needs_shared
 
 SEED_WINDOW = ("--since", "2026-02-01", "--until", "2026-02-11")
@@ -32,7 +33,7 @@ def dump(db_path) -> list:
 
 def test_query_is_built_from_the_topic():
     topic = select(load_topics("topics.yml"), ["3d-reconstruction"])[0]
-    window = Window(datetime(2026, 2, 1, tzinfo=timezone.utc), datetime(2026, 2, 11, 23, 59, tzinfo=timezone.utc))
+    window = Window(datetime(2026, 2, 1, tzinfo=UTC), datetime(2026, 2, 11, 23, 59, tzinfo=UTC))
     query = build_query(topic, window)
     assert query.startswith('(ti:"3D reconstruction" OR abs:"3D reconstruction" OR ti:"depth estimation"')
     assert "AND (cat:cs.CV OR cat:cs.GR OR cat:cs.RO" in query
@@ -94,7 +95,7 @@ def test_requests_are_spaced_by_the_delay(env, cli, emulator, monkeypatch):
     fetch(cli, *SEED_WINDOW)
     times = [r.time for r in emulator.requests]
     assert len(times) == 3
-    assert min(b - a for a, b in zip(times, times[1:])) >= 0.29
+    assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= 0.29
 
 
 def big_corpus(n: int, start: datetime) -> list[dict]:
@@ -109,7 +110,7 @@ def big_corpus(n: int, start: datetime) -> list[dict]:
 
 
 def test_a_window_over_the_30000_cap_is_split_into_slices(env, cli, monkeypatch):
-    papers = big_corpus(30_500, datetime(2026, 1, 1, tzinfo=timezone.utc))
+    papers = big_corpus(30_500, datetime(2026, 1, 1, tzinfo=UTC))
     with ArxivEmulator(papers=papers) as big:
         for name, value in big.environment().items():
             monkeypatch.setenv(name, value)
@@ -250,8 +251,9 @@ def test_recorded_api_responses_keep_every_field():
     """The API's present format, as recorded: old-style ids, affiliations, comment, journal ref."""
     import json
 
-    from arxiv_server import RECORDED_DIR
     from topic_report.arxiv.feed import parse_feed
+
+    from arxiv_server import RECORDED_DIR
 
     body = json.loads((RECORDED_DIR / "id_astro-ph_0601001_s0_m100_3150dca9dc76.json").read_text())["body"]
     (paper,) = parse_feed(body.encode())

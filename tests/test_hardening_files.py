@@ -18,14 +18,15 @@ import pytest
 import yaml
 from markdown_it import MarkdownIt
 
-from conftest import ROOT
+from topic_report import TopicReportError
 from topic_report import build as build_module
+from topic_report.report import TopicReport
 from topic_report.topic_files import topic_file_names
+from topic_report.topics import Topic, load_topics, select
+
+from conftest import ROOT
 from site_data import HOSTILE_TOPIC, hostile_records, run_build, site_topics
 from test_fetch import SEED_WINDOW, dump
-from topic_report import TopicReportError
-from topic_report.report import TopicReport
-from topic_report.topics import Topic, load_topics, select
 
 TOPIC = "  - name: {name}\n    slug: '{slug}'\n    terms: [x]\n"
 

@@ -10,11 +10,12 @@ import subprocess
 import sys
 
 import pytest
+from test_cli import read_only, run
+
+from topic_report.store import Store
 
 from conftest import ROOT
-from test_cli import read_only, run
 from test_fetch import SEED_WINDOW, dump, fetch
-from topic_report.store import Store
 
 TOPIC = """\
 {top}topics:

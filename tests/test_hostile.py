@@ -22,10 +22,11 @@ import lxml.html
 import pytest
 from lxml import etree
 
-from arxiv_server import ArxivEmulator, load_atom
-from conftest import SAMPLE_ATOM
 from topic_report.digest import close_bidi
 from topic_report.report import digest_html
+
+from arxiv_server import ArxivEmulator, load_atom
+from conftest import SAMPLE_ATOM
 from site_data import RENDERERS, BuildRun, charts, require, run_build, site_topics
 from test_browser import CHROMIUM, browser, live_table, serve, visit  # noqa: F401 (fixtures)
 

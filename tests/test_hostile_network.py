@@ -16,14 +16,15 @@ import time
 import tracemalloc
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from topic_report.arxiv.transport import redirect_allowed
+
 from test_fetch import SEED_WINDOW, dump, fetch
 
 # --- the hostile front ---------------------------------------------------------------------
@@ -82,7 +83,7 @@ class HostileFront:
             upstream = Upstream(error.code, error.read())
         self.behaviour(handler, len(self.arrivals), params, upstream)
 
-    def __enter__(self) -> "HostileFront":
+    def __enter__(self) -> HostileFront:
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
         return self
 
@@ -397,7 +398,7 @@ def test_a_redirect_loop_ends_after_five_hops_each_kept_apart(env, cli, front, s
     fails_in_one_line(fetch(cli, *SEED_WINDOW), env / "papers.sqlite", seeded,
                       "arXiv redirected more than 5 times (a redirect loop?)")
     assert len(front.arrivals) == 6
-    gaps = [later - earlier for earlier, later in zip(front.arrivals, front.arrivals[1:])]
+    gaps = [later - earlier for earlier, later in zip(front.arrivals, front.arrivals[1:], strict=False)]
     assert min(gaps) >= 0.19, gaps  # each hop is a request of its own for the 3-second rule
 
 

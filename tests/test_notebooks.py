@@ -15,8 +15,9 @@ import nbformat
 import papermill
 import pytest
 
-from conftest import ROOT
 from topic_report import templates
+
+from conftest import ROOT
 
 GIT = shutil.which("git")
 

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import lxml.html
 import pandas as pd
 import pytest
 
+from topic_report.audit import TopicAudit
 from topic_report.build import BuildState
 from topic_report.frame import papers_frame
 from topic_report.overview import WEEKS, sparkline_svg, topic_overview, weekly_counts
 from topic_report.sample import shows_sample
 from topic_report.store import Coverage, Paper
-from topic_report.audit import TopicAudit
 from topic_report.topic_data import TopicData
 from topic_report.topics import Topic
 
-NOW = datetime(2026, 6, 30, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
 
 
 def paper(paper_id: str, age_days: float, title: str = "A title") -> Paper:

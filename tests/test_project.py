@@ -9,6 +9,7 @@ import pytest
 
 from topic_report.project import Project
 from topic_report.report import Parameters
+
 from site_data import run_build, site_topics
 
 

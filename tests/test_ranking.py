@@ -1,16 +1,17 @@
 """The relevance score: each signal on its own, the reason line, the topics.yml keys, and the seed's
 15 papers ranked with the shipped 3D Reconstruction topic."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from conftest import ROOT
 from topic_report import TopicReportError
 from topic_report.frame import papers_frame
 from topic_report.ranking import by_score, nearest_examples, ranked, relevance
 from topic_report.store import Paper
 from topic_report.topics import Topic, Words, load_topics
+
+from conftest import ROOT
 
 TOPIC = Topic(name="Splats", slug="splats", terms=["Gaussian splatting", "point cloud"], categories=["cs.CV"])
 
@@ -80,7 +81,7 @@ def test_query_phrases_count_as_terms():
 
 
 def paper(paper_id, title, abstract, **fields) -> Paper:
-    moment = datetime(2026, 2, 10, tzinfo=timezone.utc)
+    moment = datetime(2026, 2, 10, tzinfo=UTC)
     return Paper(**{"id": paper_id, "version": 1, "title": title, "abstract": abstract, "authors": ["A"],
                     "published": moment, "updated": moment, "primary_category": "cs.CV", "categories": ["cs.CV"],
                     **fields})

@@ -5,12 +5,12 @@ build" filter."""
 from __future__ import annotations
 
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from conftest import SAMPLE_ATOM
 from arxiv_server import ArxivEmulator, load_atom
+from conftest import SAMPLE_ATOM
 from site_data import run_build, site_topics
 from test_browser import CHROMIUM, Visit, browser, serve  # noqa: F401  (browser: the fixture)
 
@@ -29,7 +29,7 @@ def sites(tmp_path_factory):
     root = tmp_path_factory.mktemp("ranking-page")
     records = load_atom(SAMPLE_ATOM)
     config = site_topics(root / "topics.yml", "3d-reconstruction")
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     added = {**records[0], "id": NEW_ID, "title": NEW_TITLE,
              "published": now, "updated": now}
     with ArxivEmulator(papers=records) as emulator:

@@ -5,7 +5,7 @@ build; and read every page on a 390 px phone without sideways scrolling."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -99,7 +99,7 @@ def test_every_page_fits_a_phone_its_navbar_collapses_and_the_table_shows_title_
             if name == "3d-reconstruction.html":
                 page.wait_for_selector("table#papers.dataTable")
                 headings = [h for h in page.locator("#papers thead th").all_inner_texts() if h.strip()]
-                visible = [h.strip() for h, shown in zip(headings, page.locator("#papers thead th").all())
+                visible = [h.strip() for h, shown in zip(headings, page.locator("#papers thead th").all(), strict=False)
                            if shown.is_visible()]
                 assert visible == ["Title", "Submitted"]
             # Quarto's navbar script makes the link absolute; it still ends with the page's name.
@@ -117,7 +117,7 @@ def test_every_page_fits_a_phone_its_navbar_collapses_and_the_table_shows_title_
 def test_a_second_build_marks_new_and_updated_papers_first(tmp_path, browser):
     records = load_atom(SAMPLE_ATOM)
     config = site_topics(tmp_path / "topics.yml", "3d-reconstruction")
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     newest = max(records, key=lambda r: r["published"])
     added = {**newest, "id": "2602.10001", "title": "A brand new depth estimation paper", "published": now,
              "updated": now}

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import matplotlib.dates as mdates
 import pandas as pd
 import papermill
 import pytest
@@ -14,15 +15,15 @@ from papermill.exceptions import PapermillExecutionError
 from topic_report import RESOURCES, TopicReportError, charts
 from topic_report.digest import render_digest
 from topic_report.frame import papers_frame
-from topic_report.report import Parameters, digest_html
 from topic_report.ranking import ranked
+from topic_report.report import Parameters, digest_html
 from topic_report.store import Paper
 from topic_report.tables import abs_link, highlighted, linkified, papers_table, table_frame
 from topic_report.topics import Topic
 
 NOTEBOOK = RESOURCES / "notebooks" / "topic.ipynb"
 CHARTS = {"over-time": 2, "authors": 2, "categories": 1}  # cell id: charts it shows
-START = datetime(2026, 2, 1, 9, 30, tzinfo=timezone.utc)
+START = datetime(2026, 2, 1, 9, 30, tzinfo=UTC)
 
 
 def execute(output_dir, **parameters):
@@ -117,7 +118,7 @@ def test_parameters_are_converted_and_given_paths_kept_as_given():
     assert (checked.since, checked.until) == (date(2026, 2, 1), date(2026, 2, 11))
     assert checked.store_path() == Path("data/x.sqlite")
     assert checked.config is None
-    assert checked.previous_build == datetime(2026, 2, 1, 10, tzinfo=timezone.utc)
+    assert checked.previous_build == datetime(2026, 2, 1, 10, tzinfo=UTC)
 
 
 # --- charts ----------------------------------------------------------------------------------
@@ -158,17 +159,17 @@ def test_bars_are_centred_on_their_period(days, width):
     bars = charts.papers_per_period(frame).axes[0].patches
     first = bars[0]
     centre = first.get_x() + first.get_width() / 2
-    start = charts.mdates.date2num(charts._binned(frame, charts.period(frame)).index[0])
+    start = mdates.date2num(charts._binned(frame, charts.period(frame)).index[0])
     assert centre == pytest.approx(start + width / 2)
 
 
 def test_a_period_not_over_at_the_last_fetch_is_marked_partial():
-    frame = frame_of([paper(1, published=datetime(2026, 1, 5, tzinfo=timezone.utc)),
-                      paper(2, published=datetime(2026, 6, 3, tzinfo=timezone.utc))])  # a Wednesday
-    marked = charts.papers_per_period(frame, as_of=datetime(2026, 6, 3, 18, tzinfo=timezone.utc)).axes[0]
+    frame = frame_of([paper(1, published=datetime(2026, 1, 5, tzinfo=UTC)),
+                      paper(2, published=datetime(2026, 6, 3, tzinfo=UTC))])  # a Wednesday
+    marked = charts.papers_per_period(frame, as_of=datetime(2026, 6, 3, 18, tzinfo=UTC)).axes[0]
     assert marked.patches[-1].get_hatch() == "///"
     assert "week not over at the last fetch (2026-06-03)" in marked.get_legend_handles_labels()[1]
-    complete = charts.papers_per_period(frame, as_of=datetime(2026, 6, 8, 1, tzinfo=timezone.utc)).axes[0]
+    complete = charts.papers_per_period(frame, as_of=datetime(2026, 6, 8, 1, tzinfo=UTC)).axes[0]
     assert complete.patches[-1].get_hatch() is None and complete.get_legend() is None
 
 
@@ -194,7 +195,7 @@ def test_categories_are_named_and_subject_classes_left_out():
 
 def test_term_shares_follow_each_term_through_the_periods():
     def dated(number, year, terms):
-        return dict(published=datetime(year, 3, 1, tzinfo=timezone.utc), terms=terms, number=number)
+        return dict(published=datetime(year, 3, 1, tzinfo=UTC), terms=terms, number=number)
     rows = ([dated(n, 2022, ["NeRF"]) for n in range(2)]  # too few papers to count: left out
             + [dated(n, 2023, ["NeRF"]) for n in range(2, 5)] + [dated(n, 2023, ["point cloud"]) for n in range(5, 12)]
             + [dated(n, 2024, ["NeRF"]) for n in range(12, 15)]  # too few: a gap

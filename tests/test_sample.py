@@ -2,11 +2,12 @@
 
 import pytest
 
-from arxiv_server import SHARED_DIR
-from conftest import ROOT
 from topic_report.sample import load_sample
 from topic_report.store import Store
 from topic_report.topics import Topic, load_topics
+
+from arxiv_server import SHARED_DIR
+from conftest import ROOT
 
 
 @pytest.mark.parametrize("topic", load_topics(ROOT / "topics.yml"), ids=lambda t: t.slug)

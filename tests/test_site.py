@@ -6,7 +6,7 @@ import csv
 import html
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import bibtexparser
@@ -19,9 +19,18 @@ import rispy
 import yaml
 
 from topic_report import build as build_module
+
 from arxiv_server import unused_port
-from site_data import (HOSTILE_AUTHOR, HOSTILE_TITLES, HOSTILE_TOPIC, charts, hostile_records, nav_targets, run_build,
-                       site_topics)
+from site_data import (
+    HOSTILE_AUTHOR,
+    HOSTILE_TITLES,
+    HOSTILE_TOPIC,
+    charts,
+    hostile_records,
+    nav_targets,
+    run_build,
+    site_topics,
+)
 
 SLUGS = ("3d-reconstruction", "hostile", "nothing-yet")
 NAMES = ("3D Reconstruction", HOSTILE_TOPIC, "Nothing Yet")
@@ -162,7 +171,7 @@ def test_topic_page_has_its_papers_charts_table_and_digest(report_site, sample_r
     titles = ["Papers per day", "Cumulative papers", "Terms over time", "Most prolific authors (top ", "Authors per paper",
               "Categories: primary and cross-lists"]
     svgs = charts(report_site.output, text)
-    assert len(svgs) == len(titles) and all(title in svg for title, svg in zip(titles, svgs))
+    assert len(svgs) == len(titles) and all(title in svg for title, svg in zip(titles, svgs, strict=False))
     assert re.search(r'<table [^>]*id="papers"', text)
     assert digest_part(text).count("<details>") == 15
 
@@ -194,7 +203,7 @@ def test_failed_fetch_keeps_the_topic_page_and_fails_the_build(report_site):
     assert run.code == 1
     assert run.err.strip().splitlines() == [
         "topic-report: error: 3D Reconstruction: arXiv answered HTTP 503 (after 1 attempt)",
-        f"topic-report: Nothing Yet: no paper matches this topic from 2026-02-01 to {datetime.now(timezone.utc):%Y-%m-%d}; "
+        f"topic-report: Nothing Yet: no paper matches this topic from 2026-02-01 to {datetime.now(UTC):%Y-%m-%d}; "
         "check its terms and categories"]
     assert "3D Reconstruction: fetch failed, page kept" in run.out
     assert '<span class="stat-value">15</span><span class="stat-label">papers</span>' in page(report_site, "3d-reconstruction")
@@ -204,7 +213,7 @@ def test_hostile_metadata_is_escaped_in_page_table_digest_and_charts(report_site
     text = page(report_site, "hostile")
     for raw in ("<script>alert(", "<img src=x", "O'Brien <b>", "<b>bold", "</details><script>"):
         assert raw not in text
-    for paper_id, title in zip(("2602.99001", "2602.99002"), HOSTILE_TITLES):
+    for paper_id, title in zip(("2602.99001", "2602.99002"), HOSTILE_TITLES, strict=False):
         assert f'<a href="https://arxiv.org/abs/{paper_id}">{html.escape(title)}</a>' in text  # the table
         assert html.escape(title, quote=False) in digest_part(text)
     assert html.escape(HOSTILE_AUTHOR, quote=False) in text

@@ -3,7 +3,7 @@
 import multiprocessing
 import shutil
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,7 +11,7 @@ import pytest
 from topic_report import TopicReportError
 from topic_report.store import SCHEMA_VERSION, FetchRecord, Paper, RequestRecord, Store, TopicState
 
-T0 = datetime(2026, 2, 10, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 2, 10, 12, 0, tzinfo=UTC)
 
 
 def paper(n: int, version: int = 1, title: str | None = None, day: int = 10) -> Paper:
@@ -272,7 +272,7 @@ def test_papers_revised_since_a_moment_are_told_apart_from_new_ones(tmp_path):
     db.close()
     with Store(path) as store:
         save(store, "t", [paper(1, version=2, title="Revised"), paper(3)])
-        assert store.updated_since("t", datetime(2021, 1, 1, tzinfo=timezone.utc)) == {"2602.00001"}
+        assert store.updated_since("t", datetime(2021, 1, 1, tzinfo=UTC)) == {"2602.00001"}
 
 
 V2_SAMPLE_STORE = Path(__file__).parent / "data" / "store-v2-sample.sqlite"  # schema 2: a sample loaded

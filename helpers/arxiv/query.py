@@ -64,7 +64,7 @@ class Window:
     since: datetime
     until: datetime
 
-    def halves(self) -> tuple["Window", "Window"]:
+    def halves(self) -> tuple[Window, Window]:
         middle = self.since + (self.until - self.since) / 2
         middle = middle.replace(second=0, microsecond=0)
         return Window(middle + timedelta(minutes=1), self.until), Window(self.since, middle)

@@ -116,7 +116,7 @@ class _Deadline:
             except (OSError, ValueError, RuntimeError):
                 pass  # already closed
 
-    def __enter__(self) -> "_Deadline":
+    def __enter__(self) -> _Deadline:
         _exchange.deadline = self
         return self
 
