@@ -306,12 +306,12 @@ class Store:
         """Open the store at `path`; a missing one is created only if `create` (commands that
         only read must not leave an empty store behind a mistyped path)."""
         self.path = Path(path)
-        self.created = not self.path.exists()
-        if self.created and not create:
-            raise TopicReportError(f"no store at {self.path}: fetch papers first (topic-report fetch), "
-                                   f"or point TOPIC_REPORT_DB at the store")
-        self.read_only = self.path.exists() and not _is_writable(self.path)
         try:
+            self.created = not self.path.exists()  # a folder we may not search raises
+            if self.created and not create:
+                raise TopicReportError(f"no store at {self.path}: fetch papers first (topic-report fetch), "
+                                       f"or point TOPIC_REPORT_DB at the store")
+            self.read_only = not self.created and not _is_writable(self.path)
             if self.read_only:
                 self._db = self._open_read_only()
             else:

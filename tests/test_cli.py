@@ -4,7 +4,9 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -64,28 +66,31 @@ def test_a_store_that_is_not_sqlite_is_refused_and_kept(tmp_path):
     assert notes.read_text() == "not a database\n"
 
 
+@pytest.fixture
+def store_dir():
+    """A folder for a store that `nobody` may reach: in /tmp itself, not in pytest's folders,
+    which any pytest session starting meanwhile makes private (0700) again."""
+    folder = Path(tempfile.mkdtemp(prefix="topic-report-store-"))
+    folder.chmod(0o755)
+    yield folder
+    folder.chmod(0o755)
+    shutil.rmtree(folder)
+
+
 @contextmanager
 def read_only(db):
-    """The store and its folder read-only while inside; gives the user to run as: `nobody` when
-    the tests run as root (root may write read-only files), who may then reach the store."""
+    """The store (in `store_dir`) and its folder read-only while inside; gives the user to run
+    as: `nobody` when the tests run as root (root may write read-only files)."""
     db.chmod(0o444)
     db.parent.chmod(0o555)
-    user = None
-    if os.geteuid() == 0:
-        for part in db.parents[1:]:
-            if part.stat().st_mode & 0o005 != 0o005:
-                part.chmod(part.stat().st_mode | 0o005)
-        user = "65534"
     try:
-        yield user
+        yield "65534" if os.geteuid() == 0 else None
     finally:
         db.parent.chmod(0o755)
 
 
-def test_a_read_only_store_fails_clearly_and_keeps_its_papers(tmp_path, emulator):
+def test_a_read_only_store_fails_clearly_and_keeps_its_papers(store_dir, emulator):
     """Runs as `nobody` when the tests run as root (root may write read-only files)."""
-    store_dir = tmp_path / "store"
-    store_dir.mkdir()
     db = store_dir / "papers.sqlite"
     env = {"TOPIC_REPORT_DB": str(db), **emulator.environment(), "ARXIV_DELAY_SECONDS": "0"}
     window = ["--topic", "3d-reconstruction", "--since", "2026-02-01", "--until", "2026-02-11"]
@@ -100,10 +105,8 @@ def test_a_read_only_store_fails_clearly_and_keeps_its_papers(tmp_path, emulator
     assert db.read_bytes() == before
 
 
-def test_a_read_only_store_of_the_first_schema_says_it_cannot_be_upgraded(tmp_path):
+def test_a_read_only_store_of_the_first_schema_says_it_cannot_be_upgraded(store_dir):
     """An old store we may not write cannot be upgraded: one line, and the file stays as it was."""
-    store_dir = tmp_path / "store"
-    store_dir.mkdir()
     db = store_dir / "papers.sqlite"
     shutil.copy(ROOT / "tests" / "data" / "store-v1.sqlite", db)
     before = db.read_bytes()

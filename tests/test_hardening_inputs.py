@@ -15,6 +15,7 @@ from test_cli import read_only, run
 from topic_report.store import Store
 
 from conftest import ROOT
+from test_cli import read_only, run, store_dir  # noqa: F401 (a fixture)
 from test_fetch import SEED_WINDOW, dump, fetch
 
 TOPIC = """\
@@ -170,9 +171,7 @@ def test_a_digest_to_a_full_disk_is_one_line(env, cli, seeded):
 
 # --- 4. stores that cannot be used as they are -------------------------------------------------------
 
-def test_a_read_only_store_fails_before_the_first_request(tmp_path, emulator):
-    store_dir = tmp_path / "store"
-    store_dir.mkdir()
+def test_a_read_only_store_fails_before_the_first_request(store_dir, emulator):
     db = store_dir / "papers.sqlite"
     env = {"TOPIC_REPORT_DB": str(db), "ARXIV_API_URL": emulator.url, "ARXIV_DELAY_SECONDS": "0"}
     assert run("fetch", "--topic", "3d-reconstruction", *SEED_WINDOW, env=env).returncode == 0
@@ -185,12 +184,11 @@ def test_a_read_only_store_fails_before_the_first_request(tmp_path, emulator):
     assert len(emulator.requests) == asked and db.read_bytes() == before
 
 
-def test_a_read_only_store_with_changes_left_in_its_wal_is_refused(tmp_path):
+def test_a_read_only_store_with_changes_left_in_its_wal_is_refused(tmp_path, store_dir):
     """A store whose last commit is still in its -wal file (a writer killed, the folder then made
     read-only): `immutable` would read the file without it, stale, and exit 0."""
-    made, store_dir = tmp_path / "made", tmp_path / "store"
+    made = tmp_path / "made"
     made.mkdir()
-    store_dir.mkdir()
     Store(made / "papers.sqlite").close()
     writer = sqlite3.connect(made / "papers.sqlite")
     writer.execute("PRAGMA wal_autocheckpoint = 0")
@@ -226,3 +224,16 @@ def test_an_exclude_equal_to_a_term_is_said_in_the_run_line(env, cli, emulator):
     assert out.startswith("Odd: 0 fetched") and "Traceback" not in err
     assert ("exclude '3D Reconstruction' rules out every paper of the term '3D reconstruction'; exclude 'nerf' "
             "rules out every paper of the term 'NeRF'") in out
+
+
+def test_a_store_in_a_folder_that_may_not_be_searched_is_one_line(store_dir):
+    private = store_dir / "private"
+    private.mkdir()
+    private.chmod(0o000)
+    try:
+        result = run("digest", "--topic", "3d-reconstruction", env={"TOPIC_REPORT_DB": str(private / "papers.sqlite")},
+                     user="65534" if os.geteuid() == 0 else None)
+    finally:
+        private.chmod(0o755)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == f"topic-report: error: cannot open store {private / 'papers.sqlite'}: Permission denied\n"
