@@ -50,6 +50,7 @@ bench: $(BIN)/topic-report
 	$(BIN)/python bench/exports.py
 	$(BIN)/python bench/rebuild.py
 	$(BIN)/python bench/ranking.py
+	$(BIN)/python bench/before_after.py
 
 serve:
 	$(PYTHON) -m http.server --directory _site --bind 127.0.0.1 8000

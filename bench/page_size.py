@@ -81,8 +81,9 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
-def in_chromium(site: Path, page_name: str, author: str) -> dict:
-    """Open the page served from `site` in Chromium: weight of what it loads, time to interactive, search time."""
+def in_chromium(site: Path, page_name: str, author: str | None) -> dict:
+    """Open the page served from `site` in Chromium: weight of what it loads, time to interactive,
+    search time (None without an `author`: a table of a page or less has no search box)."""
     from playwright.sync_api import sync_playwright
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(site)))
@@ -101,7 +102,7 @@ def in_chromium(site: Path, page_name: str, author: str) -> dict:
             page.wait_for_function("document.querySelector('table#papers.dataTable')", timeout=300_000, polling=10)
             interactive_ms = page.evaluate("performance.now()")
             page.wait_for_load_state("load")
-            search_ms = page.evaluate("""name => new Promise(resolve => {
+            search_ms = author and page.evaluate("""name => new Promise(resolve => {
                 const input = document.querySelector('.dt-search input');
                 $('#papers').one('draw.dt', () => resolve(performance.now() - started));
                 const started = performance.now();

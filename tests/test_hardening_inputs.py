@@ -10,7 +10,6 @@ import subprocess
 import sys
 
 import pytest
-from test_cli import read_only, run
 
 from topic_report.store import Store
 
