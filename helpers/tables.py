@@ -31,8 +31,8 @@ from topic_report.taxonomy import category_name, is_category, labelled
 from topic_report.topics import Words
 
 TABLE_AUTHORS = 3
-COLUMNS = ["id", "Title", "Authors", "Submitted", "Score", "Category", "Categories", "New"]
-ID, TITLE, AUTHORS, SUBMITTED, SCORE, CATEGORY, CATEGORIES, NEW = range(len(COLUMNS))
+COLUMNS = ["id", "Title", "Authors", "Submitted", "Category", "Score", "Categories", "New"]
+ID, TITLE, AUTHORS, SUBMITTED, CATEGORY, SCORE, CATEGORIES, NEW = range(len(COLUMNS))
 TABLE_ID = "papers"  # one table per page; a fixed id keeps unchanged pages unchanged
 DETAILS_ID = f"{TABLE_ID}-details"  # the JSON block of abstracts, authors, reasons and category names
 LINK_SCHEMES = ("http:", "https:")
@@ -218,8 +218,8 @@ def table_frame(frame: pd.DataFrame, new: set[str] | None = None) -> pd.DataFram
             "Title": [_text(t) for t in frame["title"]],
             "Authors": "",
             "Submitted": frame["published"].dt.strftime("%Y-%m-%d"),
-            "Score": frame["score"].round(1).to_numpy(),
             "Category": [html.escape(c) for c in frame["primary_category"]],
+            "Score": frame["score"].round(1).to_numpy(),
             "Categories": [" ".join(html.escape(c) for c in codes if is_category(c)) for codes in frame["categories"]],
             "New": [int(i in (new or ())) for i in frame["id"]],
         },

@@ -106,6 +106,19 @@ def test_the_ranked_frame_keeps_its_order_and_by_score_breaks_ties_by_date():
     assert list(frame["weak"]) == [True, False, True]
 
 
+def test_what_is_new_reads_by_score_unless_the_topic_says_order_date():
+    from topic_report.report import Parameters, TopicReport
+    papers = [paper("2602.00003", "newest", "a point cloud"), paper("2602.00002", "Gaussian splatting", "x")]
+    frame = ranked(papers_frame(papers, "splats"), TOPIC)
+
+    def reading_order(topic: Topic) -> list[str]:
+        report = TopicReport(topic, Parameters.check(topic="splats"), papers, frame, None, set(), None)
+        return list(report.in_reading_order["id"])
+
+    assert reading_order(TOPIC) == ["2602.00002", "2602.00003"]
+    assert reading_order(TOPIC.model_copy(update={"order": "date"})) == ["2602.00003", "2602.00002"]
+
+
 def test_ranking_keys_are_validated_in_one_line(tmp_path):
     def error(topic_yaml: str) -> str:
         path = tmp_path / "topics.yml"

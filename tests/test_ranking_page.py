@@ -89,7 +89,7 @@ def test_the_table_finds_a_paper_by_its_arxiv_id_and_sorts_by_score(first_page):
     page.locator("table#papers thead th", has_text="Score").click()
     page.wait_for_function("document.querySelector('table#papers tbody td:first-child > a').textContent"
                            ".startsWith('Single-Slice')")
-    scores = [float(s) for s in page.locator("table#papers tbody tr td:nth-child(4)").all_inner_texts()]
+    scores = [float(s) for s in page.locator("table#papers tbody tr td:nth-child(5)").all_inner_texts()]
     assert scores == sorted(scores, reverse=True) and len(scores) == 15
 
 
