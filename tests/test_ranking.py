@@ -108,11 +108,14 @@ def test_the_ranked_frame_keeps_its_order_and_by_score_breaks_ties_by_date():
 
 def test_what_is_new_reads_by_score_unless_the_topic_says_order_date():
     from topic_report.report import Parameters, TopicReport
+    from topic_report.topic_data import TopicData
     papers = [paper("2602.00003", "newest", "a point cloud"), paper("2602.00002", "Gaussian splatting", "x")]
     frame = ranked(papers_frame(papers, "splats"), TOPIC)
 
     def reading_order(topic: Topic) -> list[str]:
-        report = TopicReport(topic, Parameters.check(topic="splats"), papers, frame, None, set(), None)
+        data = TopicData(topic=topic, papers=papers, frame=frame, coverage=None, sample=False, last_run=None,
+                         previous_build=None, joined=None, updated=set(), audit=None)
+        report = TopicReport(Parameters.check(topic="splats"), data)
         return list(report.in_reading_order["id"])
 
     assert reading_order(TOPIC) == ["2602.00002", "2602.00003"]
