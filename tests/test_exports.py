@@ -240,3 +240,17 @@ def test_a_site_url_that_is_not_http_is_refused_in_one_line(monkeypatch, value):
     monkeypatch.setenv("TOPIC_REPORT_SITE_URL", value)
     with pytest.raises(TopicReportError, match=r"^TOPIC_REPORT_SITE_URL=.* is not an http\(s\) address"):
         settings.from_env()
+
+
+def test_keeping_keys_never_waits_for_a_writer_nor_fails_the_build(tmp_path):
+    import sqlite3
+
+    from topic_report.store import Store
+    with Store(tmp_path / "s.sqlite") as store:
+        writer = sqlite3.connect(tmp_path / "s.sqlite", isolation_level=None)
+        writer.execute("BEGIN IMMEDIATE")  # a fetch mid-transaction
+        assert store.keep_citation_keys({"2602.00001": "lovelace2026gaussian"}) is False
+        writer.execute("ROLLBACK")
+        writer.close()
+        assert store.keep_citation_keys({"2602.00001": "lovelace2026gaussian"}) is True
+        assert store.citation_keys() == {"2602.00001": "lovelace2026gaussian"}
