@@ -544,10 +544,19 @@ class Store:
         """Per paper id, the BibTeX key it was exported with."""
         return {row[0]: row[1] for row in self._query("SELECT paper_id, key FROM citation_keys")}
 
-    def keep_citation_keys(self, keys: dict[str, str]) -> None:
-        """Remember exported keys (those already kept stay as they are)."""
-        self._transaction([("INSERT OR IGNORE INTO citation_keys (paper_id, key) VALUES (?, ?)", item)
-                           for item in keys.items()])
+    def keep_citation_keys(self, keys: dict[str, str]) -> bool:
+        """Remember exported keys (those already kept stay as they are), if the store can be
+        written at once: a build must neither wait for a fetch writing nor fail on a read-only
+        store. False when it could not; the next build keeps them."""
+        try:
+            self._db.execute("PRAGMA busy_timeout = 0")
+            self._transaction([("INSERT OR IGNORE INTO citation_keys (paper_id, key) VALUES (?, ?)", item)
+                               for item in keys.items()])
+            return True
+        except TopicReportError:
+            return False
+        finally:
+            self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
 
     def departures(self, topic: str) -> dict[str, str]:
         """Per paper that left the topic, why."""

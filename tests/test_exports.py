@@ -324,3 +324,17 @@ def test_coins_carry_each_paper_s_citation_as_text(frame):
         assert fields["rft.date"] == [f"{row.published:%Y-%m-%d}"]
         if exports.abs_url(row.id):
             assert exports.abs_url(row.id) in fields["rft_id"]
+
+
+def test_keeping_keys_never_waits_for_a_writer_nor_fails_the_build(tmp_path):
+    import sqlite3
+
+    from topic_report.store import Store
+    with Store(tmp_path / "s.sqlite") as store:
+        writer = sqlite3.connect(tmp_path / "s.sqlite", isolation_level=None)
+        writer.execute("BEGIN IMMEDIATE")  # a fetch mid-transaction
+        assert store.keep_citation_keys({"2602.00001": "lovelace2026gaussian"}) is False
+        writer.execute("ROLLBACK")
+        writer.close()
+        assert store.keep_citation_keys({"2602.00001": "lovelace2026gaussian"}) is True
+        assert store.citation_keys() == {"2602.00001": "lovelace2026gaussian"}
