@@ -318,7 +318,8 @@ def test_working_files_stay_in_the_project_and_stale_pages_go(tmp_path):
     second = offline_build(tmp_path, config, output)
     assert second.code == 0, second.err
     kept = [name for slug in ("alpha", "gamma-2") for name in topic_file_names(slug) if (output / name).is_file()]
-    assert sorted(p.name for p in output.iterdir()) == sorted([*kept, "assets", "beta.txt", "index.html", "notes.txt"])
+    assert sorted(p.name for p in output.iterdir()) == sorted([*kept, "all.atom", "assets", "beta.txt", "feeds.opml",
+                                                               "index.html", "notes.txt"])
     assert {"alpha.html", "alpha.md", "alpha.atom", "alpha.bib", "alpha.ris", "alpha.csv", "alpha.json"} <= set(kept)
     assert sorted(p.name for p in (project / "build" / "site").glob("*.ipynb")) == ["alpha.ipynb", "gamma-2.ipynb"]
 
