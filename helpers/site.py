@@ -35,6 +35,7 @@ from topic_report import PROG, RESOURCES, SITE_DIR, TopicReportError, write_atom
 from topic_report.bounded import Limits, run_bounded
 from topic_report.digest import neutralize
 from topic_report.overview import TopicOverview
+from topic_report.topic_files import ALL_FEED, FEED_LIST
 from topic_report.topics import Topic
 
 SITE_PREFIX = "notebooks/site/"  # how the top-level _quarto.yml names the files below, copied into the project
@@ -157,7 +158,7 @@ def front_matter(title: str) -> str:
 
 
 def index_content(pages: list[TopicPage]) -> str:
-    return _templates.get_template("index.html.j2").render(pages=pages)
+    return _templates.get_template("index.html.j2").render(pages=pages, all_feed=ALL_FEED, feed_list=FEED_LIST)
 
 
 def write_project(pages: list[TopicPage], project_dir: Path, output_dir: Path,

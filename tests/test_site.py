@@ -365,3 +365,10 @@ def test_a_topic_fetched_only_for_chosen_dates_says_so_on_its_card_and_its_page(
     assert "Shipped sample" not in card.text_content()
     assert card.xpath("string(.//p[contains(@class, 'topic-fetched')])").split()[:2] == ["Last", "fetched:"]
     assert card.xpath(".//p[contains(@class, 'topic-fetched')]/time")
+
+
+def test_the_index_links_the_feed_of_every_topic_and_the_list_of_feeds(report_site):
+    document = lxml.html.fromstring((report_site.output / "index.html").read_bytes())
+    linked = document.xpath("//p[contains(@class, 'all-feeds')]/a/@href")
+    assert linked == ["all.atom", "feeds.opml"]
+    assert all((report_site.output / name).is_file() for name in linked)
