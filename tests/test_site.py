@@ -340,7 +340,8 @@ def test_an_unchanged_topic_costs_no_work_and_a_missing_export_is_written_again(
     output = tmp_path / "_site"
     written = {path.name: path.stat().st_mtime_ns for path in output.glob("3d-reconstruction.*")}
     assert set(written) == {"3d-reconstruction.html", "3d-reconstruction.md", "3d-reconstruction.atom",
-                            "3d-reconstruction.bib", "3d-reconstruction.csv", "3d-reconstruction.json"}
+                            "3d-reconstruction.bib", "3d-reconstruction.ris", "3d-reconstruction.csv",
+                            "3d-reconstruction.json"}
     (output / "3d-reconstruction.csv").unlink()
     run = run_build(environment, *args)
     assert run.code == 0 and "3D Reconstruction: unchanged, page kept" in run.out
