@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import matplotlib.dates as mdates
@@ -24,9 +24,10 @@ from matplotlib.ticker import MaxNLocator
 from pandas.io.formats.style import Styler
 
 from topic_report import TopicReportError, charts
+from topic_report.checks import Day, Text, checked
 from topic_report.frame import authors_by_papers, load_frame
 from topic_report.project import Project
-from topic_report.report import report_style
+from topic_report.report import report_css
 from topic_report.store import Store
 from topic_report.topics import Topic, Words, load_topics, select
 
@@ -73,7 +74,7 @@ def setup() -> None:
     """Make DataFrames interactive tables (the library inlined: works offline) and give this
     notebook the report's styles. Keep this cell's output: it carries both."""
     init_notebook_mode(all_interactive=False, connected=False)
-    display(HTML(report_style()))
+    display(HTML(f"<style>{report_css()}</style>"))
 
 
 @dataclass(frozen=True)
@@ -196,20 +197,11 @@ def _phrases(value, what: str = "term") -> list[str]:
 
 
 def _text(what: str, value) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise TopicReportError(f"{what} must be a non-empty text, not {value!r}")
-    return value.strip()
+    return checked(Text, value, what)
 
 
 def _day(name: str, value) -> date | None:
-    if value is None or type(value) is date:
-        return value
-    if isinstance(value, datetime):
-        return value.date()
-    try:
-        return date.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise TopicReportError(f"{name} must be a date YYYY-MM-DD, not {value!r}") from None
+    return None if value is None else checked(Day, value, name)
 
 
 # --- co-authors -------------------------------------------------------------------------------

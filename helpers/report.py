@@ -1,28 +1,33 @@
 """What notebooks/topic.ipynb calls: parameter checks, the topic's data, and each page section.
 
-Each section method displays its part of the page (HTML, SVG charts), so the notebook holds
-narrative and calls only, and a topic without papers gets a clear "no papers yet" page.
+Each section method returns its part of the page (a Section of HTML from the templates in
+helpers/page/ and SVG charts) for Jupyter to display, so the notebook holds narrative and calls
+only, and a topic without papers gets a clear "no papers yet" page.
 """
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import datetime
 from pathlib import Path
+from typing import Annotated
 
 import pandas as pd
 from IPython.display import HTML, SVG, display
 from itables import init_notebook_mode
 from markdown_it import MarkdownIt
+from markupsafe import Markup
 from matplotlib.figure import Figure
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
 
 from topic_report import SITE_DIR, TopicReportError, charts, exports, tables, topic_files
 from topic_report.arxiv.links import abs_url
 from topic_report.audit import TopicAudit
+from topic_report.checks import WORDS, Count, Day, FilePath, Moment, Text
 from topic_report.digest import render_digest
+from topic_report.markup import render
 from topic_report.project import Project
 from topic_report.ranking import by_score
 from topic_report.store import ARXIV_ID, Coverage, Paper, Store
@@ -36,39 +41,41 @@ NEW_SHOWN = 30
 DIGEST_HEADING_SHIFT = 2
 
 
-@dataclass(frozen=True)
-class Parameters:
+def _shared_library(value):
+    if not isinstance(value, str) or not tables.SHARED_LIBRARY.fullmatch(value):
+        raise ValueError("not the address of a shared library")
+    return value
+
+
+class Parameters(BaseModel):
     """The notebook's parameters, checked. The topics file and the store follow the command line's rule
     (helpers/project.py): given paths as given, else the nearest topics.yml and the store in its folder."""
 
-    topic: str
-    since: date | None
-    until: date | None
-    digest_limit: int | None
-    top_authors: int
-    config: Path | None
-    db_path: Path | None
-    previous_build: datetime | None
-    table_library: str | None  # the site's shared copy of itables' bundle, relative to the page
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    topic: Text
+    since: Day | None = None
+    until: Day | None = None
+    digest_limit: Count | None = None
+    top_authors: Count = 15
+    config: FilePath | None = None
+    db_path: FilePath | None = None
+    previous_build: Moment | None = None
+    table_library: Annotated[str, BeforeValidator(_shared_library)] | None = None  # the site's copy of the table library
+
+    @model_validator(mode="after")
+    def _window_in_order(self) -> Parameters:
+        if self.since and self.until and self.since > self.until:
+            raise ValueError(f"parameter since ({self.since}) is after until ({self.until})")
+        return self
 
     @classmethod
-    def check(cls, *, topic, since=None, until=None, digest_limit=None, top_authors=15, config=None,
-              db_path=None, previous_build=None, table_library=None) -> Parameters:
+    def check(cls, **raw) -> Parameters:
         """Validate raw values (from papermill, Quarto or a person); raise TopicReportError saying which."""
-        checked = cls(
-            topic=_text("topic", topic),
-            since=_date("since", since),
-            until=_date("until", until),
-            digest_limit=None if digest_limit is None else _count("digest_limit", digest_limit),
-            top_authors=_count("top_authors", top_authors),
-            config=None if config is None else _path("config", config),
-            db_path=None if db_path is None else _path("db_path", db_path),
-            previous_build=_moment("previous_build", previous_build),
-            table_library=None if table_library is None else _library("table_library", table_library),
-        )
-        if checked.since and checked.until and checked.since > checked.until:
-            raise TopicReportError(f"parameter since ({checked.since}) is after until ({checked.until})")
-        return checked
+        try:
+            return cls(**raw)
+        except ValidationError as exc:
+            raise TopicReportError(_problem(exc.errors()[0])) from None
 
     def project(self) -> Project:
         return Project.find(self.config)
@@ -77,51 +84,20 @@ class Parameters:
         return self.db_path or self.project().store_path()
 
 
-def _problem(name: str, expected: str, value) -> TopicReportError:
-    return TopicReportError(f"parameter {name} must be {expected}, not {value!r} ({type(value).__name__})")
+_EXPECTED = {"topic": WORDS[Text], "since": f"{WORDS[Day]} or None", "until": f"{WORDS[Day]} or None",
+             "digest_limit": WORDS[Count], "top_authors": WORDS[Count], "config": WORDS[FilePath],
+             "db_path": WORDS[FilePath], "previous_build": f"{WORDS[Moment]} or None",
+             "table_library": "a relative address of a .js file starting ./ (letters, digits, -_./)"}
 
 
-def _text(name: str, value) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise _problem(name, "a non-empty text", value)
-    return value.strip()
-
-
-def _count(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise _problem(name, "a whole number of at least 1", value)
-    return value
-
-
-def _date(name: str, value) -> date | None:
-    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
-        return value
-    try:
-        return date.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise _problem(name, "a date YYYY-MM-DD or None", value) from None
-
-
-def _moment(name: str, value) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise _problem(name, "an ISO 8601 time or None", value) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _library(name: str, value) -> str:
-    if not isinstance(value, str) or not tables.SHARED_LIBRARY.fullmatch(value):
-        raise _problem(name, "a relative address of a .js file starting ./ (letters, digits, -_./)", value)
-    return value
-
-
-def _path(name: str, value) -> Path:
-    if not isinstance(value, (str, Path)) or not str(value):
-        raise _problem(name, "a file path", value)
-    return Path(value)
+def _problem(error) -> str:
+    """One line for pydantic's first error: which parameter, what it must be, what it was."""
+    if not error["loc"]:  # the window's check, in its own words
+        return str(error["ctx"]["error"])
+    name, value = error["loc"][0], error["input"]
+    if error["type"] == "extra_forbidden":
+        return f"parameter {name} is not one of the report's: {', '.join(Parameters.model_fields)}"
+    return f"parameter {name} must be {_EXPECTED[name]}, not {value!r} ({type(value).__name__})"
 
 
 def digest_html(markdown: str) -> str:
@@ -134,11 +110,6 @@ def digest_html(markdown: str) -> str:
         if token.type in ("heading_open", "heading_close"):
             token.tag = f"h{min(int(token.tag[1]) + DIGEST_HEADING_SHIFT, 6)}"
     return parser.renderer.render(tokens, parser.options, {})
-
-
-def _stat(value: str, label: str) -> str:
-    return (f'<div class="stat"><span class="stat-value">{html.escape(value)}</span>'
-            f'<span class="stat-label">{html.escape(label)}</span></div>')
 
 
 @dataclass(frozen=True)
@@ -186,12 +157,11 @@ class TopicReport:
     def empty(self) -> bool:
         return self.data.empty
 
-    def title(self) -> None:
+    def title(self) -> Section:
         """The topic and its window, with the site's styles, as the notebook's first output: a run
         by hand (papermill, Jupyter, Quarto) is titled with its topic and looks as on the site.
         The site's pages carry their title already; report.css hides this one there."""
-        display(HTML(f'{report_style()}<div class="report-title"><p class="report-topic">'
-                     f'{html.escape(self.topic.name)}</p><p class="report-window">{self.window()}</p></div>'))
+        return Section(render("title.html.j2", style=Markup(report_css()), topic=self.topic.name, window=self.window()))
 
     def window(self) -> str:
         """Which papers the report covers, by submission day."""
@@ -212,33 +182,19 @@ class TopicReport:
     def fetched_at(self) -> datetime | None:
         return self.coverage.last_fetched
 
-    def about(self) -> None:
+    def about(self) -> Section:
         """What data the page shows: as of when (the last successful fetch), the query, the window."""
-        query = f'<details><summary>The arXiv query</summary><code>{html.escape(self.data.query)}</code></details>'
         shown = [f"from {self.parameters.since:%Y-%m-%d}" if self.parameters.since else "",
                  f"to {self.parameters.until:%Y-%m-%d}" if self.parameters.until else ""]
         limits = f" This page shows those submitted {' '.join(filter(None, shown))}." if any(shown) else ""
-        fetch = f"<code>topic-report fetch --topic {html.escape(self.topic.slug)}</code>"
-        if self.data.sample:
-            lines = [f"<p><strong>A sample, not fetched yet:</strong> {self.coverage.stored:,} real arXiv papers "
-                     f"shipped with topic-report, so that a first run has something to show. "
-                     f"{fetch} replaces them with the topic's own papers.{html.escape(limits)}</p>", query]
-        elif self.fetched_at is None and self.data.last_run is not None:
-            lines = [f"<p>Fetched only for chosen dates (last on <strong>{self.data.last_run:%Y-%m-%d %H:%M} UTC"
-                     f"</strong>), not yet for its window: {self.coverage.stored:,} papers stored. "
-                     f"{fetch} fetches the window.{html.escape(limits)}</p>", query]
-        elif self.fetched_at is None:
-            lines = [f"<p>Never fetched from arXiv: {fetch}.</p>", query]
-        else:
-            # The fetch line's own words: "arXiv reports 317 since …, 317 stored" or "newest 50 of 317 matched …".
-            held = self.coverage.sentence(self.topic.max_results)
-            if self.coverage.reported is None:
-                held = (f"papers submitted since {self.coverage.since:%Y-%m-%d}, " if self.coverage.since
-                        else "papers of the topic's window, ") + held
-            lines = [f"<p>Data as of <strong>{self.fetched_at:%Y-%m-%d %H:%M} UTC</strong> (the last successful "
-                     f"fetch): {html.escape(held)}.{html.escape(limits)}</p>", query]
-        kind = "about-data sample" if self.data.sample else "about-data"
-        display(HTML(f'<div class="{kind}">{"".join(lines)}</div>'))
+        # The fetch line's own words: "arXiv reports 317 since …, 317 stored" or "newest 50 of 317 matched …".
+        held = self.coverage.sentence(self.topic.max_results)
+        if self.coverage.reported is None:
+            held = (f"papers submitted since {self.coverage.since:%Y-%m-%d}, " if self.coverage.since
+                    else "papers of the topic's window, ") + held
+        return Section(render("about.html.j2", sample=self.data.sample, slug=self.topic.slug, stored=self.coverage.stored,
+                              last_run=self.data.last_run, fetched_at=self.fetched_at, held=held, limits=limits,
+                              query=self.data.query))
 
     @property
     def in_reading_order(self) -> pd.DataFrame:
@@ -246,15 +202,11 @@ class TopicReport:
         first when the topic says `order: date`."""
         return self.frame if self.topic.order == "date" else by_score(self.frame)
 
-    def whats_new(self) -> None:
+    def whats_new(self) -> Section:
         """The papers new (NEW) or revised (UPDATED vN) since the previous build, the most relevant
         first, each with why it ranks where it does; weak matches folded under "also matched"."""
         if self.empty:  # said once, here; the later sections of an empty page stay empty
-            display(HTML(
-                f'<div class="no-papers"><strong>No papers yet</strong> for {html.escape(self.topic.name)}: '
-                f"the store holds none. Fetch them with <code>topic-report fetch --topic "
-                f"{html.escape(self.topic.slug)}</code>, then build again.</div>"))
-            return
+            return Section(render("no_papers.html.j2", topic=self.topic.name, slug=self.topic.slug))
         order = "newest" if self.topic.order == "date" else "most relevant"
         if self.joined is None:
             chosen = self.in_reading_order.head(self.parameters.digest_limit or self.topic.digest_limit)
@@ -263,149 +215,149 @@ class TopicReport:
             since = f"{self.parameters.previous_build:%Y-%m-%d %H:%M} UTC"
             chosen = self.in_reading_order[self.in_reading_order["id"].isin(self.joined | self.updated)]
             if chosen.empty:
-                display(HTML(f'<p class="section-empty">Nothing new since the last build ({since}).</p>'))
-                return
+                return Section(render("section_empty.html.j2", text=f"Nothing new since the last build ({since})."))
             more = f", the {order} {NEW_SHOWN} here, every one in the table below" if len(chosen) > NEW_SHOWN else ""
             note = (f"{len(chosen):,} paper{'s' if len(chosen) != 1 else ''} new or updated since the last build "
                     f"({since}){more}:")
         shown = chosen.head(NEW_SHOWN)
-        strong, weak = shown[~shown["weak"]], shown[shown["weak"]]
-        cards = "".join(self._card(paper) for paper in strong.itertuples())
-        if len(weak):
-            cards += (f'<details class="also-matched"><summary>Also matched: {len(weak):,} weak '
-                      f'match{"es" if len(weak) != 1 else ""} (a term in passing)</summary>'
-                      + "".join(self._card(paper) for paper in weak.itertuples()) + "</details>")
-        display(HTML(f'<p class="new-note">{html.escape(note)}</p><div class="new-papers">{cards}</div>'))
+        return Section(render("whats_new.html.j2", note=note,
+                              strong=[self._card(paper) for paper in shown[~shown["weak"]].itertuples()],
+                              weak=[self._card(paper) for paper in shown[shown["weak"]].itertuples()]))
 
-    def _card(self, paper) -> str:
-        """One paper of "What is new": marks, linked title, why it ranks there, PDF, authors, date,
-        categories, comment, abstract."""
-        marks = []
-        if paper.followed:
-            marks.append('<span class="mark mark-followed">FOLLOWED</span>')
-        if self.joined is not None and paper.id in self.joined:
-            marks.append('<span class="mark mark-new">NEW</span>')
-        elif paper.id in self.updated:
-            marks.append(f'<span class="mark mark-updated">UPDATED v{paper.version}</span>')
+    def _card(self, paper) -> Card:
+        """One paper of "What is new", its pieces escaped (helpers/page/card.html.j2 lays them out)."""
+        mark = ("new" if self.joined is not None and paper.id in self.joined
+                else "updated" if paper.id in self.updated else None)
         terms = getattr(paper, "matched_terms", None) or ()
-        # The store keeps the newest version only: the card says when it came, not what changed.
-        revised = f" · v{paper.version} of <time>{paper.updated:%Y-%m-%d}</time>" if paper.version > 1 else ""
-        return (
-            f'<article class="paper-card">'
-            f'<p class="paper-title">{"".join(marks)}{tables.abs_link(paper.id, paper.title)}</p>'
-            f'<p class="paper-why" title="relevance score {paper.score:g}">{html.escape(paper.why)}</p>'
-            f'<p class="paper-authors">{tables.all_authors(paper.authors)}</p>'
-            f'<p class="paper-meta"><time>{paper.published:%Y-%m-%d}</time>{revised} · {tables.paper_categories(paper)} · '
-            f'{tables.pdf_link(paper.id)}</p>{tables.comment_of(paper)}'
-            f'<details><summary>Abstract</summary><p class="paper-abstract">'
-            f'{tables.highlighted(paper.abstract, terms)}</p></details>{exports.coins(paper)}'
-            f'</article>')
+        return Card(
+            followed=bool(paper.followed), mark=mark, version=paper.version,
+            title_link=Markup(tables.abs_link(paper.id, paper.title)), score=paper.score, why=paper.why,
+            authors=Markup(tables.all_authors(paper.authors)), published=f"{paper.published:%Y-%m-%d}",
+            # The store keeps the newest version only: the card says when it came, not what changed.
+            revised=f"{paper.updated:%Y-%m-%d}" if paper.version > 1 else None,
+            categories=Markup(tables.paper_categories(paper)), pdf_link=Markup(tables.pdf_link(paper.id)),
+            comment=Markup(tables.comment_of(paper)), abstract=Markup(tables.highlighted(paper.abstract, terms)),
+            coins=exports.coins(paper))
 
-    def headline(self) -> None:
+    def headline(self) -> Section:
         """Papers, authors, date range and papers new since the last build."""
         if self.empty:
-            return
+            return Section()
         days = self.frame["published"].dt.strftime("%Y-%m-%d")
         first, last = days.min(), days.max()
         authors = self.frame["authors"].explode().dropna().nunique()
         stats = [
-            _stat(f"{len(self.frame):,}", "papers"),
-            _stat(f"{authors:,}", "authors"),
-            _stat(first if first == last else f"{first} – {last}", "submitted"),
-            _stat("—" if self.joined is None else f"{len(self.joined):,}",
-                  "new since the last build" if self.joined is not None else "new (no earlier build)"),
+            (f"{len(self.frame):,}", "papers"),
+            (f"{authors:,}", "authors"),
+            (first if first == last else f"{first} – {last}", "submitted"),
+            ("—" if self.joined is None else f"{len(self.joined):,}",
+             "new since the last build" if self.joined is not None else "new (no earlier build)"),
         ]
-        display(HTML(f'<div class="headline">{"".join(stats)}</div>{topic_files.links_html(self.topic.slug, lead="Take the papers elsewhere:")}'))
+        return Section(render("headline.html.j2", stats=stats,
+                              links=topic_files.links_html(self.topic.slug, lead="Take the papers elsewhere:")))
 
-    def over_time(self) -> None:
+    def over_time(self) -> Section:
         """Papers per day, week or month, and the running total."""
-        self._show(lambda: [charts.papers_per_period(self.frame, self.fetched_at), charts.cumulative_papers(self.frame)])
+        return self._section(lambda: [charts.papers_per_period(self.frame, self.fetched_at),
+                                      charts.cumulative_papers(self.frame)])
 
-    def terms_over_time(self) -> None:
+    def terms_over_time(self) -> Section:
         """Each of the topic's terms' share of its papers per month or quarter."""
-        no_terms = ('<p class="section-empty">This topic\'s query names no <code>ti:</code>, <code>abs:</code> or '
-                    '<code>all:</code> phrase: there are no terms to follow.</p>' if not self.topic.search_terms
-                    else '<p class="section-empty">No paper has its matched terms recorded yet '
-                         '(they are recorded as papers are fetched).</p>')
-        self._show(lambda: [charts.terms_over_time(self.frame, self.fetched_at) or no_terms])
+        if not self.topic.search_terms:
+            return self._section(lambda: [render("no_terms.html.j2")])
+        return self._section(lambda: [charts.terms_over_time(self.frame, self.fetched_at) or render(
+            "section_empty.html.j2", text="No paper has its matched terms recorded yet (they are recorded as papers are fetched).")])
 
-    def authors(self) -> None:
+    def authors(self) -> Section:
         """The most prolific authors, and how many authors the papers have."""
-        self._show(lambda: [charts.top_authors(self.frame, self.parameters.top_authors)
-                            or '<p class="section-empty">No author has more than one paper here yet.</p>',
-                            charts.authors_per_paper(self.frame)])
+        return self._section(lambda: [
+            charts.top_authors(self.frame, self.parameters.top_authors)
+            or render("section_empty.html.j2", text="No author has more than one paper here yet."),
+            charts.authors_per_paper(self.frame)])
 
-    def categories(self) -> None:
+    def categories(self) -> Section:
         """Primary categories and cross-lists."""
-        self._show(lambda: [charts.categories(self.frame)])
+        return self._section(lambda: [charts.categories(self.frame)])
 
-    def table(self) -> None:
+    def table(self) -> Section:
         """Every paper: searchable, sortable, titles linked to arXiv."""
-        self._show(lambda: [tables.papers_table(self.frame, self.joined, self.parameters.table_library)])
+        return self._section(lambda: [Markup(tables.papers_table(self.frame, self.joined, self.parameters.table_library))])
 
-    def digest(self) -> None:
-        """The newest papers, as `topic-report digest` writes them."""
+    def digest(self) -> Section:
+        """The newest papers, as `topic-report digest` writes them, folded: the page shows them above already."""
         limit = self.parameters.digest_limit or self.topic.digest_limit
-        self._show(lambda: [
-            f'<div class="digest">{digest_html(render_digest(self.topic.name, self.papers[:limit]))}</div>'])
+        papers = self.papers[:limit]
+        return self._section(lambda: [render("digest.html.j2", count=len(papers), digest=Markup(
+            digest_html(render_digest(self.topic.name, papers))))])
 
-    def announcements(self) -> None:
+    def announcements(self) -> Section:
         """Each listing day of the window: what arXiv announced in the topic's categories, what
         matches the topic, what it holds and what is pending (helpers/audit.py); a day without an
         announcement says why, a day no run read says so, in other words than a gap."""
-        display(HTML(audit_html(self.data.audit)))
+        return Section(audit_html(self.data.audit))
 
-    def _show(self, parts: Callable[[], list[Figure | str]]) -> None:
-        """Display a section's parts (figures, HTML); nothing without papers ("What is new" says so)."""
-        if self.empty:
-            return
-        for part in parts():
+    def _section(self, parts: Callable[[], list[Figure | Markup]]) -> Section:
+        """A section of figures and HTML; empty without papers ("What is new" says so, once)."""
+        return Section() if self.empty else Section(*parts())
+
+
+class Section:
+    """A part of the page: figures (matplotlib) and HTML, in order. Jupyter displays it (each chart as
+    SVG with its title as alt text); keep it to reuse its parts (`section.parts`)."""
+
+    def __init__(self, *parts: Figure | Markup) -> None:
+        self.parts = parts
+
+    def _ipython_display_(self) -> None:
+
+        for part in self.parts:
             if isinstance(part, Figure):
                 display(SVG(charts.svg(part), metadata={"alt": part.axes[0].get_title(loc="left")}))
             else:
                 display(HTML(part))
 
+    def _repr_html_(self) -> str:
+        """The whole section as one piece of HTML (outside IPython's display, e.g. in a template)."""
+        return "".join(charts.svg(part) if isinstance(part, Figure) else str(part) for part in self.parts)
 
-def audit_html(audit: TopicAudit) -> str:
+
+@dataclass(frozen=True)
+class Card:
+    """One paper's card of "What is new": its marks and its pieces, text escaped (helpers/page/card.html.j2)."""
+
+    followed: bool
+    mark: str | None            # "new", "updated" or None
+    version: int
+    title_link: Markup
+    score: float
+    why: str
+    authors: Markup
+    published: str              # YYYY-MM-DD
+    revised: str | None         # the newest version's date, for a paper past v1
+    categories: Markup
+    pdf_link: Markup
+    comment: Markup
+    abstract: Markup            # the topic's terms marked
+    coins: Markup
+
+
+def audit_html(audit: TopicAudit) -> Markup:
     """The Coverage section: a summary, then a row per day from the first audited one, newest first."""
-    if audit.unauditable:
-        return f'<p class="audit-none">Not audited against arXiv\'s announcements: {html.escape(audit.unauditable)}.</p>'
     audited = audit.audited
-    if not audited:
-        return ('<p class="audit-none">Not audited yet: the next run without dates reads arXiv\'s listing of '
-                f'{html.escape(audit.listing.replace("+", ", "))}.</p>')
+    categories = (audit.listing or "").replace("+", ", ")
+    if audit.unauditable or not audited:
+        return render("audit.html.j2", audit=audit, audited=audited, categories=categories)
     first = audited[-1].day
+    days = [day for day in audit.days if day.day >= first]
     pending = sorted({paper_id for day in audited for paper_id in day.pending})
-    totals = [sum(day.announced for day in audited), sum(day.matching for day in audited),
-              sum(day.stored for day in audited)]
-    waiting = " (announced, not yet served by arXiv's API: every run asks again)" if pending else ""
-    summary = (f'<p class="audit-summary">Checked against arXiv\'s own announcements in '
-               f'<strong>{html.escape(audit.listing.replace("+", ", "))}</strong>: {len(audited)} listing '
-               f'day{"s" if len(audited) != 1 else ""} since {first:%Y-%m-%d}, {totals[0]:,} papers announced, '
-               f'{totals[1]:,} matching the topic, {totals[2]:,} stored, '
-               f'<strong>{len(pending)} pending</strong>{waiting}.</p>')
-    rows, waiting_list = [], []
-    for day in (d for d in audit.days if d.day >= first):
-        label = f'<th scope="row"><time datetime="{day.day:%Y-%m-%d}">{day.day:%a} {day.day.day} {day.day:%b}</time></th>'
-        if day.audited is None:
-            note = (f"No announcement: {day.reason}" if day.reason
-                    else "Not audited: no run read arXiv's listing of this day")
-            rows.append(f'<tr class="{"quiet" if day.reason else "unaudited"}">{label}<td colspan="4">{html.escape(note)}</td></tr>')
-            continue
-        waiting_list += [f'<li><a href="{html.escape(abs_url(i))}">{html.escape(i)}</a>, announced {day.day:%a %Y-%m-%d}</li>'
-                         for i in day.pending]
-        left = f' <span class="audit-note">({day.left} left: a new version no longer matches)</span>' if day.left else ""
-        source = ' <span class="audit-note audit-source">OAI-PMH</span>' if day.audited == "oai" else ""
-        rows.append(f'<tr class="{"pending" if day.pending else "audited"}">{label}<td>{day.announced:,}{source}</td>'
-                    f'<td>{day.matching:,}</td><td>{day.stored:,}{left}</td><td>{len(day.pending)}</td></tr>')
-    table = ('<div class="audit-scroll"><table class="audit-days"><thead><tr><th scope="col">Day</th>'
-             '<th scope="col">Announ&shy;ced</th><th scope="col">Match&shy;ing</th><th scope="col">Stored</th>'
-             f'<th scope="col">Pending</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>')
-    pending_html = f'<p class="audit-pending">Pending:</p><ul class="audit-pending">{"".join(waiting_list)}</ul>' if waiting_list else ""
-    return f'<div class="audit">{summary}{table}{pending_html}</div>'
+    totals = {"announced": sum(day.announced for day in audited), "matching": sum(day.matching for day in audited),
+              "stored": sum(day.stored for day in audited)}
+    waiting = [(paper_id, abs_url(paper_id), day.day) for day in days if day.audited is not None for paper_id in day.pending]
+    return render("audit.html.j2", audit=audit, audited=audited, categories=categories, first=first,
+                  days=days, pending=pending, totals=totals, waiting=waiting)
 
 
-def report_style() -> str:
-    """report.css as a <style> element: put in an output, it makes the page's elements (headline,
-    tables, digest) look in Jupyter as they do on the site."""
-    return f"<style>{(SITE_DIR / 'report.css').read_text(encoding='utf-8')}</style>"
+def report_css() -> str:
+    """report.css: put in an output as a <style>, it makes the page's elements (headline, tables,
+    digest) look in Jupyter as they do on the site."""
+    return (SITE_DIR / "report.css").read_text(encoding="utf-8")

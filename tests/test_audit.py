@@ -3,6 +3,7 @@
 announcement, runs missed for days, new versions that no longer match, shared listings, the
 cost of a run, faults. Runs set the emulator's clock and `now`, so days pass without waiting."""
 
+import html
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -205,14 +206,14 @@ def test_the_coverage_section_tells_quiet_days_gaps_and_pending_apart(world):
     world.emulator.add([record(60, MONDAY - 20 * DAY, MONDAY + 17 * DAY, visible=MONDAY + 30 * DAY)])
     world.run(MONDAY + 17 * DAY)
     world.run(MONDAY + 21 * DAY)  # Mon 22 June: Fri 19 a holiday, then the weekend
-    page = audit_html(TopicAudit.load(RADAR, world.store, MONDAY + 21 * DAY))
+    page = html.unescape(audit_html(TopicAudit.load(RADAR, world.store, MONDAY + 21 * DAY)))
     assert "No announcement: weekend (arXiv announces nothing on Saturday and Sunday)" in page
-    assert "No announcement: arXiv holiday (arXiv&#x27;s published schedule)" in page
+    assert "No announcement: arXiv holiday (arXiv's published schedule)" in page
     assert "Not audited" not in page  # every weekday since the first audit was read
     assert '<a href="https://arxiv.org/abs/2605.00060">2605.00060</a>, announced Thu 2026-06-18' in page
     assert "<strong>1 pending</strong>" in page
-    gap = audit_html(TopicAudit.load(RADAR, world.store, MONDAY + 24 * DAY))  # runs stopped on the 22nd
-    assert gap.count("Not audited: no run read arXiv&#x27;s listing of this day") == 3
+    gap = html.unescape(audit_html(TopicAudit.load(RADAR, world.store, MONDAY + 24 * DAY)))  # runs stopped on the 22nd
+    assert gap.count("Not audited: no run read arXiv's listing of this day") == 3
     bare = Topic(name="Bare", slug="bare", terms=["point cloud"])
     assert audit_html(TopicAudit.load(bare, world.store, MONDAY)) == (
         '<p class="audit-none">Not audited against arXiv\'s announcements: it names no categories, and arXiv '

@@ -77,7 +77,7 @@ def test_notebook_executes_with_parameters_for_a_fetched_topic(env, cli):
     assert 'id="papers"' in html_of(notebook, "table")
     _, markdown, _ = cli("digest", "--topic", "3D Reconstruction", "--limit", "5")
     expected = f'<div class="digest">{digest_html(markdown)}</div>'
-    assert without_time(html_of(notebook, "digest")) == without_time(expected)
+    assert without_time(expected) in without_time(html_of(notebook, "digest"))  # in its fold
 
 
 def test_a_wrong_parameter_type_stops_the_notebook_with_one_clear_line(tmp_path):
