@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-import math
 import os
-from dataclasses import dataclass
+from dataclasses import fields
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, ConfigDict, Field, ValidationError, ValidationInfo
+from pydantic.dataclasses import dataclass
 
 from topic_report import TopicReportError
 
@@ -21,97 +24,96 @@ API_MAX_RESULTS_PER_QUERY = 30_000
 MAX_SECONDS = 86_400
 
 
-@dataclass(frozen=True)
-class Settings:
-    api_url: str = ARXIV_API_URL
-    rss_url: str = ARXIV_RSS_URL
-    oai_url: str = ARXIV_OAI_URL
-    page_size: int = API_MAX_PAGE_SIZE
-    delay_seconds: float = 3.0
-    timeout_seconds: float = 60.0
-    retries: int = 4
-    # A 2,000-entry page of arXiv weighs a few MB; a response past this (decompressed) is refused.
-    max_response_mb: float = 64.0
-    db_path: Path = Path("data/papers.sqlite")
-    site_url: str | None = None  # where the site is published; makes the feeds' links absolute
-    # Bounds of one `quarto render` (its whole process tree): a correct render of the site stays far below.
-    render_memory_mb: float = 8192.0
-    render_seconds: float = 3600.0
-    # Delivery (helpers/delivery.py): seconds one try may take (connect, each answer), and tries after the first.
-    delivery_timeout_seconds: float = 30.0
-    delivery_retries: int = 2
-
-
-def _number(name: str, default, kind, minimum, maximum=None):
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
+def _endpoint(url: str, info: ValidationInfo) -> str:
+    """An http(s) URL the client can append a path or `?query` to: no query, fragment, braces or
+    spaces of its own."""
+    example = f"an http(s) URL without query string, like {_DEFAULTS[info.field_name]}"
     try:
-        value = kind(raw)
-    except ValueError:
-        raise TopicReportError(f"{name}={raw!r} is not a {'whole ' if kind is int else ''}number") from None
-    if not math.isfinite(value):
-        raise TopicReportError(f"{name}={raw!r} is not a finite number")
-    if value < minimum:
-        raise TopicReportError(f"{name}={raw!r} must be at least {minimum}")
-    if maximum is not None and value > maximum:
-        raise TopicReportError(f"{name}={raw!r} must be at most {maximum}")
-    return value
-
-
-def _endpoint(name: str, default: str) -> str:
-    """An http(s) URL from the variable `name` that the client can append a path or `?query` to:
-    no query, fragment, braces or spaces of its own."""
-    raw = os.environ.get(name) or default
-    example = f"an http(s) URL without query string, like {default}"
-    try:
-        parts = urlsplit(raw)
+        parts = urlsplit(url)
         parts.port  # noqa: B018 (raises on a malformed port)
     except ValueError:
-        raise TopicReportError(f"{name}={raw!r} is not {example}") from None
+        raise ValueError(f"is not {example}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise TopicReportError(f"{name}={raw!r} is not {example}")
-    if parts.query or parts.fragment or "?" in raw or "#" in raw:
-        raise TopicReportError(f"{name}={raw!r} has a query string or fragment; give {example}")
-    if any(char in raw for char in "{} \t\r\n"):
-        raise TopicReportError(f"{name}={raw!r} has braces or spaces; give {example}")
-    return raw
+        raise ValueError(f"is not {example}")
+    if parts.query or parts.fragment or "?" in url or "#" in url:
+        raise ValueError(f"has a query string or fragment; give {example}")
+    if any(char in url for char in "{} \t\r\n"):
+        raise ValueError(f"has braces or spaces; give {example}")
+    return url
 
 
-def _site_url() -> str | None:
+def _site_url(url: str | None) -> str | None:
     """Where the site is published, ending in "/" so pages resolve beneath it."""
-    raw = os.environ.get("TOPIC_REPORT_SITE_URL")
-    if not raw:
+    if not url:
         return None
     try:
-        parts = urlsplit(raw)
+        parts = urlsplit(url)
         parts.port  # noqa: B018 (raises on a malformed port)
     except ValueError:
         parts = None
-    if not parts or parts.scheme not in ("http", "https") or not parts.hostname or any(c in raw for c in " \t\r\n"):
-        raise TopicReportError(f"TOPIC_REPORT_SITE_URL={raw!r} is not an http(s) address like https://example.org/radar/")
-    return raw if raw.endswith("/") else raw + "/"
+    if not parts or parts.scheme not in ("http", "https") or not parts.hostname or any(c in url for c in " \t\r\n"):
+        raise ValueError("is not an http(s) address like https://example.org/radar/")
+    return url if url.endswith("/") else url + "/"
+
+
+def _page_size(size: int) -> int:
+    if size > API_MAX_PAGE_SIZE:
+        raise ValueError(f"exceeds the API's maximum of {API_MAX_PAGE_SIZE}")
+    return size
+
+
+Endpoint = Annotated[str, AfterValidator(_endpoint)]
+Seconds = Annotated[float, Field(ge=0.01, le=MAX_SECONDS)]
+
+
+# Validated by pydantic whenever made (from the environment or by hand); `dataclasses.replace` works.
+@dataclass(frozen=True, config=ConfigDict(allow_inf_nan=False))
+class Settings:
+    api_url: Endpoint = ARXIV_API_URL
+    rss_url: Annotated[Endpoint, AfterValidator(lambda url: url.rstrip("/"))] = ARXIV_RSS_URL
+    oai_url: Endpoint = ARXIV_OAI_URL
+    page_size: Annotated[int, Field(ge=1), AfterValidator(_page_size)] = API_MAX_PAGE_SIZE
+    delay_seconds: Annotated[float, Field(ge=0.0, le=MAX_SECONDS)] = 3.0
+    timeout_seconds: Seconds = 60.0
+    retries: Annotated[int, Field(ge=0, le=100)] = 4
+    # A 2,000-entry page of arXiv weighs a few MB; a response past this (decompressed) is refused.
+    max_response_mb: Annotated[float, Field(ge=0.01, le=100_000)] = 64.0
+    db_path: Path = Path("data/papers.sqlite")
+    site_url: Annotated[str | None, AfterValidator(_site_url)] = None  # where the site is published; makes the feeds' links absolute
+    # Bounds of one `quarto render` (its whole process tree): a correct render of the site stays far below.
+    render_memory_mb: Annotated[float, Field(ge=1.0, le=10**7)] = 8192.0
+    render_seconds: Annotated[float, Field(ge=1.0, le=MAX_SECONDS)] = 3600.0
+    # Delivery (helpers/delivery.py): seconds one try may take (connect, each answer), and tries after the first.
+    delivery_timeout_seconds: Seconds = 30.0
+    delivery_retries: Annotated[int, Field(ge=0, le=10)] = 2
+
+
+_DEFAULTS = {field.name: field.default for field in fields(Settings)}
+# The variable that sets each setting.
+ENVIRONMENT = {
+    "api_url": "ARXIV_API_URL", "rss_url": "ARXIV_RSS_URL", "oai_url": "ARXIV_OAI_URL", "page_size": "ARXIV_PAGE_SIZE",
+    "delay_seconds": "ARXIV_DELAY_SECONDS", "timeout_seconds": "ARXIV_TIMEOUT_SECONDS", "retries": "ARXIV_RETRIES",
+    "max_response_mb": "ARXIV_MAX_RESPONSE_MB", "db_path": "TOPIC_REPORT_DB", "site_url": "TOPIC_REPORT_SITE_URL",
+    "render_memory_mb": "TOPIC_REPORT_RENDER_MEMORY_MB", "render_seconds": "TOPIC_REPORT_RENDER_SECONDS",
+    "delivery_timeout_seconds": "TOPIC_REPORT_DELIVERY_TIMEOUT_SECONDS",
+    "delivery_retries": "TOPIC_REPORT_DELIVERY_RETRIES",
+}
+# pydantic's error types, in the words of a one-line message.
+_PROBLEMS = {"int_parsing": "is not a whole number", "int_from_float": "is not a whole number",
+             "float_parsing": "is not a number", "finite_number": "is not a finite number",
+             "greater_than_equal": "must be at least {ge}", "less_than_equal": "must be at most {le}"}
 
 
 def from_env() -> Settings:
     """Settings from the environment; unset or empty variables take the defaults above."""
-    page_size = _number("ARXIV_PAGE_SIZE", Settings.page_size, int, 1)
-    if page_size > API_MAX_PAGE_SIZE:
-        raise TopicReportError(f"ARXIV_PAGE_SIZE={page_size} exceeds the API's maximum of {API_MAX_PAGE_SIZE}")
-    return Settings(
-        api_url=_endpoint("ARXIV_API_URL", ARXIV_API_URL),
-        rss_url=_endpoint("ARXIV_RSS_URL", ARXIV_RSS_URL).rstrip("/"),
-        oai_url=_endpoint("ARXIV_OAI_URL", ARXIV_OAI_URL),
-        page_size=page_size,
-        delay_seconds=_number("ARXIV_DELAY_SECONDS", Settings.delay_seconds, float, 0.0, MAX_SECONDS),
-        timeout_seconds=_number("ARXIV_TIMEOUT_SECONDS", Settings.timeout_seconds, float, 0.01, MAX_SECONDS),
-        retries=_number("ARXIV_RETRIES", Settings.retries, int, 0, 100),
-        max_response_mb=_number("ARXIV_MAX_RESPONSE_MB", Settings.max_response_mb, float, 0.01, 100_000),
-        db_path=Path(os.environ.get("TOPIC_REPORT_DB") or Settings.db_path),
-        site_url=_site_url(),
-        render_memory_mb=_number("TOPIC_REPORT_RENDER_MEMORY_MB", Settings.render_memory_mb, float, 1.0, 10**7),
-        render_seconds=_number("TOPIC_REPORT_RENDER_SECONDS", Settings.render_seconds, float, 1.0, MAX_SECONDS),
-        delivery_timeout_seconds=_number("TOPIC_REPORT_DELIVERY_TIMEOUT_SECONDS", Settings.delivery_timeout_seconds,
-                                         float, 0.01, MAX_SECONDS),
-        delivery_retries=_number("TOPIC_REPORT_DELIVERY_RETRIES", Settings.delivery_retries, int, 0, 10),
-    )
+    given = {field: os.environ[name] for field, name in ENVIRONMENT.items() if os.environ.get(name)}
+    try:
+        return Settings(**given)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = error["loc"][0]
+        problem = (str(error["ctx"]["error"]) if error["type"] == "value_error"
+                   else _PROBLEMS.get(error["type"], error["msg"]).format(**{
+                       bound: int(value) if float(value).is_integer() else value  # 86400, not 86400.0
+                       for bound, value in error.get("ctx", {}).items()}))
+        raise TopicReportError(f"{ENVIRONMENT[field]}={given[field]!r} {problem}") from None

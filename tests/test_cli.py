@@ -54,7 +54,7 @@ def test_bad_input_gets_one_line_and_non_zero_exit(tmp_path, args, message):
 def test_bad_environment_values_are_refused(tmp_path):
     result = run("fetch", env={"ARXIV_PAGE_SIZE": "5000", "TOPIC_REPORT_DB": str(tmp_path / "s.sqlite")})
     assert result.returncode == 1
-    assert result.stderr == "topic-report: error: ARXIV_PAGE_SIZE=5000 exceeds the API's maximum of 2000\n"
+    assert result.stderr == "topic-report: error: ARXIV_PAGE_SIZE='5000' exceeds the API's maximum of 2000\n"
 
 
 def test_a_store_that_is_not_sqlite_is_refused_and_kept(tmp_path):
