@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from topic_report.topic_files import DIGEST, EXPORTS, PAGE, abs_url, file_name, links_html
 
@@ -79,17 +79,15 @@ def topic_overview(data: TopicData) -> TopicOverview:
 
 def sparkline_svg(weekly: list[int], weeks_to: datetime) -> Markup:
     """A small inline bar chart of the weekly counts, its numbers in its accessible name."""
+    from topic_report.markup import render
+
     peak = max(weekly) or 1
-    bar = (SPARK_WIDTH - SPARK_GAP * (len(weekly) - 1)) / len(weekly)
+    width = (SPARK_WIDTH - SPARK_GAP * (len(weekly) - 1)) / len(weekly)
     label = (f"Papers submitted per week, the {len(weekly)} weeks to {weeks_to:%Y-%m-%d}, oldest first: "
              + ", ".join(map(str, weekly)))
     bars = []
     for i, count in enumerate(weekly):
         height = max(1.0, (SPARK_HEIGHT - 1) * count / peak) if count else 1.0
-        css = "spark-bar spark-now" if i == len(weekly) - 1 else "spark-bar"
-        bars.append(f'<rect class="{css}{" spark-zero" if not count else ""}" x="{i * (bar + SPARK_GAP):.1f}" '
-                    f'y="{SPARK_HEIGHT - height:.1f}" width="{bar:.1f}" height="{height:.1f}"/>')
-    return Markup(
-        f'<svg class="sparkline" role="img" aria-label="{escape(label)}" width="{SPARK_WIDTH}" '
-        f'height="{SPARK_HEIGHT}" viewBox="0 0 {SPARK_WIDTH} {SPARK_HEIGHT}" xmlns="http://www.w3.org/2000/svg">'
-        f"<title>{escape(label)}</title>{''.join(bars)}</svg>")
+        bars.append({"count": count, "x": i * (width + SPARK_GAP), "y": SPARK_HEIGHT - height, "width": width,
+                     "height": height})
+    return render("sparkline.svg.j2", label=label, width=SPARK_WIDTH, height=SPARK_HEIGHT, bars=bars)
