@@ -48,9 +48,11 @@ def _check_dates(args) -> None:
 def cmd_init(args) -> int:
     from topic_report.starter import init
 
-    written = init(args.folder)
+    written, install = init(args.folder)
     print(f"Wrote {', '.join(str(path.relative_to(args.folder)) for path in written)} into {args.folder}. "
-          f"Build the site: cd {args.folder} && {PROG} build")
+          f"Build the site: cd {args.folder} && {PROG} build\n"
+          f"Its daily workflow installs {install}: where CI gets topic-report from elsewhere, change that line "
+          f"of .github/workflows/report.yml.")
     return 0
 
 

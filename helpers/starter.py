@@ -9,8 +9,12 @@ shipped daily workflow, installing this version of topic-report instead of the c
 from __future__ import annotations
 
 import json
+import subprocess
+from importlib import metadata
 from importlib.metadata import version
 from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 from topic_report import PROG, RESOURCES, TopicReportError
 from topic_report.project import OUTPUT_DIR, QUARTO_CONFIG
@@ -59,11 +63,42 @@ WORKFLOW = Path(".github") / "workflows" / "report.yml"
 CHECKOUT_INSTALL = "run: python -m pip install ."
 
 
-def _workflow() -> str:
+def requirement(direct_url: dict | None, checkout_origin: str | None = None, checkout_commit: str | None = None) -> str:
+    """What the project's workflow installs: this topic-report as CI can reach it. `direct_url` is
+    the install's PEP 610 record (None: installed from an index); a local checkout is named by its
+    git remote `origin` and commit when they are http(s); otherwise the version, from an index."""
+    url = (direct_url or {}).get("url", "")
+    if "vcs_info" in (direct_url or {}):
+        vcs = direct_url["vcs_info"]
+        return f"{PROG} @ {vcs['vcs']}+{url}@{vcs.get('commit_id') or vcs.get('requested_revision') or 'HEAD'}"
+    if url.startswith(("https://", "http://")):
+        return f"{PROG} @ {url}"
+    if checkout_origin and checkout_origin.startswith(("https://", "http://")) and checkout_commit:
+        return f"{PROG} @ git+{checkout_origin}@{checkout_commit}"
+    return f"{PROG}=={version(PROG)}"
+
+
+def _installed_requirement() -> str:
+    distribution = metadata.distribution(PROG)
+    direct_url = json.loads(distribution.read_text("direct_url.json") or "null")
+    origin = commit = None
+    local = urlsplit((direct_url or {}).get("url", ""))
+    if local.scheme == "file":
+        def git(*args: str) -> str | None:
+            done = subprocess.run(["git", "-C", url2pathname(local.path), *args], capture_output=True, text=True)
+            return done.stdout.strip() if done.returncode == 0 else None
+        try:
+            origin, commit = git("config", "--get", "remote.origin.url"), git("rev-parse", "HEAD")
+        except OSError:  # no git
+            pass
+    return requirement(direct_url, origin, commit)
+
+
+def _workflow(install: str) -> str:
     shipped = (RESOURCES / WORKFLOW).read_text(encoding="utf-8")
     if CHECKOUT_INSTALL not in shipped:
         raise TopicReportError(f"the shipped {WORKFLOW} has no line {CHECKOUT_INSTALL!r} to adapt")
-    return shipped.replace(CHECKOUT_INSTALL, f'run: python -m pip install "{PROG}=={version(PROG)}"')
+    return shipped.replace(CHECKOUT_INSTALL, f'run: python -m pip install "{install}"')
 
 
 GITIGNORE = f"""\
@@ -75,14 +110,16 @@ build/
 """
 
 
-def init(folder: Path) -> list[Path]:
-    """Write the starter project into `folder` (created if needed); never overwrite a file."""
+def init(folder: Path) -> tuple[list[Path], str]:
+    """Write the starter project into `folder` (created if needed); never overwrite a file. Returns
+    the files written and what its workflow installs."""
+    install = _installed_requirement()
     files = {
         folder / DEFAULT_CONFIG: (RESOURCES / DEFAULT_CONFIG).read_text(encoding="utf-8"),
         folder / QUARTO_CONFIG: _quarto_yml(),
         folder / "README.md": README,
         folder / ".gitignore": GITIGNORE,
-        folder / WORKFLOW: _workflow(),
+        folder / WORKFLOW: _workflow(install),
     }
     if folder.exists() and not folder.is_dir():
         raise TopicReportError(f"{folder} is not a folder")
@@ -97,4 +134,4 @@ def init(folder: Path) -> list[Path]:
                 file.write(text)
     except OSError as exc:
         raise TopicReportError(f"cannot write the project into {folder}: {exc.strerror or exc}") from None
-    return list(files)
+    return list(files), install

@@ -21,6 +21,8 @@ import pytest
 import yaml
 from test_workflow import actionlint
 
+from topic_report.starter import requirement
+
 from conftest import ROOT
 from site_data import run_build, site_topics
 
@@ -159,3 +161,18 @@ def test_a_broken_quarto_yml_stops_the_build_in_one_line_before_any_work(tmp_pat
     assert (code, out) == (1, "")
     assert err == f"topic-report: error: {problem.format(path=tmp_path / '_quarto.yml')}\n"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["_quarto.yml", "topics.yml"]
+
+
+@pytest.mark.parametrize("direct_url, origin, commit, expected", [
+    (None, None, None, f"topic-report=={version('topic-report')}"),  # from an index
+    ({"url": "https://github.com/someone/topic-report.git", "vcs_info": {"vcs": "git", "commit_id": "abc123"}},
+     None, None, "topic-report @ git+https://github.com/someone/topic-report.git@abc123"),
+    ({"url": "https://example.org/dist/topic_report-0.1.0-py3-none-any.whl", "archive_info": {}}, None, None,
+     "topic-report @ https://example.org/dist/topic_report-0.1.0-py3-none-any.whl"),
+    ({"url": "file:///home/me/topic-report", "dir_info": {"editable": True}}, "https://github.com/me/topic-report",
+     "def456", "topic-report @ git+https://github.com/me/topic-report@def456"),  # a clone: its origin, its commit
+    ({"url": "file:///home/me/topic-report", "dir_info": {}}, "/srv/git/topic-report", "def456",
+     f"topic-report=={version('topic-report')}"),  # an origin CI cannot reach: the version, and init says so
+])
+def test_the_project_s_workflow_installs_topic_report_from_where_it_came(direct_url, origin, commit, expected):
+    assert requirement(direct_url, origin, commit) == expected
