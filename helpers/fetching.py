@@ -28,16 +28,19 @@ from topic_report import PROG, TopicReportError
 from topic_report.arxiv.authors import pinned_papers
 from topic_report.arxiv.paging import ArxivSource, ArxivUnreachable, Fetched, NothingWhereExpected, SweepTooLong
 from topic_report.arxiv.query import Window, build_query
-from topic_report.arxiv.schedule import ANNOUNCEMENT_TIME, ARXIV_TIME, announcements, holidays
+from topic_report.arxiv.schedule import (
+    ANNOUNCEMENT_DAYS,
+    ANNOUNCEMENT_TIME,
+    ARXIV_TIME,
+    announcements,
+    holidays,
+    settled_before,
+)
 from topic_report.audit import audit, unauditable
 from topic_report.sample import shows_sample
 from topic_report.store import NO_LONGER_MATCHES, Coverage, FetchCounts, FetchRecord, Paper, Store, TopicState, utc_now
 from topic_report.topics import ARXIV_FIRST_DAY, Topic
 
-# arXiv announces new papers Sunday to Thursday evenings (arxiv/schedule.py); each announcement
-# holds what was submitted before 14:00 New York time that day (and since the previous deadline).
-ANNOUNCEMENT_DAYS = {6, 0, 1, 2, 3}  # weekday(): Sunday, Monday … Thursday
-SUBMISSION_DEADLINE = time(14, 0)
 # The smallest first page of a sweep of changes: a topic with few papers a day still reads past
 # what its last run saw in one request.
 MIN_FIRST_PAGE = 20
@@ -79,17 +82,6 @@ class FetchOutcome:
         return Coverage(None, reported, self.stored, self.fetched.capped, self.window.since).sentence(cap)
 
 
-def settled_before(moment: datetime) -> datetime:
-    """Every version submitted before this time had been announced by `moment` (unless held in
-    moderation): the submission deadline of arXiv's last announcement at or before `moment`."""
-    day = moment.astimezone(ARXIV_TIME).date()
-    while True:
-        announced = datetime.combine(day, ANNOUNCEMENT_TIME, ARXIV_TIME)
-        if day.weekday() in ANNOUNCEMENT_DAYS and announced <= moment:
-            return datetime.combine(day, SUBMISSION_DEADLINE, ARXIV_TIME).astimezone(UTC)
-        day -= timedelta(days=1)
-
-
 def first_page_size(held: int, window: Window, last_run: datetime, page_size: int) -> int:
     """The entries a sweep of changes asks for first: the window's papers per day over the days
     since the last run and the day before it (what `settled_before` leaves to read again), twice
@@ -104,7 +96,7 @@ def quiet_reason(previous: datetime, now: datetime) -> str | None:
     if announcements(previous, now):
         return None
     local = now.astimezone(ARXIV_TIME)
-    weekend = local.weekday() in (4, 5) or (local.weekday() == 6 and local.time() < ANNOUNCEMENT_TIME)
+    weekend = local.weekday() not in ANNOUNCEMENT_DAYS or (local.weekday() == 6 and local.time() < ANNOUNCEMENT_TIME)
     if weekend:
         return "arXiv announces no papers at weekends"
     if local.date() in holidays():

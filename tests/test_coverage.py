@@ -9,7 +9,7 @@ import pytest
 
 from topic_report import TopicReportError
 from topic_report.arxiv.paging import ArxivSource
-from topic_report.arxiv.schedule import announcements
+from topic_report.arxiv.schedule import ARXIV_TIME, announcements, settled_before
 from topic_report.fetching import fetch_topic
 from topic_report.settings import Settings
 from topic_report.store import Store
@@ -278,6 +278,15 @@ def test_arxiv_announces_sunday_to_thursday_at_eight_in_new_york():
     assert announcements(summer - timedelta(minutes=1), summer) == 1
     winter = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 20:00 EST is 01:00 UTC
     assert announcements(winter - timedelta(minutes=1), winter) == 1
+
+
+def test_what_is_settled_follows_the_schedule_holidays_included():
+    def deadline(day: int) -> datetime:
+        return datetime(2026, 6, day, 14, 0, tzinfo=ARXIV_TIME).astimezone(UTC)
+    assert settled_before(MONDAY) == deadline(1) - DAY  # Sunday evening's announcement
+    assert settled_before(MONDAY + 5 * DAY) == deadline(4)  # Saturday: Thursday's, none on Friday
+    # Friday 19 June is an arXiv holiday: no announcement on Thursday 18th evening, Wednesday's is the last.
+    assert settled_before(datetime(2026, 6, 19, 12, 0, tzinfo=UTC)) == deadline(17)
 
 
 def test_each_request_is_logged_with_what_arxiv_reported_and_what_arrived(tmp_path):
