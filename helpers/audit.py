@@ -20,7 +20,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from topic_report.arxiv.listing import Listings, listing_key
+from topic_report.arxiv.listing import Announced, Listings, announced_in, listing_key
 from topic_report.arxiv.paging import ArxivSource
 from topic_report.arxiv.schedule import is_listing_day, listing_day, listing_days, quiet_reason
 from topic_report.store import FetchRecord, Paper, Store, utc_now
@@ -92,22 +92,36 @@ class AuditRun:
     requests: int
 
 
-def _collect(store: Store, listings: Listings, key: str, categories: list[str], first: date,
-             now: datetime) -> dict[date, str]:
-    """Brings the store's announcements of a listing up to date: the days missed since the last
-    audited one (not before `first`) through OAI-PMH, then today's listing. Returns the days
-    this run audited and their source."""
-    today = listing_day(now)
+def _missed(store: Store, key: str, first: date, today: date) -> list[date]:
+    """The listing days of a listing no run audited, from the day after the last audited one (not
+    before `first`) to yesterday; none before its first audit (nothing to catch up on)."""
     known = store.audited_days(key)
+    if not known:
+        return []
+    return [day for day in listing_days(max(max(known) + timedelta(days=1), first), today - timedelta(days=1))
+            if day not in known]
+
+
+def _harvest_spans(missed: dict[str, list[date]]) -> dict[str, tuple[date, date]]:
+    """Per category, the days its OAI-PMH harvest must span: from the first to the last day any
+    listing of it missed, so that listings sharing a category share one harvest."""
+    spans: dict[str, tuple[date, date]] = {}
+    for key, days in missed.items():
+        for category in key.split("+") if days else ():
+            first, last = spans.get(category, (days[0], days[-1]))
+            spans[category] = (min(first, days[0]), max(last, days[-1]))
+    return spans
+
+
+def _collect(store: Store, listings: Listings, key: str, missed: list[date],
+             harvested: dict[str, list[Announced]]) -> dict[date, str]:
+    """Brings the store's announcements of a listing up to date: the days it missed from this run's
+    OAI-PMH harvests, then today's listing. Returns the days this run audited and their source."""
     audited: dict[date, str] = {}
-    if known:
-        missed = [day for day in listing_days(max(max(known) + timedelta(days=1), first), today - timedelta(days=1))
-                  if day not in known]
-        if missed:
-            items = listings.days(categories, missed[0], missed[-1])
-            by_day = {day: [a for a in items if a.day == day] for day in missed}
-            store.save_announcements(key, by_day, "oai")
-            audited |= dict.fromkeys(missed, "oai")
+    if missed:
+        items = announced_in(harvested, key.split("+"), missed)
+        store.save_announcements(key, {day: [a for a in items if a.day == day] for day in missed}, "oai")
+        audited |= dict.fromkeys(missed, "oai")
     day, items = listings.today(key)
     if day is not None and (items or is_listing_day(day)):  # an empty weekend or holiday feed audits nothing
         store.save_announcements(key, {day: items}, "listing")
@@ -140,11 +154,14 @@ def audit(topics: list[Topic], store: Store, source: ArxivSource, now: datetime 
     listings = Listings(source)
     auditable = [topic for topic in topics if unauditable(topic) is None]
     runs = {topic.slug: TopicAuditRun(topic) for topic in auditable}
-    for key in dict.fromkeys(listing_key(topic.categories) for topic in auditable):
-        sharing = [topic for topic in auditable if listing_key(topic.categories) == key]
-        first = min(audit_start(topic, today) for topic in sharing)
-        days = _collect(store, listings, key, sorted(sharing[0].categories), first, now)
-        for topic in sharing:
+    sharing = {key: [topic for topic in auditable if listing_key(topic.categories) == key]
+               for key in dict.fromkeys(listing_key(topic.categories) for topic in auditable)}
+    missed = {key: _missed(store, key, min(audit_start(topic, today) for topic in members), today)
+              for key, members in sharing.items()}
+    harvested = listings.harvest(_harvest_spans(missed))
+    for key, members in sharing.items():
+        days = _collect(store, listings, key, missed[key], harvested)
+        for topic in members:
             runs[topic.slug].days, runs[topic.slug].sources = list(days), days
     # A topic its max_results cut holds the newest papers only: the audit must not add past the cap.
     capped = {topic.slug for topic in auditable

@@ -124,6 +124,19 @@ def test_missed_days_are_audited_through_oai_pmh_with_resumption_tokens(world, c
     assert [r.params.get("resumptionToken") is not None for r in world.made if r.path == "/oai"] == [False, True, True]
 
 
+def test_listings_that_share_a_category_share_its_harvest_after_missed_days(world):
+    graphics = RADAR.model_copy(update={"name": "Graphics", "slug": "graphics", "categories": ["cs.GR", "cs.CV"]})
+    world.run(MONDAY, topics=(RADAR, graphics))
+    world.emulator.add([record(200, MONDAY - 12 * DAY, MONDAY + DAY),
+                        record(201, MONDAY - 12 * DAY, MONDAY + 2 * DAY, categories=("cs.GR", "cs.CV")),
+                        record(202, MONDAY - 12 * DAY, MONDAY + 3 * DAY, categories=("cs.GR",))])
+    world.run(MONDAY + 4 * DAY, topics=(RADAR, graphics))  # Tuesday to Thursday missed
+    # The listings cs.CV and cs.CV+cs.GR: one harvest of cs.CV for both, one of cs.GR.
+    assert [r.params["set"] for r in world.made if r.path == "/oai"] == ["cs:cs:CV", "cs:cs:GR"]
+    assert world.ids() == ["2605.00200", "2605.00201"]
+    assert world.ids(graphics) == ["2605.00200", "2605.00201", "2605.00202"]
+
+
 def test_a_new_version_that_no_longer_matches_leaves_the_topic_and_never_makes_it_fail(world, capsys):
     world.emulator.add([record(30, MONDAY - 3 * DAY, MONDAY)])
     world.run(MONDAY)
