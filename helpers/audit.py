@@ -19,12 +19,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
-from topic_report.arxiv.listing import Announced, Listings, announced_in, listing_key
-from topic_report.arxiv.paging import ArxivSource
 from topic_report.arxiv.schedule import is_listing_day, listing_day, listing_days, quiet_reason
 from topic_report.store import FetchRecord, Paper, Store, utc_now
 from topic_report.topics import Topic
+
+if TYPE_CHECKING:  # a build reads the audit without the network layer (topic_report.arxiv.listing, paging)
+    from topic_report.arxiv.listing import Announced, Listings
+    from topic_report.arxiv.paging import ArxivSource
 
 
 def unauditable(topic: Topic) -> str | None:
@@ -35,6 +38,12 @@ def unauditable(topic: Topic) -> str | None:
     if not topic.categories:
         return "it names no categories, and arXiv announces papers per category; add categories to have it audited"
     return None
+
+
+def listing_key(categories: list[str] | tuple[str, ...]) -> str:
+    """The listing of a set of categories, as its URL names it: `cs.CV+cs.GR` (sorted: one listing
+    per distinct set, whatever order topics give it in)."""
+    return "+".join(sorted(set(categories)))
 
 
 def audited_listing(topic: Topic) -> str | None:
@@ -117,6 +126,8 @@ def _collect(store: Store, listings: Listings, key: str, missed: list[date],
              harvested: dict[str, list[Announced]]) -> dict[date, str]:
     """Brings the store's announcements of a listing up to date: the days it missed from this run's
     OAI-PMH harvests, then today's listing. Returns the days this run audited and their source."""
+    from topic_report.arxiv.listing import announced_in
+
     audited: dict[date, str] = {}
     if missed:
         items = announced_in(harvested, key.split("+"), missed)
@@ -148,6 +159,8 @@ def _wanted(topic: Topic, store: Store, since: date, until: date) -> dict[str, i
 
 def audit(topics: list[Topic], store: Store, source: ArxivSource, now: datetime | None = None) -> AuditRun:
     """Audit the topics that can be (see the module's docstring); one run line each."""
+    from topic_report.arxiv.listing import Listings  # the network layer, for a run that audits
+
     now = now or utc_now()
     before = source.requests_made
     today = listing_day(now)

@@ -122,14 +122,15 @@ def cmd_notify(args) -> int:
 
 def _deliver(project: Project, settings: Settings, dry_run: Path | None = None, asked: bool = False) -> int:
     """Deliver what is new to the project's `notify:` channels; the exit status."""
-    from topic_report.delivery import DELIVERY_FAILED, deliver
-    from topic_report.store import Store
-
     config = load_config(project.topics_file)
     if not config.notify.channels:
         if asked:
             print(f"{project.topics_file} has no notify: section; nothing to deliver")
         return 0
+    # Here, with somewhere to deliver to: delivery loads the ranking and an HTTP client.
+    from topic_report.delivery import DELIVERY_FAILED, deliver
+    from topic_report.store import Store
+
     with Store(settings.db_path, create=False) as store:
         return 0 if deliver(config.notify, config.topics, store, settings, dry_run) else DELIVERY_FAILED
 

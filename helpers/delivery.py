@@ -31,8 +31,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, stop_after_delay, wait_exponential
 
 from topic_report import PROG, TopicReportError
+from topic_report.arxiv.schedule import nothing_announced_reason
 from topic_report.exports import one_line
-from topic_report.fetching import quiet_reason
 from topic_report.frame import papers_frame
 from topic_report.notify_config import EmailList, Notify, Webhook
 from topic_report.ranking import by_score, ranked
@@ -116,7 +116,7 @@ def _day(store: Store, topic: Topic) -> tuple[str, bool]:
     parts.append(f"the last fetch stored {last['new']:,} new, {last['updated']:,} updated")
     if not last["new"] and not last["updated"]:
         earlier = [run for run in runs[:-1] if run["outcome"] == "ok"]
-        quiet = earlier and quiet_reason(datetime.fromisoformat(earlier[-1]["finished_at"]),
+        quiet = earlier and nothing_announced_reason(datetime.fromisoformat(earlier[-1]["finished_at"]),
                                          datetime.fromisoformat(last["finished_at"]))
         if quiet:
             parts.append(quiet)

@@ -28,14 +28,7 @@ from topic_report import PROG, TopicReportError
 from topic_report.arxiv.authors import pinned_papers
 from topic_report.arxiv.paging import ArxivSource, ArxivUnreachable, Fetched, NothingWhereExpected, SweepTooLong
 from topic_report.arxiv.query import Window, build_query
-from topic_report.arxiv.schedule import (
-    ANNOUNCEMENT_DAYS,
-    ANNOUNCEMENT_TIME,
-    ARXIV_TIME,
-    announcements,
-    holidays,
-    settled_before,
-)
+from topic_report.arxiv.schedule import nothing_announced_reason, settled_before
 from topic_report.audit import audit, unauditable
 from topic_report.sample import shows_sample
 from topic_report.store import NO_LONGER_MATCHES, Coverage, FetchCounts, FetchRecord, Paper, Store, TopicState, utc_now
@@ -89,19 +82,6 @@ def first_page_size(held: int, window: Window, last_run: datetime, page_size: in
     per_day = held / max((window.until - window.since) / timedelta(days=1), 1)
     days = (window.until - last_run) / timedelta(days=1) + 1
     return max(MIN_FIRST_PAGE, min(page_size, math.ceil(2 * per_day * days)))
-
-
-def quiet_reason(previous: datetime, now: datetime) -> str | None:
-    """Why a run found nothing new, where arXiv's schedule explains it."""
-    if announcements(previous, now):
-        return None
-    local = now.astimezone(ARXIV_TIME)
-    weekend = local.weekday() not in ANNOUNCEMENT_DAYS or (local.weekday() == 6 and local.time() < ANNOUNCEMENT_TIME)
-    if weekend:
-        return "arXiv announces no papers at weekends"
-    if local.date() in holidays():
-        return "arXiv announces nothing on its holidays"
-    return "arXiv has announced nothing since the last run"
 
 
 def _start_of_window(topic: Topic, now: datetime) -> datetime:
@@ -256,7 +236,7 @@ def fetch_topic(topic: Topic, store: Store, source: ArxivSource, since: date | N
         older = store.papers(topic.slug, until=record.members_from.date())
         store.leave(topic.slug, {p.id: NO_LONGER_MATCHES for p in older
                                  if not topic.matches(p.title, p.abstract, p.categories)})
-    if counts.new == 0 and kind == "update" and (quiet := quiet_reason(state.swept_until, now)):
+    if counts.new == 0 and kind == "update" and (quiet := nothing_announced_reason(state.swept_until, now)):
         notes.append(quiet)
     return FetchOutcome(topic, window, kind, counts, source.requests_made - before, store.count(topic.slug),
                         fetched, tuple(notes))

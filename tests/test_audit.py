@@ -3,6 +3,9 @@
 announcement, runs missed for days, new versions that no longer match, shared listings, the
 cost of a run, faults. Runs set the emulator's clock and `now`, so days pass without waiting."""
 
+import os
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -288,3 +291,30 @@ def test_narrowing_a_capped_topic_leaves_exactly_what_matches(world):
     world.run(MONDAY + DAY, topics=(narrowed,))
     stored = world.store.papers("radar")
     assert all("LiDAR" in p.title for p in stored) and len(stored) == 4
+
+
+# --- what a build reads of the audit ---------------------------------------------------------------
+
+NETWORK_MODULES = ("topic_report.arxiv.transport", "topic_report.arxiv.paging", "requests", "arxiv")
+BUILD_AND_LIST_MODULES = f"""
+import runpy, sys
+sys.argv = ["topic-report", "build", "--offline"]
+try:
+    runpy.run_module("topic_report", run_name="__main__")
+except SystemExit as exit:
+    print("exit", exit.code)
+print("imported", *[name for name in {NETWORK_MODULES!r} if name in sys.modules])
+"""
+
+
+def test_a_build_with_nothing_changed_imports_no_arxiv_client(tmp_path):
+    """The page's Coverage section and the build's fingerprint read the audit from the store only."""
+    (tmp_path / "topics.yml").write_text("topics:\n  - name: 3D Reconstruction\n    slug: 3d-reconstruction\n"
+                                         "    terms: [point cloud]\n    categories: [cs.CV]\n", encoding="utf-8")
+    environment = {name: value for name, value in os.environ.items() if not name.startswith(("ARXIV_", "TOPIC_REPORT_"))}
+    build = [sys.executable, "-c", BUILD_AND_LIST_MODULES]
+    first = subprocess.run(build, cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=600)
+    assert "exit 0" in first.stdout and "page executed" in first.stdout, first.stderr
+    nothing_changed = subprocess.run(build, cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=600)
+    assert "unchanged, page kept" in nothing_changed.stdout and "exit 0" in nothing_changed.stdout, nothing_changed.stderr
+    assert nothing_changed.stdout.splitlines()[-1] == "imported"

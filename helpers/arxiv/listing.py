@@ -59,12 +59,6 @@ class Announced:
     abstract: str
 
 
-def listing_key(categories: list[str] | tuple[str, ...]) -> str:
-    """The listing of a set of categories, as its URL names it: `cs.CV+cs.GR` (sorted: one listing
-    per distinct set, whatever order topics give it in)."""
-    return "+".join(sorted(set(categories)))
-
-
 def oai_set(category: str) -> str:
     """The OAI-PMH set of one category: cs.CV → cs:cs:CV, hep-th → physics:hep-th,
     astro-ph.CO → physics:astro-ph:CO."""
@@ -80,7 +74,8 @@ class Listings:
         self.source = source
 
     def today(self, key: str) -> tuple[date | None, list[Announced]]:
-        """The current listing of a category set: its date (None for a feed without one) and its items."""
+        """The current listing of a category set (`cs.CV+cs.GR`, topic_report.audit.listing_key): its
+        date (None for a feed without one) and its items."""
         url = f"{self.source.settings.rss_url}/{quote(key, safe='+.-')}"
         return self.source.get(url, parse_listing)
 

@@ -76,3 +76,16 @@ def settled_before(moment: datetime) -> datetime:
         if is_listing_day(day + timedelta(days=1)) and announced <= moment:
             return datetime.combine(day, SUBMISSION_DEADLINE, ARXIV_TIME).astimezone(UTC)
         day -= timedelta(days=1)
+
+
+def nothing_announced_reason(previous: datetime, now: datetime) -> str | None:
+    """Why a run found nothing new, where arXiv's schedule explains it."""
+    if announcements(previous, now):
+        return None
+    local = now.astimezone(ARXIV_TIME)
+    weekend = local.weekday() not in ANNOUNCEMENT_DAYS or (local.weekday() == 6 and local.time() < ANNOUNCEMENT_TIME)
+    if weekend:
+        return "arXiv announces no papers at weekends"
+    if local.date() in holidays():
+        return "arXiv announces nothing on its holidays"
+    return "arXiv has announced nothing since the last run"
