@@ -116,28 +116,47 @@ def match_topics(topics: list[Topic], store: Store) -> dict[str, str]:
     """Match the topics of the whole file to the topics the store knows, before anything is
     fetched, so that renames, swaps and edits keep each topic's papers, run log and backfill.
     A stored topic belongs to the file's topic of its name; else to the one of its definition;
-    else to the one of its slug (a name and terms edited at once). Stored topics are then moved
-    to their topic's slug (two steps, so that slugs can swap); one left on a slug another topic
-    takes is put aside under `<slug>~<n>`, never deleted. Returns a note per topic that moved."""
+    else to the one of its slug; else, if the store never recorded its name and definition (a
+    store of schema 1 upgraded, its topics not fetched since), to the only topic that matches all
+    of its papers. Stored topics are then moved to their topic's slug (two steps, so that slugs
+    can swap); one left on a slug another topic takes is put aside under `<slug>~<n>`, never
+    deleted. Returns a note per topic that moved."""
     states = {state.topic: state for state in store.topic_states()}
-    claims: dict[str, TopicState] = {}  # file slug -> the stored topic it continues
-    rules = (lambda topic, state: state.name.lower() == topic.name.lower(),
-             lambda topic, state: state.definition == topic.definition,
-             lambda topic, state: state.topic == topic.slug)
+    stored = sorted(store.topic_slugs() | set(states))
+    claims: dict[str, str] = {}  # file slug -> the stored slug it continues
+    rules = (lambda topic, slug: slug in states and states[slug].name.lower() == topic.name.lower(),
+             lambda topic, slug: slug in states and states[slug].definition == topic.definition,
+             lambda topic, slug: slug == topic.slug)
     for rule in rules:
         for topic in topics:
-            taken = {state.topic for state in claims.values()}
-            found = [state for state in states.values() if state.topic not in taken and rule(topic, state)]
+            taken = set(claims.values())
+            found = [slug for slug in stored if slug not in taken and rule(topic, slug)]
             if topic.slug not in claims and len(found) == 1:
                 claims[topic.slug] = found[0]
-    moves = {state.topic: slug for slug, state in claims.items() if state.topic != slug}
-    claimed = {state.topic for state in claims.values()}
-    aside = [slug for slug in {*store.topic_slugs(), *states} - claimed if slug in moves.values()]
+    for slug in (slug for slug in stored if slug not in states and slug not in claims.values()):
+        unclaimed = [topic for topic in topics if topic.slug not in claims]
+        papers = store.papers(slug) if unclaimed else []
+        fits = [topic for topic in unclaimed if papers
+                and all(topic.matches(p.title, p.abstract, p.categories) for p in papers)]
+        if len(fits) == 1:
+            claims[fits[0].slug] = slug
+    moves = {old: slug for slug, old in claims.items() if old != slug}
+    aside = [slug for slug in stored if slug not in claims.values() and slug in moves.values()]
     store.move_topics({**moves, **{slug: _free_slug(store, slug) for slug in aside}})
-    return {topic.slug: (f"slug renamed from {state.topic!r}" if state.name.lower() == topic.name.lower()
-                   else f"renamed from {state.name!r} (slug {state.topic!r})") + ": its papers and history kept"
-            for topic in topics if (state := claims.get(topic.slug)) is not None
-            and (state.topic != topic.slug or state.name.lower() != topic.name.lower())}
+    return {topic.slug: _moved(topic, old, states.get(old)) for topic in topics
+            if (old := claims.get(topic.slug)) is not None
+            and (old != topic.slug or (old in states and states[old].name.lower() != topic.name.lower()))}
+
+
+def _moved(topic: Topic, old: str, state: TopicState | None) -> str:
+    """The run line's note for a topic that continues the stored topic `old`."""
+    if state is None:
+        how = f"slug renamed from {old!r} (all its stored papers match this topic)"
+    elif state.name.lower() == topic.name.lower():
+        how = f"slug renamed from {old!r}"
+    else:
+        how = f"renamed from {state.name!r} (slug {old!r})"
+    return how + ": its papers and history kept"
 
 
 def _free_slug(store: Store, slug: str) -> str:
