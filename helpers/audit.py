@@ -68,11 +68,9 @@ class TopicAuditRun:
     pending: int = 0
     left: list[str] = field(default_factory=list)    # "2606.01234 (its v2 no longer matches)"
     capped: int | None = None                        # its max_results, when a run stopped at it
+    beyond_cap: int = 0                              # announced, matching, not in the topic: past the cap
 
     def line(self) -> str:
-        if self.capped is not None:
-            return (f"{self.topic.name}: capped at max_results ({self.capped}): the audit adds no paper beyond it; "
-                    f"raise max_results to have it audited")
         if not self.days:
             span = "no new announcement day to audit"
         else:
@@ -85,10 +83,19 @@ class TopicAuditRun:
                 parts.append(f"{_span(listed)} from arXiv's listing")
             span = "audited " + " and ".join(parts)
         papers = "1 announced paper matches" if self.matching == 1 else f"{self.matching} announced papers match"
+        if self.capped is not None:
+            return (f"{self.topic.name}: {span}; {papers} in its window, {beyond_the_cap(self.beyond_cap, self.capped)}: "
+                    f"the audit fetches none past it; raise max_results to have them fetched")
         text = f"{self.topic.name}: {span}; {papers} in its window, {self.fetched} fetched by id, {self.pending} pending"
         if self.left:
             text += "; left the topic: " + ", ".join(self.left)
         return text
+
+
+def beyond_the_cap(papers: int, cap: int) -> str:
+    """How the run line and the page say the announced matching papers a capped topic lacks: not
+    pending (arXiv serves them), but past the newest `cap` papers its max_results keeps."""
+    return f"{papers:,} beyond the cap of {cap:,} (max_results)"
 
 
 def _span(days: list[date]) -> str:
@@ -177,8 +184,7 @@ def audit(topics: list[Topic], store: Store, source: ArxivSource, now: datetime 
         for topic in members:
             runs[topic.slug].days, runs[topic.slug].sources = list(days), days
     # A topic its max_results cut holds the newest papers only: the audit must not add past the cap.
-    capped = {topic.slug for topic in auditable
-              if (state := store.topic_state(topic.slug)) is not None and state.capped_at is not None}
+    capped = {topic.slug: cap for topic in auditable if (cap := capped_at(topic, store)) is not None}
     wanted = {topic.slug: _wanted(topic, store, audit_start(topic, today), today)
               for topic in auditable if topic.slug not in capped}
     wanted.update(dict.fromkeys(capped, {}))
@@ -189,7 +195,10 @@ def audit(topics: list[Topic], store: Store, source: ArxivSource, now: datetime 
     served = {paper.id: paper for paper in source.by_id(ids).papers} if ids else {}
     for topic in auditable:
         if topic.slug in capped:
-            runs[topic.slug].capped = topic.max_results
+            audited = [day for day in day_audits(topic, store, now) if day.audited]
+            runs[topic.slug].capped = capped[topic.slug]
+            runs[topic.slug].matching = sum(day.matching for day in audited)
+            runs[topic.slug].beyond_cap = len({paper_id for day in audited for paper_id in day.beyond_cap})
         else:
             _settle(topic, store, runs[topic.slug], wanted[topic.slug], stored | served, set(served), now)
     return AuditRun(list(runs.values()), source.requests_made - before)
@@ -227,12 +236,22 @@ class DayAudit:
     stored: int = 0                # of those, in the topic at the announced version or newer
     pending: tuple[str, ...] = ()  # ids announced, matching, not served by arXiv's API yet
     left: int = 0                  # their newer version no longer matches: left the topic
+    beyond_cap: tuple[str, ...] = ()  # a capped topic's: ids announced, matching, not in it (not pending)
+
+
+def capped_at(topic: Topic, store: Store) -> int | None:
+    """The max_results a run of the topic stopped at, while no run fetched its whole window since
+    (None: not capped)."""
+    state = store.topic_state(topic.slug)
+    return state.capped_at if state is not None else None
 
 
 def day_audits(topic: Topic, store: Store, now: datetime) -> list[DayAudit]:
     """Every day of the topic's window, newest first: what arXiv announced in its categories,
-    what matched the topic, what the topic holds and what is pending."""
+    what matched the topic, what the topic holds and what is pending (for a capped topic: beyond
+    its cap, as the audit adds nothing to it)."""
     today = listing_day(now)
+    capped = capped_at(topic, store) is not None
     first = audit_start(topic, today)
     audited = store.audited_days(listing_key(topic.categories))
     held, departed = store.versions(topic.slug), store.departures(topic.slug)
@@ -253,9 +272,10 @@ def day_audits(topic: Topic, store: Store, now: datetime) -> list[DayAudit]:
         matching = {paper_id: version for paper_id, (version, match) in papers.items() if match}
         stored = sum(1 for paper_id, version in matching.items() if held.get(paper_id, 0) >= version)
         left = sum(1 for paper_id in matching if paper_id not in held and paper_id in departed)
-        pending = tuple(sorted(paper_id for paper_id, version in matching.items()
+        missing = tuple(sorted(paper_id for paper_id, version in matching.items()
                                if held.get(paper_id, 0) < version and paper_id not in departed))
-        days.append(DayAudit(day, quiet_reason(day), audited[day], len(papers), len(matching), stored, pending, left))
+        days.append(DayAudit(day, quiet_reason(day), audited[day], len(papers), len(matching), stored,
+                             () if capped else missing, left, missing if capped else ()))
     return days
 
 
@@ -266,12 +286,25 @@ class TopicAudit:
     days: list[DayAudit]
     unauditable: str | None
     listing: str | None
+    cap: int | None = None  # the max_results that cut the topic (None: not capped)
 
     @classmethod
     def load(cls, topic: Topic, store: Store, now: datetime) -> TopicAudit:
         reason = unauditable(topic)
-        return cls([] if reason else day_audits(topic, store, now), reason, audited_listing(topic))
+        return cls([] if reason else day_audits(topic, store, now), reason, audited_listing(topic),
+                   capped_at(topic, store))
 
     @property
     def audited(self) -> list[DayAudit]:
         return [day for day in self.days if day.audited]
+
+    @property
+    def pending(self) -> list[str]:
+        """The ids arXiv announced matching the topic that its API does not serve yet."""
+        return sorted({paper_id for day in self.audited for paper_id in day.pending})
+
+    @property
+    def beyond_cap(self) -> list[str]:
+        """The ids announced matching the capped topic that it does not hold: past its cap, not pending."""
+        return sorted({paper_id for day in self.audited for paper_id in day.beyond_cap})
+

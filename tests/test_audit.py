@@ -14,9 +14,11 @@ import pytest
 from topic_report.arxiv.paging import ArxivSource
 from topic_report.audit import TopicAudit, day_audits
 from topic_report.fetching import fetch_all
+from topic_report.overview import topic_overview
 from topic_report.report import audit_html
 from topic_report.settings import Settings
 from topic_report.store import Store, utc_now
+from topic_report.topic_data import TopicData
 from topic_report.topics import Topic
 
 from arxiv_server import ArxivEmulator
@@ -100,6 +102,17 @@ def test_a_paper_announced_before_the_search_index_shows_it_is_pending_then_fetc
     assert world.ids() == ["2605.00003"] and "1 fetched by id, 0 pending" in capsys.readouterr().out
     tuesday = next(d for d in day_audits(RADAR, world.store, MONDAY + 2 * DAY) if d.day == date(2026, 6, 2))
     assert (tuesday.stored, tuesday.pending) == (1, ())
+
+
+def test_the_index_card_counts_the_pending_papers(world):
+    world.run(MONDAY)
+    world.emulator.add([record(5, MONDAY - 20 * DAY, MONDAY + DAY, visible=MONDAY + 2 * DAY),
+                        record(6, MONDAY - 20 * DAY, MONDAY + DAY)])
+    world.run(MONDAY + DAY)
+    since = RADAR.model_copy(update={"since": date(2026, 5, 25)})  # its page is built months later
+    assert topic_overview(TopicData.load(world.store, since)).pending == 1
+    world.run(MONDAY + 2 * DAY)
+    assert topic_overview(TopicData.load(world.store, since)).pending == 0
 
 
 def test_a_pending_paper_is_never_forgotten_however_many_runs_pass(world):
@@ -277,10 +290,18 @@ def test_a_cap_cut_by_a_daily_run_is_said_recorded_and_raising_it_fetches_the_re
     world.run(MONDAY + DAY, topics=(capped,))
     out = capsys.readouterr().out
     assert "stopped at max_results (3): raise it to fetch the rest" in out
-    assert "Radar: capped at max_results (3): the audit adds no paper beyond it" in out
+    assert ("Radar: audited 2026-06-02 from arXiv's listing; 5 announced papers match in its window, "
+            "2 beyond the cap of 3 (max_results): the audit fetches none past it") in out
     assert world.store.topic_state("radar").capped_at == 3 and len(world.ids()) == 3
+    # Not pending (arXiv serves them): past the cap, said apart on the page.
+    audited = TopicAudit.load(capped, world.store, MONDAY + DAY)
+    tuesday = next(d for d in audited.days if d.day == date(2026, 6, 2))
+    assert (tuesday.matching, tuesday.stored, tuesday.pending, len(tuesday.beyond_cap)) == (5, 3, (), 2)
+    assert (audited.cap, audited.pending, audited.beyond_cap) == (3, [], sorted(set(tuesday.beyond_cap)))
     world.run(MONDAY + 2 * DAY)  # max_results back to its default
     assert len(world.ids()) == 5
+    audited = TopicAudit.load(RADAR, world.store, MONDAY + 2 * DAY)
+    assert (audited.cap, audited.beyond_cap, audited.pending) == (None, [], [])
 
 
 def test_narrowing_a_capped_topic_leaves_exactly_what_matches(world):
