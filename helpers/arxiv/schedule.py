@@ -50,6 +50,15 @@ def listing_day(moment: datetime) -> date:
     return moment.astimezone(ARXIV_TIME).date()
 
 
+def listing_in_force(moment: datetime) -> date:
+    """The newest listing day at `moment`: the announcement arXiv's feed shows then (a weekend's or
+    a holiday's is the one before)."""
+    day = listing_day(moment)
+    while not is_listing_day(day):
+        day -= timedelta(days=1)
+    return day
+
+
 def listing_days(first: date, last: date) -> list[date]:
     """The days from `first` to `last` (inclusive) whose listing holds an announcement."""
     return [day for offset in range((last - first).days + 1)
