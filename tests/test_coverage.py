@@ -2,6 +2,9 @@
 (papers announced late, new versions of old papers, a clock ahead), through the real
 client (topic_report.arxiv). Each run's `now` and the emulator's clock are set, so days pass without waiting."""
 
+import os
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -269,6 +272,21 @@ def test_a_quiet_weekend_is_said_as_such_and_is_no_failure(radar):
     tuesday = MONDAY + 8 * DAY
     assert "announces" not in radar.run(tuesday).line()  # Monday evening's announcement came and went
     assert "arXiv has announced nothing since the last run" in radar.run(tuesday + timedelta(hours=3)).line()
+
+
+def test_a_fetch_whose_output_cannot_be_written_says_so_in_one_line_and_keeps_what_it_stored(tmp_path):
+    (tmp_path / "topics.yml").write_text("topics:\n  - name: Radar\n    slug: radar\n    terms: [point cloud]\n",
+                                         encoding="utf-8")
+    with ArxivEmulator(recorded_dir=None) as emulator, open("/dev/full", "w") as full:
+        emulator.add([record(1, datetime.now(UTC) - 2 * DAY)])
+        environment = {**os.environ, **emulator.environment(), "ARXIV_DELAY_SECONDS": "0",
+                       "TOPIC_REPORT_DB": str(tmp_path / "papers.sqlite")}
+        result = subprocess.run([sys.executable, "-m", "topic_report", "fetch"], cwd=tmp_path, env=environment,
+                                stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert (result.returncode, result.stderr) == (
+        1, "topic-report: error: cannot write to standard output: No space left on device\n")
+    with Store(tmp_path / "papers.sqlite") as store:
+        assert [p.id for p in store.papers("radar")] == ["2606.00001"]
 
 
 def test_arxiv_announces_sunday_to_thursday_at_eight_in_new_york():
