@@ -6,22 +6,17 @@ cost of a run, faults. Runs set the emulator's clock and `now`, so days pass wit
 import os
 import subprocess
 import sys
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from topic_report.arxiv.paging import ArxivSource
 from topic_report.audit import TopicAudit, day_audits
 from topic_report.fetching import fetch_all
 from topic_report.overview import topic_overview
 from topic_report.report import audit_html
-from topic_report.settings import Settings
-from topic_report.store import Store, utc_now
+from topic_report.store import utc_now
 from topic_report.topic_data import TopicData
 from topic_report.topics import Topic
-
-from arxiv_server import ArxivEmulator
 
 DAY = timedelta(days=1)
 # Runs at 12:00 UTC (08:00 in New York): the listing of that date is in force.
@@ -44,38 +39,9 @@ def record(n: int, submitted: datetime, listed: datetime, title: str = "Point cl
             "announced": f"{listed:%Y-%m-%d}", "visible_from": stamp(visible or announced_on(listed))}
 
 
-class World:
-    """A store, the real client and the emulator; `run` is a daily `topic-report fetch` at a moment."""
-
-    def __init__(self, emulator: ArxivEmulator, path):
-        self.emulator = emulator
-        self.store = Store(path)
-        self.source = ArxivSource(replace(Settings(), api_url=emulator.url, rss_url=emulator.rss_url,
-                                          oai_url=emulator.oai_url, delay_seconds=0.0, timeout_seconds=5,
-                                          retries=1), progress=False)
-
-    def run(self, when: datetime, topics=(RADAR,), capsys=None):
-        self.emulator.clock = when
-        before = len(self.emulator.requests)
-        summary = fetch_all(list(topics), self.store, self.source, now=when)
-        self.made = self.emulator.requests[before:]
-        return summary
-
-    def ids(self, topic: Topic = RADAR) -> list[str]:
-        return sorted(p.id for p in self.store.papers(topic.slug))
-
-    def kinds(self) -> list[str]:
-        """Which interface each request of the last run went to."""
-        return [("listing" if r.path.startswith("/rss/") else "oai" if r.path == "/oai"
-                 else "id_list" if r.params.get("id_list") else "search") for r in self.made]
-
-
 @pytest.fixture
-def world(tmp_path):
-    with ArxivEmulator(recorded_dir=None) as emulator:
-        radar = World(emulator, tmp_path / "papers.sqlite")
-        yield radar
-        radar.store.close()
+def world(arxiv_world):
+    return arxiv_world(RADAR)
 
 
 def test_a_paper_held_in_moderation_for_weeks_is_fetched_by_id_when_announced(world, capsys):
