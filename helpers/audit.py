@@ -3,12 +3,15 @@ checked against, every run, and what the store lacks is fetched by id.
 
 A run reads one listing per distinct set of categories (topics sharing a set share it: see
 topic_report.arxiv.listing), and, when runs were missed, the days since the last audited one
-through OAI-PMH. Every announced paper version that matches a topic must then be in it: one the
-search sweep did not bring (held in moderation longer than `lookback_days`, the search index
-lagging the announcement) is fetched with `id_list`, however old its submission date. One arXiv
+through OAI-PMH, each category harvested once for the run whichever listings share it. Every
+announced paper version that matches a topic must then be in it: one the search sweep did not
+bring (held in moderation longer than `lookback_days`, the search index lagging the
+announcement) is fetched with `id_list`, however old its submission date. One arXiv
 announced but its API does not serve yet stays pending: the announcement is stored, so every
 later run asks for it again until it comes. A paper whose announced new version no longer
-matches the topic leaves it, with the reason kept for the page.
+matches the topic leaves it, with the reason kept for the page. A topic its max_results cut
+holds its newest papers only: the audit adds none to it, and counts the announced matching
+papers it lacks as beyond its cap, not pending.
 
 A topic with its own `query`, or without categories, cannot be audited: arXiv's listings are
 per category, and only arXiv's search can evaluate a query.
