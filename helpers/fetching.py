@@ -116,11 +116,11 @@ def match_topics(topics: list[Topic], store: Store) -> dict[str, str]:
     """Match the topics of the whole file to the topics the store knows, before anything is
     fetched, so that renames, swaps and edits keep each topic's papers, run log and backfill.
     A stored topic belongs to the file's topic of its name; else to the one of its definition;
-    else to the one of its slug (a name and terms edited at once); else, if the store never recorded its name and definition (a
-    store of schema 1 upgraded, its topics not fetched since), to the only topic that matches all
-    of its papers. Stored topics are then moved to their topic's slug (two steps, so that slugs
-    can swap); one left on a slug another topic takes is put aside under `<slug>~<n>`, never
-    deleted. Returns a note per topic that moved."""
+    else to the one of its slug (a name and terms edited at once); else, if the store never
+    recorded its name and definition (a store of schema 1 upgraded, its topics not fetched
+    since), to the only topic that matches all of its papers. Stored topics are then moved to
+    their topic's slug (two steps, so that slugs can swap); one left on a slug another topic
+    takes is put aside under `<slug>~<n>`, never deleted. Returns a note per topic that moved."""
     states = {state.topic: state for state in store.topic_states()}
     stored = sorted(store.topic_slugs() | set(states))
     claims: dict[str, str] = {}  # file slug -> the stored slug it continues
