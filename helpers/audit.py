@@ -3,12 +3,15 @@ checked against, every run, and what the store lacks is fetched by id.
 
 A run reads one listing per distinct set of categories (topics sharing a set share it: see
 topic_report.arxiv.listing), and, when runs were missed, the days since the last audited one
-through OAI-PMH. Every announced paper version that matches a topic must then be in it: one the
-search sweep did not bring (held in moderation longer than `lookback_days`, the search index
-lagging the announcement) is fetched with `id_list`, however old its submission date. One arXiv
+through OAI-PMH, each category harvested once for the run whichever listings share it. Every
+announced paper version that matches a topic must then be in it: one the search sweep did not
+bring (held in moderation longer than `lookback_days`, the search index lagging the
+announcement) is fetched with `id_list`, however old its submission date. One arXiv
 announced but its API does not serve yet stays pending: the announcement is stored, so every
 later run asks for it again until it comes. A paper whose announced new version no longer
-matches the topic leaves it, with the reason kept for the page.
+matches the topic leaves it, with the reason kept for the page. A topic its max_results cut
+holds its newest papers only: the audit adds none to it, and counts the announced matching
+papers it lacks as beyond its cap, not pending.
 
 A topic with its own `query`, or without categories, cannot be audited: arXiv's listings are
 per category, and only arXiv's search can evaluate a query.
@@ -19,12 +22,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
-from topic_report.arxiv.listing import Listings, listing_key
-from topic_report.arxiv.paging import ArxivSource
 from topic_report.arxiv.schedule import is_listing_day, listing_day, listing_days, quiet_reason
 from topic_report.store import FetchRecord, Paper, Store, utc_now
 from topic_report.topics import Topic
+
+if TYPE_CHECKING:  # a build reads the audit without the network layer (topic_report.arxiv.listing, paging)
+    from topic_report.arxiv.listing import Announced, Listings
+    from topic_report.arxiv.paging import ArxivSource
 
 
 def unauditable(topic: Topic) -> str | None:
@@ -35,6 +41,12 @@ def unauditable(topic: Topic) -> str | None:
     if not topic.categories:
         return "it names no categories, and arXiv announces papers per category; add categories to have it audited"
     return None
+
+
+def listing_key(categories: list[str] | tuple[str, ...]) -> str:
+    """The listing of a set of categories, as its URL names it: `cs.CV+cs.GR` (sorted: one listing
+    per distinct set, whatever order topics give it in)."""
+    return "+".join(sorted(set(categories)))
 
 
 def audited_listing(topic: Topic) -> str | None:
@@ -59,11 +71,9 @@ class TopicAuditRun:
     pending: int = 0
     left: list[str] = field(default_factory=list)    # "2606.01234 (its v2 no longer matches)"
     capped: int | None = None                        # its max_results, when a run stopped at it
+    beyond_cap: int = 0                              # announced, matching, not in the topic: past the cap
 
     def line(self) -> str:
-        if self.capped is not None:
-            return (f"{self.topic.name}: capped at max_results ({self.capped}): the audit adds no paper beyond it; "
-                    f"raise max_results to have it audited")
         if not self.days:
             span = "no new announcement day to audit"
         else:
@@ -76,10 +86,19 @@ class TopicAuditRun:
                 parts.append(f"{_span(listed)} from arXiv's listing")
             span = "audited " + " and ".join(parts)
         papers = "1 announced paper matches" if self.matching == 1 else f"{self.matching} announced papers match"
+        if self.capped is not None:
+            return (f"{self.topic.name}: {span}; {papers} in its window, {beyond_the_cap(self.beyond_cap, self.capped)}: "
+                    f"the audit fetches none past it; raise max_results to have them fetched")
         text = f"{self.topic.name}: {span}; {papers} in its window, {self.fetched} fetched by id, {self.pending} pending"
         if self.left:
             text += "; left the topic: " + ", ".join(self.left)
         return text
+
+
+def beyond_the_cap(papers: int, cap: int) -> str:
+    """How the run line and the page say the announced matching papers a capped topic lacks: not
+    pending (arXiv serves them), but past the newest `cap` papers its max_results keeps."""
+    return f"{papers:,} beyond the cap of {cap:,} (max_results)"
 
 
 def _span(days: list[date]) -> str:
@@ -92,22 +111,38 @@ class AuditRun:
     requests: int
 
 
-def _collect(store: Store, listings: Listings, key: str, categories: list[str], first: date,
-             now: datetime) -> dict[date, str]:
-    """Brings the store's announcements of a listing up to date: the days missed since the last
-    audited one (not before `first`) through OAI-PMH, then today's listing. Returns the days
-    this run audited and their source."""
-    today = listing_day(now)
+def _missed(store: Store, key: str, first: date, today: date) -> list[date]:
+    """The listing days of a listing no run audited, from the day after the last audited one (not
+    before `first`) to yesterday; none before its first audit (nothing to catch up on)."""
     known = store.audited_days(key)
+    if not known:
+        return []
+    return [day for day in listing_days(max(max(known) + timedelta(days=1), first), today - timedelta(days=1))
+            if day not in known]
+
+
+def _harvest_spans(missed: dict[str, list[date]]) -> dict[str, tuple[date, date]]:
+    """Per category, the days its OAI-PMH harvest must span: from the first to the last day any
+    listing of it missed, so that listings sharing a category share one harvest."""
+    spans: dict[str, tuple[date, date]] = {}
+    for key, days in missed.items():
+        for category in key.split("+") if days else ():
+            first, last = spans.get(category, (days[0], days[-1]))
+            spans[category] = (min(first, days[0]), max(last, days[-1]))
+    return spans
+
+
+def _collect(store: Store, listings: Listings, key: str, missed: list[date],
+             harvested: dict[str, list[Announced]]) -> dict[date, str]:
+    """Brings the store's announcements of a listing up to date: the days it missed from this run's
+    OAI-PMH harvests, then today's listing. Returns the days this run audited and their source."""
+    from topic_report.arxiv.listing import announced_in
+
     audited: dict[date, str] = {}
-    if known:
-        missed = [day for day in listing_days(max(max(known) + timedelta(days=1), first), today - timedelta(days=1))
-                  if day not in known]
-        if missed:
-            items = listings.days(categories, missed[0], missed[-1])
-            by_day = {day: [a for a in items if a.day == day] for day in missed}
-            store.save_announcements(key, by_day, "oai")
-            audited |= dict.fromkeys(missed, "oai")
+    if missed:
+        items = announced_in(harvested, key.split("+"), missed)
+        store.save_announcements(key, {day: [a for a in items if a.day == day] for day in missed}, "oai")
+        audited |= dict.fromkeys(missed, "oai")
     day, items = listings.today(key)
     if day is not None and (items or is_listing_day(day)):  # an empty weekend or holiday feed audits nothing
         store.save_announcements(key, {day: items}, "listing")
@@ -134,21 +169,25 @@ def _wanted(topic: Topic, store: Store, since: date, until: date) -> dict[str, i
 
 def audit(topics: list[Topic], store: Store, source: ArxivSource, now: datetime | None = None) -> AuditRun:
     """Audit the topics that can be (see the module's docstring); one run line each."""
+    from topic_report.arxiv.listing import Listings  # the network layer, for a run that audits
+
     now = now or utc_now()
     before = source.requests_made
     today = listing_day(now)
     listings = Listings(source)
     auditable = [topic for topic in topics if unauditable(topic) is None]
     runs = {topic.slug: TopicAuditRun(topic) for topic in auditable}
-    for key in dict.fromkeys(listing_key(topic.categories) for topic in auditable):
-        sharing = [topic for topic in auditable if listing_key(topic.categories) == key]
-        first = min(audit_start(topic, today) for topic in sharing)
-        days = _collect(store, listings, key, sorted(sharing[0].categories), first, now)
-        for topic in sharing:
+    sharing = {key: [topic for topic in auditable if listing_key(topic.categories) == key]
+               for key in dict.fromkeys(listing_key(topic.categories) for topic in auditable)}
+    missed = {key: _missed(store, key, min(audit_start(topic, today) for topic in members), today)
+              for key, members in sharing.items()}
+    harvested = listings.harvest(_harvest_spans(missed))
+    for key, members in sharing.items():
+        days = _collect(store, listings, key, missed[key], harvested)
+        for topic in members:
             runs[topic.slug].days, runs[topic.slug].sources = list(days), days
     # A topic its max_results cut holds the newest papers only: the audit must not add past the cap.
-    capped = {topic.slug for topic in auditable
-              if (state := store.topic_state(topic.slug)) is not None and state.capped_at is not None}
+    capped = {topic.slug: cap for topic in auditable if (cap := capped_at(topic, store)) is not None}
     wanted = {topic.slug: _wanted(topic, store, audit_start(topic, today), today)
               for topic in auditable if topic.slug not in capped}
     wanted.update(dict.fromkeys(capped, {}))
@@ -159,7 +198,10 @@ def audit(topics: list[Topic], store: Store, source: ArxivSource, now: datetime 
     served = {paper.id: paper for paper in source.by_id(ids).papers} if ids else {}
     for topic in auditable:
         if topic.slug in capped:
-            runs[topic.slug].capped = topic.max_results
+            audited = [day for day in day_audits(topic, store, now) if day.audited]
+            runs[topic.slug].capped = capped[topic.slug]
+            runs[topic.slug].matching = sum(day.matching for day in audited)
+            runs[topic.slug].beyond_cap = len({paper_id for day in audited for paper_id in day.beyond_cap})
         else:
             _settle(topic, store, runs[topic.slug], wanted[topic.slug], stored | served, set(served), now)
     return AuditRun(list(runs.values()), source.requests_made - before)
@@ -197,12 +239,22 @@ class DayAudit:
     stored: int = 0                # of those, in the topic at the announced version or newer
     pending: tuple[str, ...] = ()  # ids announced, matching, not served by arXiv's API yet
     left: int = 0                  # their newer version no longer matches: left the topic
+    beyond_cap: tuple[str, ...] = ()  # a capped topic's: ids announced, matching, not in it (not pending)
+
+
+def capped_at(topic: Topic, store: Store) -> int | None:
+    """The max_results a run of the topic stopped at, while no run fetched its whole window since
+    (None: not capped)."""
+    state = store.topic_state(topic.slug)
+    return state.capped_at if state is not None else None
 
 
 def day_audits(topic: Topic, store: Store, now: datetime) -> list[DayAudit]:
     """Every day of the topic's window, newest first: what arXiv announced in its categories,
-    what matched the topic, what the topic holds and what is pending."""
+    what matched the topic, what the topic holds and what is pending (for a capped topic: beyond
+    its cap, as the audit adds nothing to it)."""
     today = listing_day(now)
+    capped = capped_at(topic, store) is not None
     first = audit_start(topic, today)
     audited = store.audited_days(listing_key(topic.categories))
     held, departed = store.versions(topic.slug), store.departures(topic.slug)
@@ -223,9 +275,10 @@ def day_audits(topic: Topic, store: Store, now: datetime) -> list[DayAudit]:
         matching = {paper_id: version for paper_id, (version, match) in papers.items() if match}
         stored = sum(1 for paper_id, version in matching.items() if held.get(paper_id, 0) >= version)
         left = sum(1 for paper_id in matching if paper_id not in held and paper_id in departed)
-        pending = tuple(sorted(paper_id for paper_id, version in matching.items()
+        missing = tuple(sorted(paper_id for paper_id, version in matching.items()
                                if held.get(paper_id, 0) < version and paper_id not in departed))
-        days.append(DayAudit(day, quiet_reason(day), audited[day], len(papers), len(matching), stored, pending, left))
+        days.append(DayAudit(day, quiet_reason(day), audited[day], len(papers), len(matching), stored,
+                             () if capped else missing, left, missing if capped else ()))
     return days
 
 
@@ -236,12 +289,25 @@ class TopicAudit:
     days: list[DayAudit]
     unauditable: str | None
     listing: str | None
+    cap: int | None = None  # the max_results that cut the topic (None: not capped)
 
     @classmethod
     def load(cls, topic: Topic, store: Store, now: datetime) -> TopicAudit:
         reason = unauditable(topic)
-        return cls([] if reason else day_audits(topic, store, now), reason, audited_listing(topic))
+        return cls([] if reason else day_audits(topic, store, now), reason, audited_listing(topic),
+                   capped_at(topic, store))
 
     @property
     def audited(self) -> list[DayAudit]:
         return [day for day in self.days if day.audited]
+
+    @property
+    def pending(self) -> list[str]:
+        """The ids arXiv announced matching the topic that its API does not serve yet."""
+        return sorted({paper_id for day in self.audited for paper_id in day.pending})
+
+    @property
+    def beyond_cap(self) -> list[str]:
+        """The ids announced matching the capped topic that it does not hold: past its cap, not pending."""
+        return sorted({paper_id for day in self.audited for paper_id in day.beyond_cap})
+

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from dataclasses import replace
@@ -94,18 +95,34 @@ def cmd_digest(args) -> int:
         except OSError as exc:
             raise TopicReportError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     else:
-        _write_stdout(text)
+        sys.stdout.write(text)
     return 0
 
 
-def _write_stdout(text: str) -> None:
-    try:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    except OSError as exc:  # a full disk, a closed pipe (`| head`)
-        # What stays buffered would fail again when Python flushes at exit: let it go nowhere.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        raise TopicReportError(f"cannot write to standard output: {exc.strerror or exc}") from None
+class _Stdout:
+    """Standard output whose failure to write (a full disk, `> /dev/full`, a closed pipe) is a
+    TopicReportError: one line on stderr, not a traceback, whatever command was printing."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._guarded(self._stream.write, text)
+
+    def flush(self) -> None:
+        self._guarded(self._stream.flush)
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+    def _guarded(self, action, *args):
+        try:
+            return action(*args)
+        except OSError as exc:
+            # What stays buffered would fail again when Python flushes at exit: let it go nowhere.
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), self._stream.fileno())
+            raise TopicReportError(f"cannot write to standard output: {exc.strerror or exc}") from None
 
 
 def cmd_build(args) -> int:
@@ -124,14 +141,15 @@ def cmd_notify(args) -> int:
 
 def _deliver(project: Project, settings: Settings, dry_run: Path | None = None, asked: bool = False) -> int:
     """Deliver what is new to the project's `notify:` channels; the exit status."""
-    from topic_report.delivery import DELIVERY_FAILED, deliver
-    from topic_report.store import Store
-
     config = load_config(project.topics_file)
     if not config.notify.channels:
         if asked:
             print(f"{project.topics_file} has no notify: section; nothing to deliver")
         return 0
+    # Here, with somewhere to deliver to: delivery loads the ranking and an HTTP client.
+    from topic_report.delivery import DELIVERY_FAILED, deliver
+    from topic_report.store import Store
+
     with Store(settings.db_path, create=False) as store:
         return 0 if deliver(config.notify, config.topics, store, settings, dry_run) else DELIVERY_FAILED
 
@@ -193,12 +211,17 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    stdout, sys.stdout = sys.stdout, _Stdout(sys.stdout)
     try:
-        return args.func(args)
+        args = parser().parse_args(argv)
+        code = args.func(args)
+        sys.stdout.flush()
+        return code
     except TopicReportError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; the store keeps what was saved before", file=sys.stderr)
         return 130
+    finally:
+        sys.stdout = stdout

@@ -31,8 +31,9 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, stop_after_delay, wait_exponential
 
 from topic_report import PROG, TopicReportError
+from topic_report.arxiv.schedule import listing_in_force, nothing_announced_reason
+from topic_report.audit import TopicAudit, beyond_the_cap
 from topic_report.exports import one_line
-from topic_report.fetching import quiet_reason
 from topic_report.frame import papers_frame
 from topic_report.notify_config import EmailList, Notify, Webhook
 from topic_report.ranking import by_score, ranked
@@ -112,15 +113,34 @@ def _day(store: Store, topic: Topic) -> tuple[str, bool]:
     if last["outcome"] != "ok":
         return (f"fetch failed ({one_line(last['error'])}); the page keeps its "
                 f"{store.count(topic.slug):,} stored papers"), True
-    parts = [] if last["reported"] is None else [f"arXiv reports {last['reported']:,} matching"]
+    announced = _announced(store, topic, datetime.fromisoformat(last["finished_at"]))
+    parts = ([announced] if announced else [] if last["reported"] is None
+             else [f"arXiv reports {last['reported']:,} matching"])
     parts.append(f"the last fetch stored {last['new']:,} new, {last['updated']:,} updated")
     if not last["new"] and not last["updated"]:
         earlier = [run for run in runs[:-1] if run["outcome"] == "ok"]
-        quiet = earlier and quiet_reason(datetime.fromisoformat(earlier[-1]["finished_at"]),
+        quiet = earlier and nothing_announced_reason(datetime.fromisoformat(earlier[-1]["finished_at"]),
                                          datetime.fromisoformat(last["finished_at"]))
         if quiet:
             parts.append(quiet)
     return ", ".join(parts), False
+
+
+def _announced(store: Store, topic: Topic, fetched_at: datetime) -> str | None:
+    """The audit's count of the listing in force at the topic's last fetch: what arXiv announced in
+    its categories that day, what matches the topic, what it holds (None: that day not audited)."""
+    day = listing_in_force(fetched_at)
+    audit = TopicAudit.load(topic, store, fetched_at)
+    found = next((audited for audited in audit.audited if audited.day == day), None)
+    if found is None:
+        return None
+    text = (f"{day:%a %Y-%m-%d}: arXiv announced {found.announced:,} in its categories, "
+            f"{found.matching:,} matching the topic, {found.stored:,} stored")
+    if found.pending:
+        text += f", {len(found.pending):,} pending"
+    if found.beyond_cap:
+        text += f", {beyond_the_cap(len(found.beyond_cap), audit.cap)}"
+    return text
 
 
 def topic_news(store: Store, recipient: str, topic: Topic, limit: int, site_url: str | None) -> TopicNews:

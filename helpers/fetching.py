@@ -28,16 +28,12 @@ from topic_report import PROG, TopicReportError
 from topic_report.arxiv.authors import pinned_papers
 from topic_report.arxiv.paging import ArxivSource, ArxivUnreachable, Fetched, NothingWhereExpected, SweepTooLong
 from topic_report.arxiv.query import Window, build_query
-from topic_report.arxiv.schedule import ANNOUNCEMENT_TIME, ARXIV_TIME, announcements, holidays
+from topic_report.arxiv.schedule import nothing_announced_reason, settled_before
 from topic_report.audit import audit, unauditable
 from topic_report.sample import shows_sample
 from topic_report.store import NO_LONGER_MATCHES, Coverage, FetchCounts, FetchRecord, Paper, Store, TopicState, utc_now
 from topic_report.topics import ARXIV_FIRST_DAY, Topic
 
-# arXiv announces new papers Sunday to Thursday evenings (arxiv/schedule.py); each announcement
-# holds what was submitted before 14:00 New York time that day (and since the previous deadline).
-ANNOUNCEMENT_DAYS = {6, 0, 1, 2, 3}  # weekday(): Sunday, Monday … Thursday
-SUBMISSION_DEADLINE = time(14, 0)
 # The smallest first page of a sweep of changes: a topic with few papers a day still reads past
 # what its last run saw in one request.
 MIN_FIRST_PAGE = 20
@@ -79,17 +75,6 @@ class FetchOutcome:
         return Coverage(None, reported, self.stored, self.fetched.capped, self.window.since).sentence(cap)
 
 
-def settled_before(moment: datetime) -> datetime:
-    """Every version submitted before this time had been announced by `moment` (unless held in
-    moderation): the submission deadline of arXiv's last announcement at or before `moment`."""
-    day = moment.astimezone(ARXIV_TIME).date()
-    while True:
-        announced = datetime.combine(day, ANNOUNCEMENT_TIME, ARXIV_TIME)
-        if day.weekday() in ANNOUNCEMENT_DAYS and announced <= moment:
-            return datetime.combine(day, SUBMISSION_DEADLINE, ARXIV_TIME).astimezone(UTC)
-        day -= timedelta(days=1)
-
-
 def first_page_size(held: int, window: Window, last_run: datetime, page_size: int) -> int:
     """The entries a sweep of changes asks for first: the window's papers per day over the days
     since the last run and the day before it (what `settled_before` leaves to read again), twice
@@ -97,19 +82,6 @@ def first_page_size(held: int, window: Window, last_run: datetime, page_size: in
     per_day = held / max((window.until - window.since) / timedelta(days=1), 1)
     days = (window.until - last_run) / timedelta(days=1) + 1
     return max(MIN_FIRST_PAGE, min(page_size, math.ceil(2 * per_day * days)))
-
-
-def quiet_reason(previous: datetime, now: datetime) -> str | None:
-    """Why a run found nothing new, where arXiv's schedule explains it."""
-    if announcements(previous, now):
-        return None
-    local = now.astimezone(ARXIV_TIME)
-    weekend = local.weekday() in (4, 5) or (local.weekday() == 6 and local.time() < ANNOUNCEMENT_TIME)
-    if weekend:
-        return "arXiv announces no papers at weekends"
-    if local.date() in holidays():
-        return "arXiv announces nothing on its holidays"
-    return "arXiv has announced nothing since the last run"
 
 
 def _start_of_window(topic: Topic, now: datetime) -> datetime:
@@ -144,28 +116,47 @@ def match_topics(topics: list[Topic], store: Store) -> dict[str, str]:
     """Match the topics of the whole file to the topics the store knows, before anything is
     fetched, so that renames, swaps and edits keep each topic's papers, run log and backfill.
     A stored topic belongs to the file's topic of its name; else to the one of its definition;
-    else to the one of its slug (a name and terms edited at once). Stored topics are then moved
-    to their topic's slug (two steps, so that slugs can swap); one left on a slug another topic
+    else to the one of its slug (a name and terms edited at once); else, if the store never
+    recorded its name and definition (a store of schema 1 upgraded, its topics not fetched
+    since), to the only topic that matches all of its papers. Stored topics are then moved to
+    their topic's slug (two steps, so that slugs can swap); one left on a slug another topic
     takes is put aside under `<slug>~<n>`, never deleted. Returns a note per topic that moved."""
     states = {state.topic: state for state in store.topic_states()}
-    claims: dict[str, TopicState] = {}  # file slug -> the stored topic it continues
-    rules = (lambda topic, state: state.name.lower() == topic.name.lower(),
-             lambda topic, state: state.definition == topic.definition,
-             lambda topic, state: state.topic == topic.slug)
+    stored = sorted(store.topic_slugs() | set(states))
+    claims: dict[str, str] = {}  # file slug -> the stored slug it continues
+    rules = (lambda topic, slug: slug in states and states[slug].name.lower() == topic.name.lower(),
+             lambda topic, slug: slug in states and states[slug].definition == topic.definition,
+             lambda topic, slug: slug == topic.slug)
     for rule in rules:
         for topic in topics:
-            taken = {state.topic for state in claims.values()}
-            found = [state for state in states.values() if state.topic not in taken and rule(topic, state)]
+            taken = set(claims.values())
+            found = [slug for slug in stored if slug not in taken and rule(topic, slug)]
             if topic.slug not in claims and len(found) == 1:
                 claims[topic.slug] = found[0]
-    moves = {state.topic: slug for slug, state in claims.items() if state.topic != slug}
-    claimed = {state.topic for state in claims.values()}
-    aside = [slug for slug in {*store.topic_slugs(), *states} - claimed if slug in moves.values()]
+    for slug in (slug for slug in stored if slug not in states and slug not in claims.values()):
+        unclaimed = [topic for topic in topics if topic.slug not in claims]
+        papers = store.papers(slug) if unclaimed else []
+        fits = [topic for topic in unclaimed if papers
+                and all(topic.matches(p.title, p.abstract, p.categories) for p in papers)]
+        if len(fits) == 1:
+            claims[fits[0].slug] = slug
+    moves = {old: slug for slug, old in claims.items() if old != slug}
+    aside = [slug for slug in stored if slug not in claims.values() and slug in moves.values()]
     store.move_topics({**moves, **{slug: _free_slug(store, slug) for slug in aside}})
-    return {topic.slug: (f"slug renamed from {state.topic!r}" if state.name.lower() == topic.name.lower()
-                   else f"renamed from {state.name!r} (slug {state.topic!r})") + ": its papers and history kept"
-            for topic in topics if (state := claims.get(topic.slug)) is not None
-            and (state.topic != topic.slug or state.name.lower() != topic.name.lower())}
+    return {topic.slug: _moved(topic, old, states.get(old)) for topic in topics
+            if (old := claims.get(topic.slug)) is not None
+            and (old != topic.slug or (old in states and states[old].name.lower() != topic.name.lower()))}
+
+
+def _moved(topic: Topic, old: str, state: TopicState | None) -> str:
+    """The run line's note for a topic that continues the stored topic `old`."""
+    if state is None:
+        how = f"slug renamed from {old!r} (all its stored papers match this topic)"
+    elif state.name.lower() == topic.name.lower():
+        how = f"slug renamed from {old!r}"
+    else:
+        how = f"renamed from {state.name!r} (slug {old!r})"
+    return how + ": its papers and history kept"
 
 
 def _free_slug(store: Store, slug: str) -> str:
@@ -264,7 +255,7 @@ def fetch_topic(topic: Topic, store: Store, source: ArxivSource, since: date | N
         older = store.papers(topic.slug, until=record.members_from.date())
         store.leave(topic.slug, {p.id: NO_LONGER_MATCHES for p in older
                                  if not topic.matches(p.title, p.abstract, p.categories)})
-    if counts.new == 0 and kind == "update" and (quiet := quiet_reason(state.swept_until, now)):
+    if counts.new == 0 and kind == "update" and (quiet := nothing_announced_reason(state.swept_until, now)):
         notes.append(quiet)
     return FetchOutcome(topic, window, kind, counts, source.requests_made - before, store.count(topic.slug),
                         fetched, tuple(notes))

@@ -39,6 +39,7 @@ class TopicOverview:
     sample: bool                 # the topic shows the shipped sample: never fetched
     page: str                    # the topic page's file name
     links: Markup                # its page, digest and exports
+    pending: int = 0             # papers arXiv announced matching it that its API does not serve yet (helpers/audit.py)
 
     @property
     def new_this_week(self) -> int:
@@ -74,7 +75,7 @@ def topic_overview(data: TopicData) -> TopicOverview:
     return TopicOverview(
         papers=len(frame), new_since_build=new_since_build, weekly=weekly_counts(frame["published"], weeks_to) if weeks_to else [0] * WEEKS,
         weeks_to=weeks_to, newest=newest, last_fetched=last_fetched, sample=sample,
-        page=file_name(slug, PAGE), links=links_html(slug, (PAGE, DIGEST, *EXPORTS)))
+        page=file_name(slug, PAGE), links=links_html(slug, (PAGE, DIGEST, *EXPORTS)), pending=len(data.audit.pending))
 
 
 def sparkline_svg(weekly: list[int], weeks_to: datetime) -> Markup:

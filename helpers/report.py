@@ -24,7 +24,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, mo
 
 from topic_report import SITE_DIR, TopicReportError, charts, exports, tables, topic_files
 from topic_report.arxiv.links import abs_url
-from topic_report.audit import TopicAudit
+from topic_report.audit import TopicAudit, beyond_the_cap
 from topic_report.checks import WORDS, Count, Day, FilePath, Moment, Text
 from topic_report.digest import render_digest
 from topic_report.markup import render
@@ -353,8 +353,10 @@ def audit_html(audit: TopicAudit) -> Markup:
     totals = {"announced": sum(day.announced for day in audited), "matching": sum(day.matching for day in audited),
               "stored": sum(day.stored for day in audited)}
     waiting = [(paper_id, abs_url(paper_id), day.day) for day in days if day.audited is not None for paper_id in day.pending]
+    beyond_cap = beyond_the_cap(len(audit.beyond_cap), audit.cap) if audit.beyond_cap else None
     return render("audit.html.j2", audit=audit, audited=audited, categories=categories, first=first,
-                  days=days, pending=pending, totals=totals, waiting=waiting)
+                  days=days, pending=pending, totals=totals, waiting=waiting, beyond_cap=beyond_cap,
+                  beyond_the_cap=beyond_the_cap)
 
 
 def report_css() -> str:

@@ -108,3 +108,79 @@ def report_site(request, tmp_path_factory) -> ReportSite:
         emulator.fault("status", code=503)
         second = run_build(environment, *args, renderer=renderer)
     return ReportSite(renderer, root / "_site", project, first, executed, rendered, second)
+
+
+# --- Daily runs against the emulator at chosen moments, shared by test_audit.py and test_coverage.py --
+
+from dataclasses import replace  # noqa: E402
+from datetime import datetime  # noqa: E402
+from typing import TYPE_CHECKING  # noqa: E402
+
+if TYPE_CHECKING:  # imported when a world is made: tests that check what a module imports start clean
+    from topic_report.fetching import FetchOutcome, FetchSummary
+    from topic_report.topics import Topic
+
+    from arxiv_server import RequestRecord
+
+
+class ArxivWorld:
+    """A store, the real client (search, listing, OAI-PMH) and the loopback emulator, whose clock
+    each run sets: days pass without waiting."""
+
+    def __init__(self, emulator: ArxivEmulator, path: Path, topic: Topic, page_size: int):
+        from topic_report.arxiv.paging import ArxivSource
+        from topic_report.settings import Settings
+        from topic_report.store import Store
+
+        self.emulator, self.topic = emulator, topic
+        self.store = Store(path)
+        self.source = ArxivSource(replace(Settings(), api_url=emulator.url, rss_url=emulator.rss_url,
+                                          oai_url=emulator.oai_url, delay_seconds=0.0, timeout_seconds=5,
+                                          retries=1, page_size=page_size), progress=False)
+        self.made: list[RequestRecord] = []  # the last run's requests
+
+    def fetch(self, when: datetime, topic: Topic | None = None, **dates) -> FetchOutcome:
+        """`topic-report fetch` of one topic at `when` (default: the world's topic), without the audit."""
+        from topic_report.fetching import fetch_topic
+
+        self.emulator.clock = when
+        before = len(self.emulator.requests)
+        outcome = fetch_topic(topic or self.topic, self.store, self.source, now=when, **dates)
+        self.made = self.emulator.requests[before:]
+        assert outcome.requests == len(self.made)
+        return outcome
+
+    def run(self, when: datetime, topics: tuple[Topic, ...] | None = None) -> FetchSummary:
+        """A daily `topic-report fetch` at `when`: the search sweep of each topic, then the audit."""
+        from topic_report.fetching import fetch_all
+
+        self.emulator.clock = when
+        before = len(self.emulator.requests)
+        summary = fetch_all(list(topics or (self.topic,)), self.store, self.source, now=when)
+        self.made = self.emulator.requests[before:]
+        return summary
+
+    def ids(self, topic: Topic | None = None) -> list[str]:
+        return sorted(p.id for p in self.store.papers((topic or self.topic).slug))
+
+    def kinds(self) -> list[str]:
+        """Which interface each request of the last run went to."""
+        return [("listing" if r.path.startswith("/rss/") else "oai" if r.path == "/oai"
+                 else "id_list" if r.params.get("id_list") else "search") for r in self.made]
+
+
+@pytest.fixture
+def arxiv_world(tmp_path):
+    """`arxiv_world(topic, page_size=2000)`: an ArxivWorld of its own emulator and store, closed after the test."""
+    opened: list[tuple[ArxivEmulator, ArxivWorld]] = []
+
+    def make(topic: Topic, page_size: int = 2000) -> ArxivWorld:
+        emulator = ArxivEmulator(recorded_dir=None).start()
+        world = ArxivWorld(emulator, tmp_path / f"papers-{len(opened)}.sqlite", topic, page_size)
+        opened.append((emulator, world))
+        return world
+
+    yield make
+    for emulator, world in opened:
+        world.store.close()
+        emulator.stop()

@@ -4,20 +4,20 @@ announcement, runs missed for days, new versions that no longer match, shared li
 cost of a run, faults. Runs set the emulator's clock and `now`, so days pass without waiting."""
 
 import html
-from dataclasses import replace
+import os
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from topic_report.arxiv.paging import ArxivSource
 from topic_report.audit import TopicAudit, day_audits
 from topic_report.fetching import fetch_all
+from topic_report.overview import topic_overview
 from topic_report.report import audit_html
-from topic_report.settings import Settings
-from topic_report.store import Store, utc_now
+from topic_report.store import utc_now
+from topic_report.topic_data import TopicData
 from topic_report.topics import Topic
-
-from arxiv_server import ArxivEmulator
 
 DAY = timedelta(days=1)
 # Runs at 12:00 UTC (08:00 in New York): the listing of that date is in force.
@@ -40,38 +40,9 @@ def record(n: int, submitted: datetime, listed: datetime, title: str = "Point cl
             "announced": f"{listed:%Y-%m-%d}", "visible_from": stamp(visible or announced_on(listed))}
 
 
-class World:
-    """A store, the real client and the emulator; `run` is a daily `topic-report fetch` at a moment."""
-
-    def __init__(self, emulator: ArxivEmulator, path):
-        self.emulator = emulator
-        self.store = Store(path)
-        self.source = ArxivSource(replace(Settings(), api_url=emulator.url, rss_url=emulator.rss_url,
-                                          oai_url=emulator.oai_url, delay_seconds=0.0, timeout_seconds=5,
-                                          retries=1), progress=False)
-
-    def run(self, when: datetime, topics=(RADAR,), capsys=None):
-        self.emulator.clock = when
-        before = len(self.emulator.requests)
-        summary = fetch_all(list(topics), self.store, self.source, now=when)
-        self.made = self.emulator.requests[before:]
-        return summary
-
-    def ids(self, topic: Topic = RADAR) -> list[str]:
-        return sorted(p.id for p in self.store.papers(topic.slug))
-
-    def kinds(self) -> list[str]:
-        """Which interface each request of the last run went to."""
-        return [("listing" if r.path.startswith("/rss/") else "oai" if r.path == "/oai"
-                 else "id_list" if r.params.get("id_list") else "search") for r in self.made]
-
-
 @pytest.fixture
-def world(tmp_path):
-    with ArxivEmulator(recorded_dir=None) as emulator:
-        radar = World(emulator, tmp_path / "papers.sqlite")
-        yield radar
-        radar.store.close()
+def world(arxiv_world):
+    return arxiv_world(RADAR)
 
 
 def test_a_paper_held_in_moderation_for_weeks_is_fetched_by_id_when_announced(world, capsys):
@@ -100,6 +71,17 @@ def test_a_paper_announced_before_the_search_index_shows_it_is_pending_then_fetc
     assert (tuesday.stored, tuesday.pending) == (1, ())
 
 
+def test_the_index_card_counts_the_pending_papers(world):
+    world.run(MONDAY)
+    world.emulator.add([record(5, MONDAY - 20 * DAY, MONDAY + DAY, visible=MONDAY + 2 * DAY),
+                        record(6, MONDAY - 20 * DAY, MONDAY + DAY)])
+    world.run(MONDAY + DAY)
+    since = RADAR.model_copy(update={"since": date(2026, 5, 25)})  # its page is built months later
+    assert topic_overview(TopicData.load(world.store, since)).pending == 1
+    world.run(MONDAY + 2 * DAY)
+    assert topic_overview(TopicData.load(world.store, since)).pending == 0
+
+
 def test_a_pending_paper_is_never_forgotten_however_many_runs_pass(world):
     world.run(MONDAY)
     world.emulator.add([record(4, MONDAY - 15 * DAY, MONDAY + DAY, visible=MONDAY + 12 * DAY)])
@@ -123,6 +105,19 @@ def test_missed_days_are_audited_through_oai_pmh_with_resumption_tokens(world, c
     assert world.ids() == sorted(p["id"] for p in held)
     assert world.kinds().count("oai") == 3  # 6 records in cs.CV, 2 a page
     assert [r.params.get("resumptionToken") is not None for r in world.made if r.path == "/oai"] == [False, True, True]
+
+
+def test_listings_that_share_a_category_share_its_harvest_after_missed_days(world):
+    graphics = RADAR.model_copy(update={"name": "Graphics", "slug": "graphics", "categories": ["cs.GR", "cs.CV"]})
+    world.run(MONDAY, topics=(RADAR, graphics))
+    world.emulator.add([record(200, MONDAY - 12 * DAY, MONDAY + DAY),
+                        record(201, MONDAY - 12 * DAY, MONDAY + 2 * DAY, categories=("cs.GR", "cs.CV")),
+                        record(202, MONDAY - 12 * DAY, MONDAY + 3 * DAY, categories=("cs.GR",))])
+    world.run(MONDAY + 4 * DAY, topics=(RADAR, graphics))  # Tuesday to Thursday missed
+    # The listings cs.CV and cs.CV+cs.GR: one harvest of cs.CV for both, one of cs.GR.
+    assert [r.params["set"] for r in world.made if r.path == "/oai"] == ["cs:cs:CV", "cs:cs:GR"]
+    assert world.ids() == ["2605.00200", "2605.00201"]
+    assert world.ids(graphics) == ["2605.00200", "2605.00201", "2605.00202"]
 
 
 def test_a_new_version_that_no_longer_matches_leaves_the_topic_and_never_makes_it_fail(world, capsys):
@@ -262,10 +257,21 @@ def test_a_cap_cut_by_a_daily_run_is_said_recorded_and_raising_it_fetches_the_re
     world.run(MONDAY + DAY, topics=(capped,))
     out = capsys.readouterr().out
     assert "stopped at max_results (3): raise it to fetch the rest" in out
-    assert "Radar: capped at max_results (3): the audit adds no paper beyond it" in out
+    assert ("Radar: audited 2026-06-02 from arXiv's listing; 5 announced papers match in its window, "
+            "2 beyond the cap of 3 (max_results): the audit fetches none past it") in out
     assert world.store.topic_state("radar").capped_at == 3 and len(world.ids()) == 3
+    # Not pending (arXiv serves them): past the cap, said apart on the page.
+    audited = TopicAudit.load(capped, world.store, MONDAY + DAY)
+    tuesday = next(d for d in audited.days if d.day == date(2026, 6, 2))
+    assert (tuesday.matching, tuesday.stored, tuesday.pending, len(tuesday.beyond_cap)) == (5, 3, (), 2)
+    assert (audited.cap, audited.pending, audited.beyond_cap) == (3, [], sorted(set(tuesday.beyond_cap)))
+    page = html.unescape(audit_html(audited))
+    assert "<strong>0 pending</strong>, 2 beyond the cap of 3 (max_results): not fetched; raise max_results" in page
+    assert "<td>3 <span class=\"audit-note\">(2 beyond the cap of 3 (max_results))</span></td>" in page
     world.run(MONDAY + 2 * DAY)  # max_results back to its default
     assert len(world.ids()) == 5
+    audited = TopicAudit.load(RADAR, world.store, MONDAY + 2 * DAY)
+    assert (audited.cap, audited.beyond_cap, audited.pending) == (None, [], [])
 
 
 def test_narrowing_a_capped_topic_leaves_exactly_what_matches(world):
@@ -276,3 +282,30 @@ def test_narrowing_a_capped_topic_leaves_exactly_what_matches(world):
     world.run(MONDAY + DAY, topics=(narrowed,))
     stored = world.store.papers("radar")
     assert all("LiDAR" in p.title for p in stored) and len(stored) == 4
+
+
+# --- what a build reads of the audit ---------------------------------------------------------------
+
+NETWORK_MODULES = ("topic_report.arxiv.transport", "topic_report.arxiv.paging", "requests", "arxiv")
+BUILD_AND_LIST_MODULES = f"""
+import runpy, sys
+sys.argv = ["topic-report", "build", "--offline"]
+try:
+    runpy.run_module("topic_report", run_name="__main__")
+except SystemExit as exit:
+    print("exit", exit.code)
+print("imported", *[name for name in {NETWORK_MODULES!r} if name in sys.modules])
+"""
+
+
+def test_a_build_with_nothing_changed_imports_no_arxiv_client(tmp_path):
+    """The page's Coverage section and the build's fingerprint read the audit from the store only."""
+    (tmp_path / "topics.yml").write_text("topics:\n  - name: 3D Reconstruction\n    slug: 3d-reconstruction\n"
+                                         "    terms: [point cloud]\n    categories: [cs.CV]\n", encoding="utf-8")
+    environment = {name: value for name, value in os.environ.items() if not name.startswith(("ARXIV_", "TOPIC_REPORT_"))}
+    build = [sys.executable, "-c", BUILD_AND_LIST_MODULES]
+    first = subprocess.run(build, cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=600)
+    assert "exit 0" in first.stdout and "page executed" in first.stdout, first.stderr
+    nothing_changed = subprocess.run(build, cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=600)
+    assert "unchanged, page kept" in nothing_changed.stdout and "exit 0" in nothing_changed.stdout, nothing_changed.stderr
+    assert nothing_changed.stdout.splitlines()[-1] == "imported"

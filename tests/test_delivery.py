@@ -13,7 +13,7 @@ import socketserver
 import sqlite3
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -25,6 +25,7 @@ import yaml
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from topic_report.arxiv.schedule import listing_in_force
 from topic_report.delivery import DELIVERY_FAILED
 from topic_report.exports import one_line
 
@@ -335,6 +336,26 @@ def test_a_new_version_goes_out_again_marked_revised_and_a_failed_day_is_caught_
     assert "Zebra crossings, revised [revised, v2]" in text and "Zebra crossings, a third\n" in text
     assert "<script>" not in text  # the first version, sent the day before, is not sent again
     assert cli("notify", "--config", str(good))[1].endswith("nothing new, nothing sent\n")
+
+
+def test_the_day_line_gives_the_audits_counts_of_the_days_listing(delivery_env, cli, emulator):
+    day = listing_in_force(datetime.now(UTC))  # a weekend's run reads Friday's listing
+    emulator.clock = datetime.combine(day, time(12, 0), UTC)
+    submitted = (emulator.clock - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    announced = {"version": 1, "published": submitted, "updated": submitted, "authors": ["Ada Lovelace"],
+                 "categories": ["cs.CV"], "primary_category": "cs.CV", "announced": day.isoformat()}
+    emulator.add([{**announced, "id": "2612.99001", "title": "Point cloud completion", "abstract": "Points."},
+                  {**announced, "id": "2612.99002", "title": "Text classification", "abstract": "Words."}])
+    config = write_project(delivery_env, {"email": mail_config(free_port())})
+    assert cli("fetch", "--config", str(config))[0] == 0
+    code, out, err = cli("notify", "--config", str(config), "--dry-run", str(delivery_env / "out"))
+    assert (code, err) == (0, "")
+    message = email.message_from_bytes((delivery_env / "out" / "mail-1.eml").read_bytes(), policy=email.policy.default)
+    text = parts(message)[0]
+    # The audited topic: the listing's counts; the one without categories: what arXiv's search reports.
+    assert (f"== 3D Reconstruction ==\n{day:%a %Y-%m-%d}: arXiv announced 2 in its categories, 1 matching the topic, "
+            "1 stored, the last fetch stored 16 new, 0 updated") in text
+    assert "== Hostile <i>names</i> & co ==\narXiv reports 2 matching, the last fetch stored 2 new, 0 updated" in text
 
 
 def test_a_connection_dropped_once_is_retried_and_sent_once(delivery_env, cli, smtp_server):

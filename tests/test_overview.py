@@ -100,3 +100,20 @@ def test_build_state_remembers_the_build_before_each_page(tmp_path):
     state.record("t", {"fingerprint": "b"}, 2, "2026-06-02T00:00:00Z")
     reread = BuildState(tmp_path / "state.json")
     assert (reread.previous_build("t"), reread.page_previous_build("t")) == ("2026-06-02T00:00:00Z", "2026-06-01T00:00:00Z")
+
+
+def test_the_index_card_says_how_many_papers_are_pending_and_nothing_when_none():
+    from dataclasses import replace
+
+    from topic_report.site import TopicPage, index_content
+
+    data = topic_data("radar", [paper("2606.00001", 1)], last_fetched=NOW)
+    quiet = topic_overview(data)
+    waiting = replace(quiet, pending=1234)
+    index = index_content([TopicPage(Topic(name="Radar", slug="radar", terms=["a title"]), waiting),
+                           TopicPage(Topic(name="Quiet", slug="quiet", terms=["a title"]), quiet)])
+    cards = lxml.html.fromstring(index).xpath("//section")
+    stats = [{dt.text_content(): dd.text_content() for dt, dd in zip(card.xpath(".//dt"), card.xpath(".//dd"), strict=True)}
+             for card in cards]
+    assert stats[0]["pending"] == "1,234" and "pending" not in stats[1]
+    assert "not yet served by arXiv's API" in cards[0].xpath(".//div[@class='topic-pending']/@title")[0]

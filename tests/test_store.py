@@ -7,10 +7,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import yaml
 
 from topic_report import TopicReportError
 from topic_report.store import SCHEMA_VERSION, FetchRecord, Paper, RequestRecord, Store, TopicState
 
+ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime(2026, 2, 10, 12, 0, tzinfo=UTC)
 
 
@@ -141,6 +143,36 @@ def test_a_store_of_the_first_schema_is_upgraded_in_place_keeping_every_row(tmp_
         last_ok = max(r["finished_at"] for r in store.fetch_runs("3d-reconstruction") if r["outcome"] == "ok")
         assert store.coverage("3d-reconstruction").last_fetched == datetime.fromisoformat(last_ok)
     assert [rows(path, "papers"), rows(path, "topic_papers", "topic, paper_id, added_at")] == before[:2]
+
+
+def topics_file(folder: Path, slug: str) -> Path:
+    """The project's 3D Reconstruction topic (the v1 store's), under `slug`."""
+    topic = yaml.safe_load((ROOT / "topics.yml").read_text(encoding="utf-8"))["topics"][0]
+    path = folder / f"topics-{slug}.yml"
+    path.write_text(yaml.safe_dump({"topics": [{**topic, "slug": slug}]}), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("fetched_first", [False, True], ids=["renamed-before-its-first-fetch", "renamed-after"])
+def test_an_upgraded_v1_store_follows_a_renamed_slug(tmp_path, env, cli, fetched_first):
+    """A store of schema 1 recorded no topic's name or definition: a slug renamed before the
+    upgraded store's first fetch is recognised by its papers, one renamed after by its name."""
+    path = env / "papers.sqlite"
+    shutil.copy(V1_STORE, path)
+    v1_runs = rows(path, "fetch_runs", "id, topic, started_at, outcome")
+    if fetched_first:
+        assert cli("fetch", "--config", str(topics_file(tmp_path, "3d-reconstruction")))[0] == 0
+    before = datetime.now(UTC)
+    code, out, err = cli("fetch", "--config", str(topics_file(tmp_path, "3d-recon")))
+    assert code == 0, err
+    assert "slug renamed from '3d-reconstruction'" in out and "its papers and history kept" in out
+    with Store(path) as store:
+        assert store.count("3d-recon") == 15 and store.topic_slugs() == {"3d-recon"}
+        assert store.joined_since("3d-recon", before) == set()  # nothing NEW
+        runs = store.fetch_runs("3d-recon")
+        assert [(r["id"], r["topic"], r["started_at"], r["outcome"]) for r in runs[:3]] == \
+            [(run_id, "3d-recon", started, outcome) for run_id, _, started, outcome in v1_runs]
+        assert len(runs) == 3 + 1 + fetched_first  # every run of the v1 store's log, and those since
 
 
 V2_STORE = Path(__file__).parent / "data" / "store-v2.sqlite"  # schema 2 (made by main's store.py of 2026-12)

@@ -22,7 +22,7 @@ Both are read with lxml, never resolving entities or fetching anything the docum
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from email.utils import parsedate_to_datetime
 from urllib.parse import quote, urlencode
@@ -59,12 +59,6 @@ class Announced:
     abstract: str
 
 
-def listing_key(categories: list[str] | tuple[str, ...]) -> str:
-    """The listing of a set of categories, as its URL names it: `cs.CV+cs.GR` (sorted: one listing
-    per distinct set, whatever order topics give it in)."""
-    return "+".join(sorted(set(categories)))
-
-
 def oai_set(category: str) -> str:
     """The OAI-PMH set of one category: cs.CV → cs:cs:CV, hep-th → physics:hep-th,
     astro-ph.CO → physics:astro-ph:CO."""
@@ -80,24 +74,48 @@ class Listings:
         self.source = source
 
     def today(self, key: str) -> tuple[date | None, list[Announced]]:
-        """The current listing of a category set: its date (None for a feed without one) and its items."""
+        """The current listing of a category set (`cs.CV+cs.GR`, topic_report.audit.listing_key): its
+        date (None for a feed without one) and its items."""
         url = f"{self.source.settings.rss_url}/{quote(key, safe='+.-')}"
         return self.source.get(url, parse_listing)
 
-    def days(self, categories: list[str], first: date, last: date) -> list[Announced]:
-        """Every paper version announced from `first` to `last` in any of these categories, from
-        OAI-PMH: one harvest per category, each followed through its resumption tokens."""
-        found: dict[tuple[str, int], Announced] = {}
-        for category in sorted(set(categories)):
+    def harvest(self, spans: dict[str, tuple[date, date]]) -> dict[str, list[Announced]]:
+        """Per category, every paper version announced in it from the first to the last day of its
+        span, from OAI-PMH: one harvest per category, each followed through its resumption tokens.
+        Listings that share a category share its harvest (see `announced_in`)."""
+        harvested = {}
+        for category, (first, last) in sorted(spans.items()):
             params = {"verb": "ListRecords", "metadataPrefix": "arXivRaw", "set": oai_set(category),
                       "from": first.isoformat(), "until": last.isoformat()}
+            harvested[category] = []
             while params:
                 url = f"{self.source.settings.oai_url}?{urlencode(params)}"
-                records, token = self.source.get(url, lambda answer: parse_records(answer, set(categories)))
-                for item in records:
-                    found.setdefault((item.id, item.version), item)
+                records, token = self.source.get(url, parse_records)
+                harvested[category] += records
                 params = {"verb": "ListRecords", "resumptionToken": token} if token else {}
-        return list(found.values())
+        return harvested
+
+
+def announced_in(harvested: dict[str, list[Announced]], categories: list[str] | tuple[str, ...],
+                 days: list[date]) -> list[Announced]:
+    """What the listing of these categories announced on these days, from the harvests of its
+    categories: each paper version once, its announce type as that listing gives it (a paper whose
+    primary category is not among them is a cross-list)."""
+    found: dict[tuple[str, int], Announced] = {}
+    wanted = set(days)
+    for category in sorted(set(categories)):
+        for item in harvested.get(category, []):
+            if item.day in wanted and (item.id, item.version) not in found:
+                found[item.id, item.version] = replace(item, kind=announce_type(item.version, item.categories,
+                                                                                set(categories)))
+    return list(found.values())
+
+
+def announce_type(version: int, categories: tuple[str, ...], listing: set[str]) -> str:
+    """new, cross, replace or replace-cross: a paper version of these categories as the listing
+    of the `listing` categories announces it."""
+    cross = not categories or categories[0] not in listing  # the first category is the primary one
+    return ("cross" if cross else "new") if version <= 1 else ("replace-cross" if cross else "replace")
 
 
 def _document(answer: Answer, what: str) -> etree._Element:
@@ -139,9 +157,9 @@ def _item(item: etree._Element) -> Announced:
                      abstract)
 
 
-def parse_records(answer: Answer, categories: set[str]) -> tuple[list[Announced], str | None]:
-    """One ListRecords answer: its records (announce type relative to `categories`) and the
-    resumption token of the rest (None at the end)."""
+def parse_records(answer: Answer) -> tuple[list[Announced], str | None]:
+    """One ListRecords answer: its records (announce type as their primary category's listing
+    gives it) and the resumption token of the rest (None at the end)."""
     root = _document(answer, "OAI-PMH answer")
     if root.tag != OAI_NS + "OAI-PMH":
         raise FeedError(f"arXiv sent a {shown(etree.QName(root).localname)} document instead of an OAI-PMH answer")
@@ -153,13 +171,13 @@ def parse_records(answer: Answer, categories: set[str]) -> tuple[list[Announced]
     listing = root.find(OAI_NS + "ListRecords")
     if listing is None:
         raise FeedError("arXiv's OAI-PMH answer holds no ListRecords")
-    records = [_record(record, categories) for record in listing.iterfind(OAI_NS + "record")
+    records = [_record(record) for record in listing.iterfind(OAI_NS + "record")
                if record.find(OAI_NS + "header").get("status") != "deleted"]
     token = fold(listing.findtext(OAI_NS + "resumptionToken")) or None
     return records, token
 
 
-def _record(record: etree._Element, categories: set[str]) -> Announced:
+def _record(record: etree._Element) -> Announced:
     header = record.find(OAI_NS + "header")
     identifier = OAI_IDENTIFIER.match(fold(header.findtext(OAI_NS + "identifier")))
     raw = record.find(f"{OAI_NS}metadata/{RAW_NS}arXivRaw")
@@ -169,9 +187,7 @@ def _record(record: etree._Element, categories: set[str]) -> Announced:
         day = date.fromisoformat(fold(header.findtext(OAI_NS + "datestamp"))[:10])
     except ValueError:
         raise FeedError(f"arXiv's OAI-PMH record {identifier['id']} has no valid datestamp") from None
-    version = len(raw.findall(RAW_NS + "version"))
+    version = max(len(raw.findall(RAW_NS + "version")), 1)
     listed = tuple(fold(raw.findtext(RAW_NS + "categories")).split())
-    cross = not listed or listed[0] not in categories  # the first category is the primary one
-    kind = ("new" if version <= 1 else "replace") if not cross else ("cross" if version <= 1 else "replace-cross")
-    return Announced(identifier["id"], max(version, 1), day, kind, listed, fold(raw.findtext(RAW_NS + "title")),
-                     fold(raw.findtext(RAW_NS + "abstract")))
+    return Announced(identifier["id"], version, day, announce_type(version, listed, set(listed[:1])), listed,
+                     fold(raw.findtext(RAW_NS + "title")), fold(raw.findtext(RAW_NS + "abstract")))
