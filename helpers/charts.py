@@ -258,9 +258,9 @@ def _ranked_rows(labels: list[str], title: str, height: float, chars: int, layou
     shown = [_label(text, chars) for text in labels]
     axes.set_yticks(range(len(labels)), shown)
     # A wide title starts over the axes, right of the longest label: wrapped to the width left
-    # (in characters of the title's bold 11 pt, about 7.5 pt each; of the labels' 9.5 pt, 6 pt at most).
+    # (in characters of the title's bold 11 pt, 6.5 pt at most; of the labels' 9.5 pt, 6 pt at most).
     left = layout.width * 72 - 6 * max(map(len, shown), default=0) - 20
-    _titled(axes, layout, title, "Papers", title_chars=int(left / 7.5))
+    _titled(axes, layout, title, "Papers", title_chars=int(left / 6.5))
     _counts(axes.xaxis, layout)
     axes.grid(axis="y", visible=False)
     return figure, axes
