@@ -42,6 +42,8 @@ COLUMNS = {
     "n_authors": "number of authors",
     "published": "when version 1 was submitted (UTC)",
     "updated": "when the stored version was submitted (UTC)",
+    "previous_version": "the version the store held before this one, or <NA> when it held none",
+    "changed": "list of what the stored version changed from that one: title, authors, abstract, comment",
     "primary_category": "primary arXiv category, e.g. cs.CV",
     "categories": "list of every category the paper is listed in (primary first)",
     "abstract": "abstract, whitespace folded",

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from topic_report import TopicReportError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 # What version 2 adds to version 1 (the first, unversioned schema); the upgrade runs exactly this.
 SCHEMA_2 = """
 CREATE TABLE fetch_requests (
@@ -106,6 +106,16 @@ CREATE TABLE departures (
     PRIMARY KEY (topic, paper_id)
 );
 """
+# What version 5 adds: per paper, what its stored version changed from the version the store held
+# before it, so that an UPDATED card can say what changed, not only that something did.
+SCHEMA_5 = """
+CREATE TABLE revisions (
+    paper_id TEXT PRIMARY KEY REFERENCES papers(id),
+    version  INTEGER NOT NULL,           -- the version stored (papers.updated is its date)
+    previous INTEGER NOT NULL,           -- the version it replaced in the store
+    changed  TEXT NOT NULL               -- JSON list of what differs from that one, of REVISED_FIELDS
+);
+"""
 SCHEMA = """
 CREATE TABLE papers (
     id               TEXT PRIMARY KEY,   -- arXiv id without version, e.g. 2602.09934
@@ -150,7 +160,7 @@ CREATE TABLE fetch_runs (
     removed     INTEGER NOT NULL DEFAULT 0  -- papers that left the topic (its definition changed)
 );
 CREATE INDEX papers_published ON papers(published);
-""" + SCHEMA_2 + SCHEMA_3 + SCHEMA_4
+""" + SCHEMA_2 + SCHEMA_3 + SCHEMA_4 + SCHEMA_5
 V1_TABLES = {"papers", "topic_papers", "fetch_runs"}
 V1_UPGRADE = [
     "ALTER TABLE topic_papers ADD COLUMN matched_terms TEXT",
@@ -161,7 +171,9 @@ V1_UPGRADE = [
     *SCHEMA_2.split(";"),
 ]
 # Each version's upgrade from the one before: a store of version N runs those after N, in order.
-UPGRADES = {1: V1_UPGRADE, 2: SCHEMA_3.split(";"), 3: SCHEMA_4.split(";")}
+UPGRADES = {1: V1_UPGRADE, 2: SCHEMA_3.split(";"), 3: SCHEMA_4.split(";"), 4: SCHEMA_5.split(";")}
+# What a reader sees of a paper that a new version may change (a store's `revisions`).
+REVISED_FIELDS = ("title", "authors", "abstract", "comment")
 
 # Modern (2602.09934) and pre-2007 (hep-th/9901001, math.AG/0601001) arXiv ids, without version.
 ARXIV_ID = re.compile(r"\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7}")
@@ -250,6 +262,14 @@ class FetchRecord:
     matched_terms: dict[str, list[str]] | None = None  # per paper id, the topic's terms it matched
     members_from: datetime | None = None    # the topic then holds exactly these papers among those submitted since
     state: TopicState | None = None         # the topic's coverage after this fetch
+
+
+@dataclass(frozen=True)
+class Revision:
+    """What a paper's stored version changed from the version the store held before it."""
+
+    previous: int                  # that version
+    changed: list[str]             # of REVISED_FIELDS, in that order; empty: only the PDF (or nothing shown) changed
 
 
 @dataclass(frozen=True)
@@ -435,13 +455,7 @@ class Store:
             try:
                 fetched = _newest_versions(papers)
                 for paper in fetched:
-                    stored = self._db.execute("SELECT version FROM papers WHERE id = ?", (paper.id,)).fetchone()
-                    if stored is None or stored["version"] < paper.version:
-                        self._db.execute(
-                            f"INSERT OR REPLACE INTO papers ({', '.join(_COLUMNS)}, stored_at) "
-                            f"VALUES ({', '.join('?' * (len(_COLUMNS) + 1))})",
-                            _row(paper, now),
-                        )
+                    replaced = self._store_newer(paper, now)
                     terms = json.dumps(matched[paper.id], ensure_ascii=False) if paper.id in matched else None
                     # A paper coming back keeps its first arrival: it is not new to the topic's readers.
                     joined = self._db.execute(
@@ -455,7 +469,7 @@ class Store:
                         if terms is not None:
                             self._db.execute("UPDATE topic_papers SET matched_terms = ? WHERE topic = ? AND paper_id = ?",
                                              (terms, topic, paper.id))
-                        if stored is not None and stored["version"] < paper.version:
+                        if replaced:
                             updated += 1
                 if record.members_from is not None:
                     removed = self._keep_only(topic, {p.id for p in fetched}, record.members_from)
@@ -477,14 +491,27 @@ class Store:
             raise TopicReportError(f"store {self.path}: {_describe(exc)}; nothing of this fetch was saved") from None
         return counts
 
+    def _store_newer(self, paper: Paper, now: str) -> bool:
+        """Store the paper unless the store holds this version or a newer one. A version replacing an
+        older one keeps what it changed of it (`revisions`); returns whether it replaced one."""
+        stored = self._db.execute(f"SELECT version, {', '.join(REVISED_FIELDS)} FROM papers WHERE id = ?",
+                                  (paper.id,)).fetchone()
+        if stored is not None and stored["version"] >= paper.version:
+            return False
+        self._db.execute(f"INSERT OR REPLACE INTO papers ({', '.join(_COLUMNS)}, stored_at) "
+                         f"VALUES ({', '.join('?' * (len(_COLUMNS) + 1))})", _row(paper, now))
+        if stored is None:
+            return False
+        self._db.execute("INSERT OR REPLACE INTO revisions (paper_id, version, previous, changed) VALUES (?, ?, ?, ?)",
+                         (paper.id, paper.version, stored["version"], json.dumps(_changed(stored, paper))))
+        return True
+
     def keep_papers(self, papers: list[Paper]) -> None:
         """Store papers outside any topic (a topic's example papers), newest version winning."""
         now = iso(utc_now())
-        rows = [_row(paper, now) for paper in _newest_versions(papers)]
-        statements = [(f"INSERT OR REPLACE INTO papers ({', '.join(_COLUMNS)}, stored_at) "
-                       f"SELECT {', '.join('?' * (len(_COLUMNS) + 1))} WHERE NOT EXISTS "
-                       f"(SELECT 1 FROM papers WHERE id = ? AND version >= ?)", (*row, row[0], row[1])) for row in rows]
-        self._transaction(statements)
+        with self._writing():
+            for paper in _newest_versions(papers):
+                self._store_newer(paper, now)
 
     def _keep_only(self, topic: str, ids: set[str], members_from: datetime) -> int:
         """Remove from the topic (not from the store) its papers submitted since `members_from`
@@ -729,6 +756,13 @@ class Store:
             (topic, iso(moment), iso(moment)))
         return {row[0] for row in rows}
 
+    def revisions(self, topic: str) -> dict[str, Revision]:
+        """Per paper of the topic whose stored version replaced an older one in the store, what it changed."""
+        rows = self._query(
+            "SELECT r.paper_id, r.previous, r.changed FROM revisions r JOIN papers p ON p.id = r.paper_id"
+            " JOIN topic_papers t ON t.paper_id = r.paper_id WHERE t.topic = ? AND r.version = p.version", (topic,))
+        return {row[0]: Revision(row[1], json.loads(row[2])) for row in rows}
+
     def topic_state(self, topic: str) -> TopicState | None:
         rows = self._query("SELECT * FROM topic_state WHERE topic = ?", (topic,))
         return _state(rows[0]) if rows else None
@@ -799,6 +833,16 @@ def _newest_versions(papers: list[Paper]) -> list[Paper]:
         if paper.id not in best or best[paper.id].version < paper.version:
             best[paper.id] = paper
     return list(best.values())
+
+
+def _changed(stored: sqlite3.Row, paper: Paper) -> list[str]:
+    """Which of REVISED_FIELDS the paper differs in from the stored row, as a reader would see it:
+    text whose lines were only broken differently, or a comment gone from "" to none, is unchanged."""
+    def text(value: str | None) -> str:
+        return " ".join((value or "").split())
+    return [name for name in REVISED_FIELDS
+            if (json.loads(stored[name]) != list(paper.authors) if name == "authors"
+                else text(stored[name]) != text(getattr(paper, name)))]
 
 
 def _describe(exc: sqlite3.DatabaseError) -> str:

@@ -209,7 +209,7 @@ def test_term_shares_follow_each_term_through_the_periods():
     assert shares.index[0] == pd.Timestamp("2023-01-01") and shares.loc["2024-01-01"].isna().all()
     assert shares.loc["2024-04-01"].isna().all()  # no papers: no share
     figure = charts.terms_over_time(frame)
-    assert [line.get_label() for line in figure.axes[0].get_legend().get_lines()] == list(shares.columns)
+    assert [line.get_label() for line in figure.legends[0].get_lines()] == list(shares.columns)
     frame["matched_terms"] = [[] for _ in rows]
     assert charts.terms_over_time(frame) is None
 

@@ -6,11 +6,12 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
 from topic_report import TopicReportError
-from topic_report.store import SCHEMA_VERSION, FetchRecord, Paper, RequestRecord, Store, TopicState
+from topic_report.store import SCHEMA_VERSION, FetchRecord, Paper, RequestRecord, Revision, Store, TopicState
 
 ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime(2026, 2, 10, 12, 0, tzinfo=UTC)
@@ -321,3 +322,61 @@ def test_a_store_of_schema_2_gains_the_delivery_log_keeping_every_row(tmp_path):
         assert store.due_since("mail:a@example.org", "3d-reconstruction") is None  # a sample is never delivered
     assert rows(path, "pragma_user_version") == [(SCHEMA_VERSION,)]
     assert [rows(path, table) for table in tables] == before
+
+
+# --- what a new version changed (schema 5) ----------------------------------------------------
+
+def revised(n: int, version: int, **fields) -> Paper:
+    return Paper(**{**paper(n).__dict__, "version": version, "updated": T0.replace(day=20), **fields})
+
+
+def test_a_new_version_keeps_what_it_changed_and_the_frame_shows_it(tmp_path):
+    from topic_report.frame import load_frame
+
+    with Store(tmp_path / "s.sqlite") as store:
+        save(store, "t", [paper(1), paper(2), paper(3), paper(4)])
+        save(store, "t", [
+            revised(1, 2, title="Paper 1, renamed", comment="12 pages, CVPR"),
+            revised(2, 3, authors=["Zoë Ångström", "Author 2"]),            # the order of names is a change
+            revised(3, 2, abstract="Abstract\n  3.", comment="10 pages"),    # only line breaks: nothing shown changed
+            paper(4),                                                        # the same version: no revision
+        ])
+        assert store.revisions("t") == {"2602.00001": Revision(1, ["title", "comment"]),
+                                         "2602.00002": Revision(1, ["authors"]), "2602.00003": Revision(1, [])}
+        save(store, "t", [revised(1, 3, title="Paper 1, renamed", comment="12 pages, CVPR", abstract="New results.")])
+        save(store, "t", [paper(2)])                                 # an older version changes nothing
+        assert store.revisions("t")["2602.00001"] == Revision(2, ["abstract"])
+        assert store.revisions("other") == {}
+        frame = load_frame(store, "t").set_index("id")
+    assert frame.loc["2602.00001", "changed"] == ["abstract"] and frame.loc["2602.00001", "previous_version"] == 2
+    assert frame.loc["2602.00001", "updated"] == pd.Timestamp(T0.replace(day=20))  # the new version's date
+    assert frame.loc["2602.00002", "changed"] == ["authors"] and frame.loc["2602.00003", "changed"] == []
+    assert frame.loc["2602.00004", "changed"] == [] and frame.loc["2602.00004", "previous_version"] is pd.NA
+    assert str(frame["previous_version"].dtype) == "Int64"
+
+
+def test_an_example_paper_kept_outside_topics_records_its_new_version_too(tmp_path):
+    with Store(tmp_path / "s.sqlite") as store:
+        save(store, "t", [paper(1)])
+        store.keep_papers([revised(1, 2, title="Renamed"), revised(1, 1)])
+        save(store, "t", [revised(1, 2, title="Renamed")])  # the topic's fetch then finds it stored
+        assert store.revisions("t") == {"2602.00001": Revision(1, ["title"])}
+        assert [p.title for p in store.papers("t")] == ["Renamed"]
+
+
+def test_a_store_of_schema_4_gains_the_revisions_keeping_every_row(tmp_path):
+    path = tmp_path / "papers.sqlite"
+    with Store(path) as store:
+        save(store, "t", [paper(1)])
+    db = sqlite3.connect(path)  # as version 4 left it
+    db.execute("DROP TABLE revisions")
+    db.execute("PRAGMA user_version = 4")
+    db.commit()
+    db.close()
+    before = [rows(path, "papers"), rows(path, "topic_papers"), rows(path, "fetch_runs")]
+    with Store(path) as store:
+        assert store.revisions("t") == {}
+        save(store, "t", [revised(1, 2, comment=None)])
+        assert store.revisions("t") == {"2602.00001": Revision(1, ["comment"])}
+    assert rows(path, "pragma_user_version") == [(SCHEMA_VERSION,)] == [(5,)]
+    assert rows(path, "topic_papers") == before[1]
