@@ -101,17 +101,22 @@ TABLE_ASSETS = PACKAGE_DIR / "assets"
 TABLE_ASSET_FILES = ("papers-table.js", "papers-table.css")
 
 
+TABLE_ASSETS_DIR = "./assets/papers-table/"  # in the site, beside the library's folder
+
+
 @functools.cache
-def table_assets() -> str:
-    """Where a site keeps the table's script and styles, which every table page links: a folder
-    named by their content, so a browser's cached copy never meets pages made for another."""
-    digest = _sha256(*((TABLE_ASSETS / name).read_bytes() for name in TABLE_ASSET_FILES))
-    return f"./assets/papers-table-{digest[:12]}/"
+def table_asset(name: str) -> str:
+    """The address a table page links one of the table's files by: the site's one copy, with a
+    digest of the files' content, so a browser's cached copy never serves pages made for another.
+    One folder, always written with the current files: a page kept from an earlier build (its data
+    made by the same helpers/tables.py) links the current script."""
+    digest = _sha256(*((TABLE_ASSETS / asset).read_bytes() for asset in TABLE_ASSET_FILES))
+    return f"{TABLE_ASSETS_DIR}{name}?v={digest[:12]}"
 
 
 def write_table_library(output_dir: Path) -> None:
-    """Copy the table library and the table's script and styles into the site where it lacks them
-    (after rendering: a full Quarto render starts the output directory afresh)."""
+    """Copy the table library, and the table's script and styles, into the site where it lacks
+    them or holds other ones (after rendering: a full Quarto render starts the output directory afresh)."""
     target = output_dir / table_library()
     for suffix in (".js", ".css"):
         if not target.with_suffix(suffix).is_file():
@@ -119,11 +124,12 @@ def write_table_library(output_dir: Path) -> None:
 
             target.parent.mkdir(parents=True, exist_ok=True)
             target.with_suffix(suffix).write_bytes(Path(options.dt_bundle).with_suffix(suffix).read_bytes())
-    assets = output_dir / table_assets()
+    assets = output_dir / TABLE_ASSETS_DIR
     for name in TABLE_ASSET_FILES:
-        if not (assets / name).is_file():
+        content = (TABLE_ASSETS / name).read_bytes()
+        if not (assets / name).is_file() or (assets / name).read_bytes() != content:
             assets.mkdir(parents=True, exist_ok=True)
-            (assets / name).write_bytes((TABLE_ASSETS / name).read_bytes())
+            (assets / name).write_bytes(content)
 
 
 # The table's details as the page carries them from its notebook (helpers/tables.py, json_block):

@@ -27,7 +27,7 @@ from linkify_it import LinkifyIt
 
 from topic_report.arxiv.links import abs_url, pdf_url
 from topic_report.digest import close_bidi
-from topic_report.site import TABLE_ASSETS, table_assets
+from topic_report.site import TABLE_ASSETS, table_asset
 from topic_report.store import ARXIV_ID
 from topic_report.taxonomy import category_name, is_category, labelled
 from topic_report.topic_files import DETAILS_BLOCK
@@ -200,17 +200,16 @@ def papers_table(frame: pd.DataFrame, new: set[str] | None = None, library: str 
     """The searchable, sortable, filterable table of every paper (a ranked frame: topic_report.ranking),
     as HTML for an offline page; `new`: the ids new since the previous build, None without one.
     On a site (`library`: its shared copy of the table library, relative to the page) the page links
-    the library and the site's copy of the table's script and styles (`site.table_assets`); run by
+    the library and the site's copy of the table's script and styles (`site.table_asset`); run by
     hand, it carries them, and takes the library from the notebook's `init_tables` output."""
     data = json_block(f"{TABLE_ID}-rows", table_rows(frame, new)) + json_block(DETAILS_BLOCK, table_details(frame))
     table = f'<table id="{TABLE_ID}" class="papers-table display compact"%s></table>'
     if library:
-        assets = table_assets()
         return (f'<link rel="stylesheet" href="{html.escape(library.removesuffix(".js"))}.css">'
-                f'<link rel="stylesheet" href="{assets}papers-table.css">'
+                f'<link rel="stylesheet" href="{table_asset("papers-table.css")}">'
                 + filters(frame, new) + SERVE_NOTE + PROBLEM_NOTE + _NO_QUARTO_TABLE
                 + table % f' data-library="{html.escape(library)}"' + data
-                + f'<script type="module" src="{assets}papers-table.js"></script>')
+                + f'<script type="module" src="{table_asset("papers-table.js")}"></script>')
     from itables.javascript import _itables_ready_event, _itables_underscore_version  # the names its init cell defines
 
     css, script = ((TABLE_ASSETS / name).read_text(encoding="utf-8") for name in ("papers-table.css", "papers-table.js"))

@@ -304,7 +304,7 @@ def test_a_site_page_links_the_shared_table_files_and_a_notebook_carries_them():
     frame = frame_of([paper(1)])
     site = papers_table(frame, library="./assets/itables-2.9.1/dt_bundle.js")
     assert '<link rel="stylesheet" href="./assets/itables-2.9.1/dt_bundle.css">' in site
-    assert re.search(r'<script type="module" src="\./assets/papers-table-[0-9a-f]{12}/papers-table\.js"></script>', site)
+    assert re.search(r'<script type="module" src="\./assets/papers-table/papers-table\.js\?v=[0-9a-f]{12}"></script>', site)
     assert 'data-library="./assets/itables-2.9.1/dt_bundle.js"' in site and "DataTable(" not in site
     by_hand = papers_table(frame)
     assert "new DataTable(" in by_hand and "./assets/" not in by_hand  # the script inline, the library from init_tables

@@ -86,7 +86,7 @@ async function setUp(table) {
         {title: 'Category', data: at.category, className: 'dt-nowrap wide-only'},
         // Highest first on the first click; ties newest first.
         {title: 'Score', data: at.score, className: 'dt-nowrap wide-only', orderSequence: ['desc', 'asc'],
-         orderData: [4, 2]},
+         orderData: [4, 2], render: (score, type) => (type === 'display' ? score.toFixed(1) : score)},
     ];
     const api = new DataTable(table, {
         data: data.rows,
