@@ -205,7 +205,9 @@ def papers_table(frame: pd.DataFrame, new: set[str] | None = None, library: str 
     data = json_block(f"{TABLE_ID}-rows", table_rows(frame, new)) + json_block(DETAILS_BLOCK, table_details(frame))
     table = f'<table id="{TABLE_ID}" class="papers-table display compact"%s></table>'
     if library:
-        return (f'<link rel="stylesheet" href="{html.escape(library.removesuffix(".js"))}.css">'
+        # The script imports the library when it runs: preloaded, both arrive together.
+        return (f'<link rel="modulepreload" href="{html.escape(library)}">'
+                f'<link rel="stylesheet" href="{html.escape(library.removesuffix(".js"))}.css">'
                 f'<link rel="stylesheet" href="{table_asset("papers-table.css")}">'
                 + filters(frame, new) + SERVE_NOTE + PROBLEM_NOTE + _NO_QUARTO_TABLE
                 + table % f' data-library="{html.escape(library)}"' + data
