@@ -15,6 +15,7 @@ site itself (configuration, theme, layout, renderer, output directory) renders e
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -31,11 +32,11 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 from pydantic import BaseModel, ConfigDict
 
-from topic_report import PROG, RESOURCES, SITE_DIR, TopicReportError, write_atomically
+from topic_report import PACKAGE_DIR, PROG, RESOURCES, SITE_DIR, TopicReportError, write_atomically
 from topic_report.bounded import Limits, run_bounded
 from topic_report.digest import neutralize
 from topic_report.overview import TopicOverview
-from topic_report.topic_files import ALL_FEED, FEED_LIST
+from topic_report.topic_files import ALL_FEED, DETAILS, DETAILS_BLOCK, FEED_LIST, file_name
 from topic_report.topics import Topic
 
 SITE_PREFIX = "notebooks/site/"  # how the top-level _quarto.yml names the files below, copied into the project
@@ -95,9 +96,27 @@ def table_library() -> str:
     return f"./assets/itables-{version('itables')}/dt_bundle.js"
 
 
+# The table's own script and styles (helpers/tables.py), shipped as package data.
+TABLE_ASSETS = PACKAGE_DIR / "assets"
+TABLE_ASSET_FILES = ("papers-table.js", "papers-table.css")
+
+
+TABLE_ASSETS_DIR = "./assets/papers-table/"  # in the site, beside the library's folder
+
+
+@functools.cache
+def table_asset(name: str) -> str:
+    """The address a table page links one of the table's files by: the site's one copy, with a
+    digest of the files' content, so a browser's cached copy never serves pages made for another.
+    One folder, always written with the current files: a page kept from an earlier build (its data
+    made by the same helpers/tables.py) links the current script."""
+    digest = _sha256(*((TABLE_ASSETS / asset).read_bytes() for asset in TABLE_ASSET_FILES))
+    return f"{TABLE_ASSETS_DIR}{name}?v={digest[:12]}"
+
+
 def write_table_library(output_dir: Path) -> None:
-    """Copy the table library into the site where it lacks it (after rendering: a full Quarto render
-    starts the output directory afresh)."""
+    """Copy the table library, and the table's script and styles, into the site where it lacks
+    them or holds other ones (after rendering: a full Quarto render starts the output directory afresh)."""
     target = output_dir / table_library()
     for suffix in (".js", ".css"):
         if not target.with_suffix(suffix).is_file():
@@ -105,6 +124,40 @@ def write_table_library(output_dir: Path) -> None:
 
             target.parent.mkdir(parents=True, exist_ok=True)
             target.with_suffix(suffix).write_bytes(Path(options.dt_bundle).with_suffix(suffix).read_bytes())
+    assets = output_dir / TABLE_ASSETS_DIR
+    for name in TABLE_ASSET_FILES:
+        content = (TABLE_ASSETS / name).read_bytes()
+        if not (assets / name).is_file() or (assets / name).read_bytes() != content:
+            assets.mkdir(parents=True, exist_ok=True)
+            (assets / name).write_bytes(content)
+
+
+# The table's details as the page carries them from its notebook (helpers/tables.py, json_block):
+# escaped text holds no `<`, so the first `</script>` ends the block.
+_DETAILS_SCRIPT = re.compile(rf'<script\b[^>]*\bid="{DETAILS_BLOCK}"[^>]*>(.*?)</script>', re.S)
+
+
+def move_table_details(pages: list[TopicPage], rendered: list[str], project_dir: Path, output_dir: Path) -> None:
+    """Move each rendered page's table details into `<slug>.details.json` beside it, leaving the
+    address (with the content's digest, so no cached copy of another build's answers) where the
+    page's script fetches them when a reader needs them: the page's first load carries only its
+    rows. A copy kept in the project puts the file back where the output directory lacks it."""
+    for page in pages:
+        name = file_name(page.topic.slug, DETAILS)
+        kept, published, html_page = project_dir / name, output_dir / name, output_dir / f"{page.topic.slug}.html"
+        if html_page.name in rendered:
+            text = html_page.read_text(encoding="utf-8")
+            block = _DETAILS_SCRIPT.search(text)
+            if block is None:  # no table (a topic without papers)
+                kept.unlink(missing_ok=True)
+                published.unlink(missing_ok=True)
+                continue
+            kept.write_text(block[1], encoding="utf-8")
+            address = f"{name}?v={_sha256(block[1].encode())[:12]}"
+            html_page.write_text(text[:block.start()] + f'<script type="application/json" id="{DETAILS_BLOCK}" '
+                                 f'data-src="{escape(address)}"></script>' + text[block.end():], encoding="utf-8")
+        if kept.is_file() and not published.is_file():
+            shutil.copyfile(kept, published)
 
 
 SHIPPED_CONFIG = RESOURCES / "_quarto.yml"
@@ -292,6 +345,7 @@ def render_site(pages: list[TopicPage], project_dir: Path, output_dir: Path, lim
                            None if whole_site else [sources[name].name for name in stale], limits)
     elif stale:
         render_with_nbconvert(pages, project_dir, output_dir, stale)
+    move_table_details(pages, stale, project_dir, output_dir)
     state.record(site_key, source_keys)
     return Rendering(renderer, stale, len(sources))
 

@@ -1,16 +1,18 @@
 """The interactive table of every paper, and the HTML pieces of a paper shared with the page's
-"What is new" section: DataFrame (topic_report.frame schema) → offline itables HTML.
+"What is new" section: DataFrame (topic_report.frame schema) → HTML for an offline page.
 
 Every piece of text from arXiv is escaped in Python before it reaches the page, and links are
 built only from ids of arXiv's own form and, in comments, from http(s) addresses.
 
-The table stays light enough for ten thousand papers with their abstracts: its rows carry plain
-escaped text (id, title, authors, date, categories) and the abstracts travel once, as one JSON
-block beside the table; small render functions build each shown row's markup (the title linked
-to arXiv, a folded details block with the PDF link, every author, the categories with their names
-and the abstract) and give DataTables' search the text of all of them, so the search box finds a
-paper by any word of its title or abstract, any author or any category (code or name). On a narrow
-screen the table shows title and date; the rest is in the title's details, a tap away.
+The table's behaviour is assets/papers-table.js (with assets/papers-table.css), driving DataTables
+(itables' offline bundle). A page carries what its first screen needs: the rows as compact JSON
+(`table_rows`: id, title, first authors, date, categories, score, new or not) and the category
+names. The abstracts, full author lists and the reasons of each score (`table_details`) are one
+JSON block that a site moves into a file beside the page (helpers/site.py, `<slug>.details.json`),
+fetched when a reader opens a row or uses the search box; a notebook run by hand keeps it inline.
+The search then finds a paper by any word of its title or abstract, any author or any category
+(code or name). On a narrow screen the table shows title and date; the rest is in the title's
+details, a tap away.
 """
 
 from __future__ import annotations
@@ -21,117 +23,27 @@ import re
 from collections.abc import Iterable
 
 import pandas as pd
-from itables import JavascriptFunction, to_html_datatable
 from linkify_it import LinkifyIt
 
 from topic_report.arxiv.links import abs_url, pdf_url
 from topic_report.digest import close_bidi
+from topic_report.site import TABLE_ASSETS, table_asset
 from topic_report.store import ARXIV_ID
 from topic_report.taxonomy import category_name, is_category, labelled
+from topic_report.topic_files import DETAILS_BLOCK
 from topic_report.topics import Words
 
-TABLE_AUTHORS = 3
-COLUMNS = ["id", "Title", "Authors", "Submitted", "Category", "Score", "Categories", "New"]
-ID, TITLE, AUTHORS, SUBMITTED, CATEGORY, SCORE, CATEGORIES, NEW = range(len(COLUMNS))
-TABLE_ID = "papers"  # one table per page; a fixed id keeps unchanged pages unchanged
-DETAILS_ID = f"{TABLE_ID}-details"  # the JSON block of abstracts, authors, reasons and category names
+TABLE_AUTHORS = 3  # the authors a row shows (papers-table.js: SHOWN_AUTHORS); every one is in the details
+# One table per page; a fixed id keeps unchanged pages unchanged. papers-table.js finds the
+# table's data by it: `<id>-rows`, and `<id>-details` (DETAILS_BLOCK, which the site moves out).
+TABLE_ID = DETAILS_BLOCK.removesuffix("-details")
+# What each row carries, in order (papers-table.js reads them by these names): `text` is the
+# title's plain reading where it differs from its HTML (else null), `authors` the first few,
+# `authors_count` how many there are, `new` 1 for a paper new since the last build.
+ROW_FIELDS = ("id", "title", "text", "authors", "authors_count", "submitted", "category", "score", "categories", "new")
 LINK_SCHEMES = ("http:", "https:")
-
-# The side data (abstracts, category names), parsed once when a row first needs it.
-_DETAILS = f"""const details = window.topicReportDetails || (window.topicReportDetails =
-        JSON.parse(document.getElementById('{DETAILS_ID}').textContent));"""
-_CATEGORY_LIST = """const categories = row[%(categories)d] ? row[%(categories)d].split(' ') : [];
-    const named = categories.map((code) => details.names[code] ? code + ' (' + details.names[code] + ')' : code);""" % {
-    "categories": CATEGORIES}
-
-# The title cell: for display, the title linked to arXiv and the paper's folded details (why it
-# scores what it does, PDF, authors, categories, abstract); for the search, the arXiv id, the title,
-# the abstract, the authors and the categories with their names.
-RENDER_TITLE = JavascriptFunction("""function (title, type, row, meta) {
-    // Sorted as read: TeX commands and markup ($, braces, ^, _) left out, so "$E^{3}$Gen" sorts as E3Gen.
-    if (type === 'sort') return title.replace(/\\\\[A-Za-z]+/g, '').replace(/[$\\\\{}^_]/g, '').trim();
-    if (type !== 'display' && type !== 'filter') return title;
-    %(details)s
-    %(categories)s
-    const authors = details.authors[meta.row].join(', ');
-    const abstract = details.abstracts[meta.row];
-    const id = row[%(id)d], shown = title || '(untitled)';
-    if (type === 'filter') return [id, title, abstract, authors, named.join(' ')].join(' ');
-    return (id ? '<a href="%(abs)s' + id + '">' + shown + '</a>' : shown)
-        + '<details class="paper-more"><summary>why, abstract, authors, PDF</summary>'
-        + '<p class="paper-why">' + details.why[meta.row] + '</p>'
-        + (id ? '<a class="pdf" href="%(pdf)s' + id + '">PDF</a>' : '')
-        + '<p class="paper-authors">' + authors + '</p><p class="paper-categories">' + named.join(', ')
-        + '</p><p class="paper-abstract">' + abstract + '</p></details>';
-}""" % {"details": _DETAILS, "categories": _CATEGORY_LIST, "id": ID, "abs": abs_url(""), "pdf": pdf_url("")})
-
-# The authors cell: the first few and how many more; all of them for the search; the first to sort.
-RENDER_AUTHORS = JavascriptFunction("""function (empty, type, row, meta) {
-    %(details)s
-    const names = details.authors[meta.row];
-    if (type === 'sort' || type === 'type') return names[0] || '';
-    if (type !== 'display') return names.join(', ');
-    const more = names.length - %(shown)d;
-    return names.slice(0, %(shown)d).join(', ') + (more > 0 ? ' +' + more + ' more' : '');
-}""" % {"details": _DETAILS, "shown": TABLE_AUTHORS})
-
-# Wires the date and category filters (rendered by `filters`) to the table, once, when it first
-# draws. itables only passes `initComplete` on in its own header mode, whose sorting reacts to the
-# arrow alone; `drawCallback` reaches DataTables in any mode.
-WIRE_FILTERS = JavascriptFunction("""function (settings) {
-    if (settings.topicReportFilters) return;
-    settings.topicReportFilters = true;
-    const api = this.api();
-    const field = (name) => document.getElementById('%(id)s-' + name);
-    const from = field('from'), to = field('to'), category = field('category'), fresh = field('new');
-    if (!from || !to || !category) return;
-    $.fn.dataTable.ext.search.push(function (searched, searchData, index, row) {
-        if (searched.nTable !== settings.nTable) return true;
-        const day = row[%(submitted)d];
-        if (from.value && day < from.value) return false;
-        if (to.value && day > to.value) return false;
-        if (fresh && fresh.checked && !row[%(new)d]) return false;
-        return !category.value || row[%(categories)d].split(' ').includes(category.value);
-    });
-    [from, to, category, fresh].forEach((input) => input && input.addEventListener('input', () => api.draw()));
-    // An address ending in #paper-<id> (the site search's entry of a paper) shows that paper.
-    const showWanted = () => {
-        const wanted = /^#paper-(.+)$/.exec(location.hash);
-        if (!wanted) return;
-        api.search(decodeURIComponent(wanted[1])).draw();
-        (settings.nTableWrapper || settings.nTable).scrollIntoView();  // the search box too: why one row
-    };
-    window.addEventListener('hashchange', showWanted);
-    showWanted();
-}""" % {"id": TABLE_ID, "submitted": SUBMITTED, "categories": CATEGORIES, "new": NEW})
-
-OPTIONS = {
-    "table_id": TABLE_ID,
-    "allow_html": True,     # the cells hold text we escaped; the render functions add our markup
-    "maxBytes": 0,          # every paper, never itables' first-and-last-rows preview
-    "showIndex": False,
-    "classes": "display compact",
-    "style": "width:100%;table-layout:auto;caption-side:bottom",
-    "pageLength": 25,
-    "lengthMenu": [10, 25, 100, 500],
-    "order": [],            # the frame's order: newest first
-    "deferRender": True,    # rows are built when shown, so a 10,000-paper table starts at once
-    "autoWidth": False,     # the browser lays the columns out, so they follow the screen's width
-    # A click anywhere on a heading sorts (itables' default since 2.9 sorts on the arrow alone).
-    "text_in_header_can_be_selected": False,
-    "language": {"searchPlaceholder": "title, abstract, author, category, arXiv id"},
-    "columnDefs": [
-        {"targets": [ID, CATEGORIES, NEW], "visible": False, "searchable": False},
-        # Highest first on the first click; ties newest first.
-        {"targets": [SCORE], "className": "dt-nowrap wide-only", "orderSequence": ["desc", "asc"],
-         "orderData": [SCORE, SUBMITTED]},
-        {"targets": [TITLE], "render": RENDER_TITLE},
-        {"targets": [AUTHORS], "render": RENDER_AUTHORS, "className": "wide-only"},
-        {"targets": [SUBMITTED], "className": "dt-nowrap"},
-        {"targets": [CATEGORY], "className": "dt-nowrap wide-only"},
-    ],
-    "drawCallback": WIRE_FILTERS,
-}
+# TeX markup left out of a title's plain reading, so "$E^{3}$Gen" sorts as E3Gen.
+_TEX_MARKUP = re.compile(r"\\[A-Za-z]+|[$\\{}^_]")
 
 _linkify = LinkifyIt()
 
@@ -207,41 +119,50 @@ def _text(text: str) -> str:
     return html.escape(close_bidi(text), quote=False)
 
 
-def table_frame(frame: pd.DataFrame, new: set[str] | None = None) -> pd.DataFrame:
-    """One row per paper, in the frame's order (newest first): the arXiv id (only of arXiv's own
-    form, else empty), escaped text, the relevance score (topic_report.ranking) and whether the paper
-    is among the `new` ids; the authors' cells stay empty (their names are in `details_block`,
-    where JSON is lighter than in itables' doubly encoded rows)."""
-    return pd.DataFrame(
-        {
-            "id": [i if ARXIV_ID.fullmatch(i) else "" for i in frame["id"]],
-            "Title": [_text(t) for t in frame["title"]],
-            "Authors": "",
-            "Submitted": frame["published"].dt.strftime("%Y-%m-%d"),
-            "Category": [html.escape(c) for c in frame["primary_category"]],
-            "Score": frame["score"].round(1).to_numpy(),
-            "Categories": [" ".join(html.escape(c) for c in codes if is_category(c)) for codes in frame["categories"]],
-            "New": [int(i in (new or ())) for i in frame["id"]],
-        },
-        columns=COLUMNS,
-    ).reset_index(drop=True)
+def title_cells(title: str) -> tuple[str, str]:
+    """A title as its cell shows it (safe HTML) and as it reads (plain text, to sort and search).
+    The one place where TeX becomes MathML: helpers/tex.py's `html_of(title, _text)` and `plain(title)`
+    go here."""
+    return _text(title), _TEX_MARKUP.sub("", close_bidi(title)).strip()
 
 
-def details_block(frame: pd.DataFrame) -> str:
-    """The abstracts, authors and reasons of the score (escaped, row by row) and the names of the
-    categories present, as one JSON block; escaped text holds no `<`, so the block cannot end early."""
+def table_rows(frame: pd.DataFrame, new: set[str] | None = None) -> dict:
+    """The page's data of the table: one compact row per paper (ROW_FIELDS), in the frame's order
+    (newest first), with escaped text; the arXiv id only of arXiv's own form, else empty; and the
+    names of the categories present. Links' prefixes come along, so the script builds no address."""
+    new = new or set()
+    rows = []
+    for paper_id, title, authors, day, primary, score, codes in zip(
+            frame["id"], frame["title"], frame["authors"], frame["published"].dt.strftime("%Y-%m-%d"),
+            frame["primary_category"], frame["score"].round(1), frame["categories"], strict=True):
+        shown, text = title_cells(title)
+        rows.append([paper_id if ARXIV_ID.fullmatch(paper_id) else "", shown,
+                     None if text == html.unescape(shown) else text,
+                     [_text(name) for name in authors[:TABLE_AUTHORS]], len(authors), day, html.escape(primary),
+                     float(score), " ".join(html.escape(c) for c in codes if is_category(c)), int(paper_id in new)])
     codes = sorted({code for codes in frame["categories"] for code in codes if is_category(code)})
-    details = {"abstracts": [_text(a) for a in frame["abstract"]],
-               "authors": [[_text(name) for name in names] for names in frame["authors"]],
-               "why": [_text(f"{why} (score {score:g})") for why, score in zip(frame["why"], frame["score"], strict=False)],
-               "names": {html.escape(code): html.escape(category_name(code)) for code in codes if category_name(code)}}
-    return (f'<script type="application/json" id="{DETAILS_ID}">'
-            f'{json.dumps(details, ensure_ascii=False, separators=(",", ":"))}</script>')
+    return {"fields": ROW_FIELDS, "abs": abs_url(""), "pdf": pdf_url(""),
+            "names": {html.escape(code): html.escape(category_name(code)) for code in codes if category_name(code)},
+            "rows": rows}
+
+
+def table_details(frame: pd.DataFrame) -> dict:
+    """What a row shows when opened, and what the search finds beyond the first screen: each
+    paper's abstract, every author and the reasons of its score, escaped, in the rows' order."""
+    return {"abstracts": [_text(a) for a in frame["abstract"]],
+            "authors": [[_text(name) for name in names] for names in frame["authors"]],
+            "why": [_text(f"{why} (score {score:g})") for why, score in zip(frame["why"], frame["score"], strict=True)]}
+
+
+def json_block(block_id: str, data: dict) -> str:
+    """Data as a JSON script element; its text is escaped, so it holds no `<` and cannot end early."""
+    return (f'<script type="application/json" id="{block_id}">'
+            f'{json.dumps(data, ensure_ascii=False, separators=(",", ":"))}</script>')
 
 
 def filters(frame: pd.DataFrame, new: set[str] | None = None) -> str:
-    """The table's date-range and category filters (wired by WIRE_FILTERS): categories by how many
-    papers list them, with their names; after an earlier build, "new since the last build"."""
+    """The table's date-range and category filters (wired by papers-table.js): categories by how
+    many papers list them, with their names; after an earlier build, "new since the last build"."""
     days = frame["published"].dt.strftime("%Y-%m-%d")
     counts = frame["categories"].explode().dropna()
     counts = counts[counts.map(is_category)].value_counts()
@@ -259,20 +180,41 @@ def filters(frame: pd.DataFrame, new: set[str] | None = None) -> str:
 
 
 # A site's shared copy of the library (`library` below): a relative address of a .js file, beside
-# which its .css is (itables' own layout, `dt_url`); "./" first, as a module import needs.
+# which its .css is (itables' own layout); "./" first, as a module import needs.
 SHARED_LIBRARY = re.compile(r"\./(?:[A-Za-z0-9_-][A-Za-z0-9_.-]*/)*[A-Za-z0-9_-][A-Za-z0-9_.-]*\.js")
-# Browsers refuse module scripts to a page opened from disk (file://, origin "null"): it says so.
+# Browsers refuse module scripts and fetches to a page opened from disk (file://, origin "null"): it says so.
 SERVE_NOTE = """<p class="serve-note" id="%(id)s-serve-note" hidden>This table needs the site served over
 HTTP: run <code>make serve</code> (or <code>python3 -m http.server --directory _site</code>) and open
 <a href="http://127.0.0.1:8000/">http://127.0.0.1:8000/</a>. Opened from disk, browsers refuse its scripts.</p>
 <script>if (location.protocol === 'file:') document.getElementById('%(id)s-serve-note').hidden = false;</script>""" % {
     "id": TABLE_ID}
+# Shown by papers-table.js when the details file does not arrive (a site missing it, a server refusing it).
+PROBLEM_NOTE = (f'<p class="papers-problem" id="{TABLE_ID}-problem" hidden>The abstracts and full author lists '
+                f'could not be loaded: the search finds titles, first authors and categories only. Build the site '
+                f'again, or serve it over HTTP (<code>make serve</code>).</p>')
+# Quarto leaves the table alone (no Bootstrap table classes of its own on it).
+_NO_QUARTO_TABLE = "<!--| quarto-html-table-processing: none -->"
 
 
 def papers_table(frame: pd.DataFrame, new: set[str] | None = None, library: str | None = None) -> str:
     """The searchable, sortable, filterable table of every paper (a ranked frame: topic_report.ranking),
-    as HTML for an offline page; `new`: the ids new since the previous build, None without one. Its
-    library from the notebook's `init_tables` output, or from the site's shared copy at `library`."""
-    source = {"connected": True, "dt_url": library} if library else {"connected": False}
-    return (filters(frame, new) + details_block(frame) + (SERVE_NOTE if library else "")
-            + to_html_datatable(table_frame(frame, new), **OPTIONS, **source))
+    as HTML for an offline page; `new`: the ids new since the previous build, None without one.
+    On a site (`library`: its shared copy of the table library, relative to the page) the page links
+    the library and the site's copy of the table's script and styles (`site.table_asset`); run by
+    hand, it carries them, and takes the library from the notebook's `init_tables` output."""
+    data = json_block(f"{TABLE_ID}-rows", table_rows(frame, new)) + json_block(DETAILS_BLOCK, table_details(frame))
+    table = f'<table id="{TABLE_ID}" class="papers-table display compact"%s></table>'
+    if library:
+        # The script imports the library when it runs: preloaded, both arrive together.
+        return (f'<link rel="modulepreload" href="{html.escape(library)}">'
+                f'<link rel="stylesheet" href="{html.escape(library.removesuffix(".js"))}.css">'
+                f'<link rel="stylesheet" href="{table_asset("papers-table.css")}">'
+                + filters(frame, new) + SERVE_NOTE + PROBLEM_NOTE + _NO_QUARTO_TABLE
+                + table % f' data-library="{html.escape(library)}"' + data
+                + f'<script type="module" src="{table_asset("papers-table.js")}"></script>')
+    from itables.javascript import _itables_ready_event, _itables_underscore_version  # the names its init cell defines
+
+    css, script = ((TABLE_ASSETS / name).read_text(encoding="utf-8") for name in ("papers-table.css", "papers-table.js"))
+    return (f"<style>{css}</style>" + filters(frame, new) + PROBLEM_NOTE + _NO_QUARTO_TABLE
+            + table % f' data-library-global="{_itables_underscore_version()}" data-library-ready="{_itables_ready_event()}"'
+            + data + f'<script type="module">{script}</script>')

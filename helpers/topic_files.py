@@ -30,8 +30,12 @@ BIBTEX = TopicFile("bib", "BibTeX", "application/x-bibtex", download=True)
 RIS = TopicFile("ris", "RIS", "application/x-research-info-systems", download=True)
 CSV = TopicFile("csv", "CSV", "text/csv", download=True)
 JSON = TopicFile("json", "JSON", "application/json", download=True)
+# The abstracts, authors and reasons of the page's table, which it fetches when a reader needs them:
+# the rendering moves them out of the page, from the JSON block of this id (helpers/site.py).
+DETAILS = TopicFile("details.json", "table details", "application/json", download=False)
+DETAILS_BLOCK = "papers-details"
 # Every file the build writes per topic, beside its page. Stale-page removal goes by this list.
-TOPIC_FILES = (PAGE, DIGEST, FEED, BIBTEX, RIS, CSV, JSON)
+TOPIC_FILES = (PAGE, DIGEST, FEED, BIBTEX, RIS, CSV, JSON, DETAILS)
 EXPORTS = (FEED, BIBTEX, RIS, CSV, JSON)
 # Beside the index: the feed of every topic, and the list of every topic's feed (a topic slug
 # cannot be "all": helpers/topics.py's RESERVED_SLUGS).

@@ -15,7 +15,7 @@ import bibtexparser
 import feedparser
 import pytest
 
-from site_data import HOSTILE_AUTHOR, HOSTILE_TITLES, HOSTILE_TOPIC
+from site_data import HOSTILE_ABSTRACT, HOSTILE_AUTHOR, HOSTILE_TITLES, HOSTILE_TOPIC
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -210,3 +210,99 @@ def test_exports_are_linked_and_download(visit, name):
     assert len(saved["3d-reconstruction.csv"].decode("utf-8-sig").strip().splitlines()) == 16
     assert json.loads(saved["3d-reconstruction.json"])["papers"] == 15
     assert page.errors == [] and page.blocked == []
+
+
+# --- the table's details, fetched when needed ------------------------------------------------
+
+DETAILS_FILE = "3d-reconstruction.details.json"
+
+
+def requested(page: Visit) -> list[str]:
+    """The site's files the page has asked for, by name."""
+    return [urlsplit(url).path.rsplit("/", 1)[1] for url in page.page.evaluate(
+        "performance.getEntriesByType('resource').map(entry => entry.name)")]
+
+
+def test_a_served_page_loads_its_rows_first_and_its_abstracts_when_the_search_needs_them(visit):
+    page = visit("3d-reconstruction.html")
+    search = live_table(page)
+    first_load = requested(page)
+    assert {"dt_bundle.js", "dt_bundle.css", "papers-table.js", "papers-table.css"} <= set(first_load)
+    assert DETAILS_FILE not in first_load and len(page.rows()) == 15
+    search.fill("blendshapes")  # a word of one abstract only: not in the page's first payload
+    page.page.wait_for_function("document.querySelectorAll('#papers tbody tr').length === 1")
+    assert page.rows()[0].startswith("SARS: A Novel Face and Body Shape")
+    assert requested(page).count(DETAILS_FILE) == 1
+    search.fill("Waqas Ahmed")  # the fourth author: the row shows three
+    page.page.wait_for_function("document.querySelectorAll('#papers tbody tr').length === 1")
+    assert page.rows()[0].startswith("SARS: A Novel Face and Body Shape")
+    assert requested(page).count(DETAILS_FILE) == 1 and page.errors == [] and page.blocked == []
+
+
+def test_an_opened_row_shows_its_abstract_authors_and_pdf_from_the_details_file(visit):
+    page = visit("3d-reconstruction.html")
+    live_table(page)
+    row = page.page.locator("#papers tbody tr", has_text="VersaViT")
+    row.locator("details.paper-more summary").click()
+    abstract = row.locator(".paper-abstract")
+    abstract.wait_for(timeout=5_000)
+    assert abstract.inner_text().startswith("Multimodal Large Language Models (MLLMs)")
+    assert "Le Tian" in row.locator(".paper-authors").inner_text()
+    assert row.locator("a.pdf").get_attribute("href") == "https://arxiv.org/pdf/2602.09934"
+    assert row.locator("details.paper-more").evaluate("fold => fold.open")  # redrawn with its details, still open
+    assert requested(page).count(DETAILS_FILE) == 1 and page.errors == [] and page.blocked == []
+
+
+def test_the_score_heading_sorts_highest_first(visit):
+    page = visit("3d-reconstruction.html")
+    live_table(page)
+    page.page.locator("#papers thead th", has_text="Score").locator(".dt-column-title").click()
+    page.page.locator("#papers thead th.dt-ordering-desc", has_text="Score").wait_for(timeout=5_000)
+    scores = [float(row.split("\t")[-1]) for row in page.rows()]
+    assert scores == sorted(scores, reverse=True) and len(scores) == 15
+
+
+def test_hostile_text_in_lazily_loaded_details_stays_text(visit):
+    page = visit("hostile.html")
+    search = live_table(page)
+    search.fill("Zebra")  # in both abstracts: loads the details, every row's search text anew
+    page.page.wait_for_function("document.querySelectorAll('#papers tbody tr').length === 2")
+    for fold in page.page.locator("#papers details.paper-more").all():
+        fold.locator("summary").click()
+    page.page.locator("#papers .paper-abstract").nth(1).wait_for(timeout=5_000)
+    shown = page.page.evaluate("""() => ({
+        images: document.querySelectorAll('#papers img').length,
+        bold: document.querySelectorAll('#papers b').length,
+        scripts: document.querySelectorAll('#papers script').length,
+        abstracts: [...document.querySelectorAll('#papers .paper-abstract')].map(p => p.textContent),
+        authors: [...document.querySelectorAll('#papers .paper-authors')].map(p => p.textContent)})""")
+    assert {key: shown[key] for key in ("images", "bold", "scripts")} == {"images": 0, "bold": 0, "scripts": 0}
+    assert HOSTILE_ABSTRACT in shown["abstracts"]
+    assert all(text.startswith(HOSTILE_AUTHOR) for text in shown["authors"])
+    assert page.dialogs == [] and page.errors == [] and page.blocked == []
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_table_is_usable_on_a_phone_and_a_desktop(visit, width):
+    page = visit("3d-reconstruction.html")
+    page.page.set_viewport_size({"width": width, "height": 800})
+    search = live_table(page)
+    assert search.is_visible() and page.page.locator("#papers tbody tr").first.is_visible()
+    page.page.locator("#papers tbody tr").first.locator("summary").click()
+    page.page.locator("#papers .paper-abstract").first.wait_for(timeout=5_000)
+    box = page.page.locator("#papers .paper-abstract").first.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width
+    assert page.page.evaluate("document.documentElement.scrollWidth") <= width
+    assert page.errors == [] and page.blocked == []
+
+
+def test_a_page_opened_from_disk_says_to_serve_the_site(browser, report_site):
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto((report_site.output / "3d-reconstruction.html").as_uri())
+        note = page.locator("#papers-serve-note")
+        note.wait_for(timeout=5_000)
+        assert "make serve" in note.inner_text()
+    finally:
+        context.close()

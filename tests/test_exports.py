@@ -232,7 +232,8 @@ def test_feed_of_a_topic_without_papers_is_valid_and_byte_stable():
 
 def test_every_per_topic_file_follows_one_pattern():
     names = topic_files.topic_file_names("nerf")
-    assert names == ["nerf.html", "nerf.md", "nerf.atom", "nerf.bib", "nerf.ris", "nerf.csv", "nerf.json", "nerf_files"]
+    assert names == ["nerf.html", "nerf.md", "nerf.atom", "nerf.bib", "nerf.ris", "nerf.csv", "nerf.json",
+                     "nerf.details.json", "nerf_files"]
     assert set(exports.export_files(TOPIC, papers_frame([], TOPIC.slug))) <= set(topic_files.topic_file_names("hostile"))
 
 

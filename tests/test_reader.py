@@ -85,6 +85,7 @@ def test_the_table_filters_by_date_range_and_category_and_the_abstract_opens_fro
     abstract = details.locator(".paper-abstract")
     assert not abstract.is_visible()
     details.locator("summary").click()
+    abstract.wait_for(timeout=5_000)  # the details arrive from the file beside the page when a row opens
     assert abstract.is_visible() and "Gaussian" in abstract.inner_text()
     assert details.locator("a.pdf").get_attribute("href") == "https://arxiv.org/pdf/2602.08909"
 

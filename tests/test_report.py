@@ -18,7 +18,16 @@ from topic_report.frame import papers_frame
 from topic_report.ranking import ranked
 from topic_report.report import Parameters, digest_html
 from topic_report.store import Paper
-from topic_report.tables import abs_link, highlighted, linkified, papers_table, table_frame
+from topic_report.tables import (
+    ROW_FIELDS,
+    abs_link,
+    highlighted,
+    linkified,
+    papers_table,
+    table_details,
+    table_rows,
+    title_cells,
+)
 from topic_report.topics import Topic
 
 NOTEBOOK = RESOURCES / "notebooks" / "topic.ipynb"
@@ -244,34 +253,66 @@ def test_titles_link_only_to_arxiv_ids(paper_id, linked):
 
 
 def test_table_cells_are_escaped_text_and_links_only_from_arxiv_ids():
-    frame = frame_of([paper(1, title="<b>T</b> & \u202eevil", authors=["A <i>", "B"], categories=["cs.CV", "I.4.8"]),
+    frame = frame_of([paper(1, title="<b>T</b> & \u202eevil", authors=["A <i>", "B", "C", "D"],
+                            categories=["cs.CV", "I.4.8"]),
                       paper(2, id="2602.1<script>")])
-    rows = table_frame(frame).to_dict("records")
-    assert rows[0] == {"id": "2602.00001", "Title": "&lt;b&gt;T&lt;/b&gt; &amp; \u202eevil\u202c",
-                       "Authors": "", "Submitted": "2026-02-02", "Score": 2.5, "Category": "cs.CV",
-                       "Categories": "cs.CV", "New": 0}
+    rows = [dict(zip(ROW_FIELDS, row, strict=True)) for row in table_rows(frame)["rows"]]
+    assert rows[0] == {"id": "2602.00001", "title": "&lt;b&gt;T&lt;/b&gt; &amp; \u202eevil\u202c", "text": None,
+                       "authors": ["A &lt;i&gt;", "B", "C"], "authors_count": 4, "submitted": "2026-02-02",
+                       "category": "cs.CV", "score": 2.5, "categories": "cs.CV", "new": 0}
     assert rows[1]["id"] == ""
-    assert '"authors":[["A &lt;i&gt;","B"],["Author 2"]]' in papers_table(frame)
-    assert '"why":["abstract: abstract · primary cs.CV (score 2.5)",' in papers_table(frame)
+    details = table_details(frame)
+    assert details["authors"] == [["A &lt;i&gt;", "B", "C", "D"], ["Author 2"]]
+    assert details["why"][0] == "abstract: abstract · primary cs.CV (score 2.5)"
+
+
+@pytest.mark.parametrize("title, shown, text", [
+    ("$E^{3}$Gen: <fast>", "$E^{3}$Gen: &lt;fast&gt;", "E3Gen: <fast>"),
+    ("Plain & simple", "Plain &amp; simple", "Plain & simple"),
+])
+def test_a_title_cell_is_safe_html_and_sorts_and_searches_by_its_plain_reading(title, shown, text):
+    assert title_cells(title) == (shown, text)
 
 
 def test_the_table_marks_new_papers_for_its_filter_only_after_an_earlier_build():
     frame = frame_of([paper(1), paper(2)])
-    assert [row["New"] for row in table_frame(frame, {"2602.00002"}).to_dict("records")] == [0, 1]
+    new = ROW_FIELDS.index("new")
+    assert [row[new] for row in table_rows(frame, {"2602.00002"})["rows"]] == [0, 1]
     assert 'id="papers-new"> only the 1 new since the last build' in papers_table(frame, {"2602.00002"})
     assert 'id="papers-new"' not in papers_table(frame)
 
 
 def test_the_table_keeps_every_paper_with_what_search_should_find():
+    """The rows hold what the first screen shows; the details block every abstract and author,
+    each once (the site moves it into a file beside the page; run by hand, it stays inline)."""
     papers = [paper(n, abstract=f"Unique abstract text {n} <x>.", authors=[f"Author {n}.{i}" for i in range(8)],
                     categories=["cs.CV", "cs.RO"]) for n in range(3000)]
-    table = papers_table(frame_of(papers))
-    for p in (papers[0], papers[1500], papers[-1]):
-        assert p.id in table and p.abstract.replace("<x>", "&lt;x&gt;") in table
-        assert p.authors[5] in table
-    assert '"cs.RO":"Robotics"' in table
-    assert table.count("Unique abstract text 1500 ") == 1  # each abstract once
-    assert "downsampl" not in table.lower() and "<x>" not in table
+    frame = frame_of(papers)
+    rows, details = table_rows(frame), table_details(frame)
+    assert len(rows["rows"]) == len(details["abstracts"]) == len(details["authors"]) == 3000
+    assert rows["names"]["cs.RO"] == "Robotics"
+    for page in (papers_table(frame), papers_table(frame, library="./assets/itables-2.9.1/dt_bundle.js")):
+        first_load, block = page.split('id="papers-details">')
+        for p in (papers[0], papers[1500], papers[-1]):
+            assert p.id in first_load and p.authors[2] in first_load and p.authors[5] not in first_load
+            assert p.abstract.replace("<x>", "&lt;x&gt;") in block and p.authors[5] in block
+        assert block.count("Unique abstract text 1500 ") == 1 and "abstract text" not in first_load
+        assert "<x>" not in page
+
+
+def test_a_site_page_links_the_shared_table_files_and_a_notebook_carries_them():
+    frame = frame_of([paper(1)])
+    site = papers_table(frame, library="./assets/itables-2.9.1/dt_bundle.js")
+    assert '<link rel="stylesheet" href="./assets/itables-2.9.1/dt_bundle.css">' in site
+    assert re.search(r'<script type="module" src="\./assets/papers-table/papers-table\.js\?v=[0-9a-f]{12}"></script>', site)
+    assert 'data-library="./assets/itables-2.9.1/dt_bundle.js"' in site and "DataTable(" not in site
+    by_hand = papers_table(frame)
+    assert "new DataTable(" in by_hand and "./assets/" not in by_hand  # the script inline, the library from init_tables
+    name = re.search(r'data-library-global="(\w+)"', by_hand)[1]
+    from itables.javascript import generate_init_offline_itables_html
+    from itables.options import dt_bundle
+
+    assert f"window.{name} = " in generate_init_offline_itables_html(dt_bundle)
 
 
 def test_comments_link_only_web_addresses_and_escape_the_rest():

@@ -93,16 +93,43 @@ def test_index_shows_hostile_titles_as_text(report_site):
     assert not card.xpath(".//script|.//img|.//b|.//i")
 
 
-def test_the_table_library_is_one_shared_copy_that_every_table_page_links(report_site):
-    libraries = sorted(path.relative_to(report_site.output).as_posix()
-                       for path in report_site.output.rglob("dt_bundle.*"))
-    assert len(libraries) == 2 and libraries[0].endswith(".css") and libraries[1].endswith(".js")
-    script = "./" + libraries[1]
+def test_the_table_library_and_script_are_one_shared_copy_that_every_table_page_links(report_site):
+    shared = sorted(path.relative_to(report_site.output).as_posix()
+                    for path in (report_site.output / "assets").rglob("*") if path.is_file())
+    assert [name.rsplit("/", 1)[1] for name in shared] == ["dt_bundle.css", "dt_bundle.js",
+                                                            "papers-table.css", "papers-table.js"]
+    library, library_css, script, styles = (f"./{shared[i]}" for i in (1, 0, 3, 2))
     for slug in ("3d-reconstruction", "hostile"):  # the topics with papers, so with a table
         text = page(report_site, slug)
-        assert text.count(f"from '{script}'") == 1 and text.count(f'href="./{libraries[0]}"') == 1
-        assert "injectModule" not in text  # the library is not inlined, base64 or otherwise
-    assert "dt_bundle" not in page(report_site, "nothing-yet")
+        assert text.count(f'data-library="{library}"') == 1 and text.count(f'href="{library_css}"') == 1
+        assert len(re.findall(rf'src="{re.escape(script)}\?v=[0-9a-f]{{12}}"', text)) == 1
+        assert len(re.findall(rf'href="{re.escape(styles)}\?v=[0-9a-f]{{12}}"', text)) == 1
+        assert "injectModule" not in text and "new DataTable" not in text  # nothing inlined, base64 or otherwise
+    assert "dt_bundle" not in page(report_site, "nothing-yet") and "papers-table" not in page(report_site, "nothing-yet")
+
+
+def table_data(report_site, slug: str) -> tuple[dict, dict]:
+    """The rows a page carries and the details beside it, which its table fetches by the address it names."""
+    document = lxml.html.fromstring(page(report_site, slug).encode())
+    rows = json.loads(document.get_element_by_id("papers-rows").text)
+    address = document.get_element_by_id("papers-details").get("data-src")
+    assert document.get_element_by_id("papers-details").text is None  # the details travel in their own file
+    name, version = address.split("?v=")
+    assert name == f"{slug}.details.json" and re.fullmatch(r"[0-9a-f]{12}", version)
+    return rows, json.loads((report_site.output / name).read_text(encoding="utf-8"))
+
+
+def test_a_table_page_carries_its_rows_and_its_abstracts_and_authors_are_in_a_file_beside_it(report_site, sample_records):
+    rows, details = table_data(report_site, "3d-reconstruction")
+    ids = [row[rows["fields"].index("id")] for row in rows["rows"]]
+    assert sorted(ids) == sorted(r["id"] for r in sample_records) and len(details["abstracts"]) == len(ids)
+    by_id = {r["id"]: r for r in sample_records}
+    for paper_id, abstract, authors in zip(ids, details["abstracts"], details["authors"], strict=True):
+        assert abstract == html.escape(by_id[paper_id]["abstract"], quote=False)
+        assert authors == [html.escape(name, quote=False) for name in by_id[paper_id]["authors"]]
+    carried = json.dumps(rows, ensure_ascii=False)
+    assert not any(html.escape(r["abstract"], quote=False)[:60] in carried for r in sample_records)
+    assert not (report_site.output / "nothing-yet.details.json").exists()
 
 
 @pytest.mark.parametrize("slug", SLUGS)
@@ -214,9 +241,15 @@ def test_hostile_metadata_is_escaped_in_page_table_digest_and_charts(report_site
     for raw in ("<script>alert(", "<img src=x", "O'Brien <b>", "<b>bold", "</details><script>"):
         assert raw not in text
     for paper_id, title in zip(("2602.99001", "2602.99002"), HOSTILE_TITLES, strict=False):
-        assert f'<a href="https://arxiv.org/abs/{paper_id}">{html.escape(title)}</a>' in text  # the table
+        assert f'<a href="https://arxiv.org/abs/{paper_id}">{html.escape(title)}</a>' in text  # What is new
         assert html.escape(title, quote=False) in digest_part(text)
     assert html.escape(HOSTILE_AUTHOR, quote=False) in text
+    rows, details = table_data(report_site, "hostile")  # the table's rows, and its details beside the page
+    title = rows["fields"].index("title")
+    assert sorted(row[title] for row in rows["rows"]) == sorted(html.escape(t, quote=False) for t in HOSTILE_TITLES)
+    assert details["authors"][0][0] == html.escape(HOSTILE_AUTHOR, quote=False)
+    assert html.escape("</details><script>alert(2)</script>", quote=False) in " ".join(details["abstracts"])
+    assert "<" not in (report_site.output / "hostile.details.json").read_text(encoding="utf-8")
     digest = digest_part(text)
     assert digest.count("<details>") == digest.count("</details>") == 2
     assert "&lt;/details&gt;&lt;script&gt;alert(2)&lt;/script&gt;" in digest
@@ -341,13 +374,14 @@ def test_an_unchanged_topic_costs_no_work_and_a_missing_export_is_written_again(
     written = {path.name: path.stat().st_mtime_ns for path in output.glob("3d-reconstruction.*")}
     assert set(written) == {"3d-reconstruction.html", "3d-reconstruction.md", "3d-reconstruction.atom",
                             "3d-reconstruction.bib", "3d-reconstruction.ris", "3d-reconstruction.csv",
-                            "3d-reconstruction.json"}
-    (output / "3d-reconstruction.csv").unlink()
+                            "3d-reconstruction.json", "3d-reconstruction.details.json"}
+    for name in ("3d-reconstruction.csv", "3d-reconstruction.details.json"):
+        (output / name).unlink()
     run = run_build(environment, *args)
     assert run.code == 0 and "3D Reconstruction: unchanged, page kept" in run.out
     again = {path.name: path.stat().st_mtime_ns for path in output.glob("3d-reconstruction.*")}
     assert {name: again[name] == written[name] for name in written} == {
-        **{name: True for name in written}, "3d-reconstruction.csv": False}
+        **{name: True for name in written}, "3d-reconstruction.csv": False, "3d-reconstruction.details.json": False}
 
 
 def test_a_topic_fetched_only_for_chosen_dates_says_so_on_its_card_and_its_page(tmp_path, cli, emulator, monkeypatch):
