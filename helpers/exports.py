@@ -90,6 +90,23 @@ _LATEX = UnicodeToLatexEncoder(
     ],
     non_ascii_only=False, replacement_latex_protection="braces-all",
     unknown_char_policy="keep", unknown_char_warning=False)
+
+
+class _PerCharacter(dict):
+    """A `str.translate` table that asks `replace` for each character once, the first time it is met."""
+
+    def __init__(self, replace):
+        super().__init__()
+        self.replace = replace
+
+    def __missing__(self, code: int) -> str:
+        self[code] = replaced = self.replace(chr(code))
+        return replaced
+
+
+# Every rule of _LATEX maps one character, and "braces-all" protects each replacement alone: the
+# LaTeX of a (normalized) text is that of each of its characters, asked of the encoder once each.
+_LATEX_OF = _PerCharacter(_LATEX.unicode_to_latex)
 # biblatex reads a DOI verbatim, so it is written as it is; only braces and backslashes, which BibTeX
 # itself would take as structure, make one escaped instead.
 _NOT_VERBATIM = set("{}\\")
@@ -99,8 +116,8 @@ _KEY_STOPWORDS = {"a", "an", "the", "on", "of", "for", "in", "to", "and", "with"
 
 
 def latex(text: str) -> str:
-    """Text as LaTeX that prints as written."""
-    return _LATEX.unicode_to_latex(text)
+    """Text as LaTeX that prints as written (as _LATEX writes it, which normalizes to NFC first)."""
+    return unicodedata.normalize("NFC", text).translate(_LATEX_OF)
 
 
 def bibtex_name(name: str) -> str:
@@ -185,15 +202,14 @@ def bibtex(frame: pd.DataFrame, exported: dict[str, str] | None = None) -> str:
 # --- RIS -----------------------------------------------------------------------------------------
 
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_LINE_BREAKING = _PerCharacter(lambda char: " " if unicodedata.category(char) in ("Cc", "Zl", "Zp") else char)
 
 
 def one_line(text: str | None) -> str:
     """Untrusted text as one plain line: control and reordering characters out (bidirectional
     controls, zero-width marks), white space single. Line-based formats (RIS, mail's text part)
     then cannot be made to start a line, a record or a header of the text's own."""
-    text = _INVISIBLE.sub("", text or "")
-    text = "".join(" " if unicodedata.category(char) in ("Cc", "Zl", "Zp") else char for char in text)
-    return " ".join(text.split())
+    return " ".join(_INVISIBLE.sub("", text or "").translate(_LINE_BREAKING).split())
 
 
 def ris(frame: pd.DataFrame) -> str:
