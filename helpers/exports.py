@@ -44,6 +44,7 @@ from feedgen.feed import FeedGenerator
 from markupsafe import Markup, escape
 from pylatexenc.latexencode import RULE_DICT, UnicodeToLatexConversionRule, UnicodeToLatexEncoder
 
+from topic_report.characters import PerCharacter
 from topic_report.frame import papers_frame
 from topic_report.topic_files import ALL_FEED, BIBTEX, CSV, FEED, FEED_LIST, INDEX, JSON, PAGE, RIS, abs_url, file_name
 from topic_report.topics import ARXIV_FIRST_DAY, Topic
@@ -92,21 +93,9 @@ _LATEX = UnicodeToLatexEncoder(
     unknown_char_policy="keep", unknown_char_warning=False)
 
 
-class _PerCharacter(dict):
-    """A `str.translate` table that asks `replace` for each character once, the first time it is met."""
-
-    def __init__(self, replace):
-        super().__init__()
-        self.replace = replace
-
-    def __missing__(self, code: int) -> str:
-        self[code] = replaced = self.replace(chr(code))
-        return replaced
-
-
 # Every rule of _LATEX maps one character, and "braces-all" protects each replacement alone: the
 # LaTeX of a (normalized) text is that of each of its characters, asked of the encoder once each.
-_LATEX_OF = _PerCharacter(_LATEX.unicode_to_latex)
+_LATEX_OF = PerCharacter(_LATEX.unicode_to_latex)
 # biblatex reads a DOI verbatim, so it is written as it is; only braces and backslashes, which BibTeX
 # itself would take as structure, make one escaped instead.
 _NOT_VERBATIM = set("{}\\")
@@ -202,7 +191,7 @@ def bibtex(frame: pd.DataFrame, exported: dict[str, str] | None = None) -> str:
 # --- RIS -----------------------------------------------------------------------------------------
 
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
-_LINE_BREAKING = _PerCharacter(lambda char: " " if unicodedata.category(char) in ("Cc", "Zl", "Zp") else char)
+_LINE_BREAKING = PerCharacter(lambda char: " " if unicodedata.category(char) in ("Cc", "Zl", "Zp") else char)
 
 
 def one_line(text: str | None) -> str:
