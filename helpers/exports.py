@@ -70,19 +70,21 @@ def coins(paper) -> Markup:
     return Markup(f'<span class="Z3988" title="{escape(urlencode(values))}"></span>')
 
 
-class _Export(NamedTuple):
+class ExportWriter(NamedTuple):
     encoding: str
     write: Callable[[TextIO], None]  # writes the export's text, piece by piece, into a text file
 
 
-def _exports(topic: Topic, frame: pd.DataFrame, site_url: str | None, exported: dict[str, str] | None) -> dict[str, _Export]:
+def export_writers(topic: Topic, frame: pd.DataFrame, site_url: str | None,
+                   exported: dict[str, str] | None) -> dict[str, ExportWriter]:
+    """The topic's exports: file name → how to write it."""
     slug = topic.slug
     return {
-        file_name(slug, FEED): _Export("utf-8", lambda out: out.write(atom_feed(topic, frame, site_url).decode("utf-8"))),
-        file_name(slug, BIBTEX): _Export("utf-8", lambda out: write_bibtex(frame, out, exported)),
-        file_name(slug, RIS): _Export("utf-8", lambda out: write_ris(frame, out)),
-        file_name(slug, CSV): _Export("utf-8-sig", lambda out: write_csv(frame, out)),
-        file_name(slug, JSON): _Export("utf-8", lambda out: write_json(topic, frame, out)),
+        file_name(slug, FEED): ExportWriter("utf-8", lambda out: out.write(atom_feed(topic, frame, site_url).decode("utf-8"))),
+        file_name(slug, BIBTEX): ExportWriter("utf-8", lambda out: write_bibtex(frame, out, exported)),
+        file_name(slug, RIS): ExportWriter("utf-8", lambda out: write_ris(frame, out)),
+        file_name(slug, CSV): ExportWriter("utf-8-sig", lambda out: write_csv(frame, out)),
+        file_name(slug, JSON): ExportWriter("utf-8", lambda out: write_json(topic, frame, out)),
     }
 
 
@@ -90,14 +92,14 @@ def export_files(topic: Topic, frame: pd.DataFrame, site_url: str | None = None,
                  exported: dict[str, str] | None = None) -> dict[str, bytes]:
     """The topic's exports: file name → content (`exported`: the BibTeX keys given before)."""
     return {name: _text(export.write).encode(export.encoding)
-            for name, export in _exports(topic, frame, site_url, exported).items()}
+            for name, export in export_writers(topic, frame, site_url, exported).items()}
 
 
 def write_exports(topic: Topic, frame: pd.DataFrame, folder: Path, site_url: str | None = None,
                   exported: dict[str, str] | None = None) -> list[str]:
     """The topic's exports (as export_files), each streamed into its file in `folder`, never whole
     in memory: their names."""
-    exports = _exports(topic, frame, site_url, exported)
+    exports = export_writers(topic, frame, site_url, exported)
     for name, export in exports.items():
         with open(folder / name, "w", encoding=export.encoding, newline="") as out:
             export.write(out)
