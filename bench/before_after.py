@@ -44,6 +44,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import yaml
 
@@ -82,16 +83,24 @@ def code_of(ref: str | None, work: Path) -> Iterator[Path]:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=True)
 
 
-def cli(code: Path, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> tuple[float, int, str]:
-    """Run `topic-report ARGS` with that code: wall seconds, peak memory of its largest process (KB), output."""
-    command = ["/usr/bin/time", "-f", "peak-kb %M", sys.executable, "-m", "topic_report", *args]
+class Run(NamedTuple):
+    seconds: float  # wall time
+    peak_kb: int    # peak memory of its largest process (the command or a child: the notebook kernel)
+    output: str
+    cpu: float      # CPU seconds (user and system) of the command and its children: what other work on the machine does not inflate
+
+
+def cli(code: Path, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> Run:
+    """Run `topic-report ARGS` with that code."""
+    command = ["/usr/bin/time", "-f", "peak-kb %M cpu %U %S", sys.executable, "-m", "topic_report", *args]
     started = time.monotonic()
     done = subprocess.run(command, capture_output=True, text=True, cwd=cwd,
                           env={**os.environ, **(env or {}), "PYTHONPATH": str(code)})
     seconds = time.monotonic() - started
     if done.returncode:
         raise SystemExit(f"topic-report {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-    return seconds, int(re.search(r"peak-kb (\d+)", done.stderr)[1]), done.stdout
+    measured = re.search(r"peak-kb (\d+) cpu ([\d.]+) ([\d.]+)", done.stderr)
+    return Run(seconds, int(measured[1]), done.stdout, float(measured[2]) + float(measured[3]))
 
 
 def no_op_build(code: Path, work: Path) -> dict[str, float]:
@@ -109,11 +118,11 @@ def fetched_project(code: Path, project: Path, topic: dict, records: list[dict])
     project.mkdir()
     (project / "topics.yml").write_text(yaml.safe_dump({"topics": [topic]}))
     with ArxivEmulator(papers=records, recorded_dir=None) as emulator:
-        seconds, peak_kb, _ = cli(code, "fetch", cwd=project, env={"ARXIV_API_URL": emulator.url, "ARXIV_DELAY_SECONDS": "0"})
+        fetched = cli(code, "fetch", cwd=project, env={"ARXIV_API_URL": emulator.url, "ARXIV_DELAY_SECONDS": "0"})
     # Read without the Store of this checkout, which would upgrade the before side's store.
     with contextlib.closing(sqlite3.connect(f"file:{project / 'data' / 'papers.sqlite'}?mode=ro", uri=True)) as db:
         stored = db.execute("SELECT count(*) FROM topic_papers WHERE topic = ?", (topic["slug"],)).fetchone()[0]
-    return seconds, peak_kb, stored
+    return fetched.seconds, fetched.peak_kb, stored
 
 
 def page_build(code: Path, work: Path, records: list[dict], label: str) -> dict[str, float]:
@@ -122,14 +131,14 @@ def page_build(code: Path, work: Path, records: list[dict], label: str) -> dict[
     topic = {**EVERYTHING, "max_results": 2 * len(records)}
     project = work / label
     _, _, stored = fetched_project(code, project, topic, records)
-    seconds, peak_kb, _ = cli(code, "build", "--offline", cwd=project)
+    built = cli(code, "build", "--offline", cwd=project)
     seen = in_chromium(project / "_site", f"{topic['slug']}.html", None)
     result = {f"{label}: first load (MB gzip, every file)": seen["gzip"] / MB,
               f"{label}: the page alone (MB gzip)": seen["page_gzip"] / MB,
               f"{label}: table interactive (s)": seen["interactive_ms"] / 1000}
     if stored > 1000:
-        result |= {f"{label}: papers": stored, f"{label}: build (s)": seconds,
-                   f"{label}: build peak memory (MB)": peak_kb / 1000}
+        result |= {f"{label}: papers": stored, f"{label}: build (s)": built.seconds,
+                   f"{label}: build CPU (s)": built.cpu, f"{label}: build peak memory (MB)": built.peak_kb / 1000}
     return result
 
 
@@ -173,10 +182,10 @@ def one_changed(code: Path, work: Path) -> dict[str, float]:
         emulator.add([{**records[0], "id": "2606.99999", "title": f"A study of {word}", "abstract": word,
                        "published": now, "updated": now}])
         cli(code, "fetch", cwd=project, env=env)
-        seconds, peak_kb, output = cli(code, "build", "--offline", cwd=project)
-    return {"200 topics, one changed: pages executed": output.count("page executed"),
-            "200 topics, one changed: build (s)": seconds,
-            "200 topics, one changed: build peak memory (MB)": peak_kb / 1000}
+        built = cli(code, "build", "--offline", cwd=project)
+    return {"200 topics, one changed: pages executed": built.output.count("page executed"),
+            "200 topics, one changed: build (s)": built.seconds, "200 topics, one changed: build CPU (s)": built.cpu,
+            "200 topics, one changed: build peak memory (MB)": built.peak_kb / 1000}
 
 
 def large_corpus() -> list[dict]:
@@ -191,11 +200,11 @@ def large_topic(code: Path, work: Path) -> dict[str, float]:
     project = work / "large"
     fetch_seconds, fetch_peak_kb, stored = fetched_project(code, project, {**EVERYTHING, "max_results": 2 * len(records)},
                                                            records)
-    build_seconds, build_peak_kb, _ = cli(code, "build", "--offline", cwd=project)
+    built = cli(code, "build", "--offline", cwd=project)
     return {"50,000-paper topic: papers stored": stored, "50,000-paper topic: fetch (s)": fetch_seconds,
             "50,000-paper topic: fetch peak memory (MB)": fetch_peak_kb / 1000,
-            "50,000-paper topic: build (s)": build_seconds,
-            "50,000-paper topic: build peak memory (MB)": build_peak_kb / 1000}
+            "50,000-paper topic: build (s)": built.seconds, "50,000-paper topic: build CPU (s)": built.cpu,
+            "50,000-paper topic: build peak memory (MB)": built.peak_kb / 1000}
 
 
 def measure(code: Path, work: Path, groups: list[str]) -> Iterator[dict[str, float]]:
