@@ -1,52 +1,52 @@
-"""Exports and index data of a large topic: the 10,350 papers of the two corpora (as in
-bench/page_size.py) written as Atom, BibTeX, CSV and JSON, and summarized for the index.
+"""Exports of a large topic: the 10,350 papers of the two corpora (or, with `--copies 5`, the
+synthetic 50,000-paper corpus of bench/before_after.py), ranked in the shipped 3D Reconstruction
+topic, each export streamed into its file as the build writes it (`write_exports`).
 
-    python bench/exports.py
+    python bench/exports.py [--copies N]
 
-Prints, per export, the time to make it and its size; the build makes them for every topic with a
-page on every build (Quarto clears its output directory), so this is what a build adds per topic.
+Prints, per export, its wall and CPU time and its size, then the process's peak memory (frame
+included): what a build adds for a topic whose papers changed.
 """
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
+import resource
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 from topic_report import exports  # noqa: E402
 from topic_report.frame import papers_frame  # noqa: E402
-from topic_report.overview import topic_overview  # noqa: E402
-from topic_report.store import Coverage  # noqa: E402
-from topic_report.topic_data import TopicData  # noqa: E402
+from topic_report.ranking import ranked  # noqa: E402
+from topic_report.topics import load_topics  # noqa: E402
 
-from page_size import TOPIC, load_corpora  # noqa: E402
-
-
-def timed(what: str, make):
-    """Run `make`; print its wall time and its CPU time (which other work on the machine does not inflate)."""
-    started, cpu = time.monotonic(), time.process_time()
-    result = make()
-    print(f"{what:<24} {time.monotonic() - started:6.2f} s ({time.process_time() - cpu:5.2f} s CPU)", end="")
-    return result
+from page_size import ALL_CORPORA, load_corpora  # noqa: E402
 
 
 def main() -> None:
-    frame = papers_frame(load_corpora(), TOPIC.slug)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--copies", type=int, default=1, help="the corpora this many times over, ids varied")
+    args = parser.parse_args()
+    topic = next(t for t in load_topics(ROOT / "topics.yml") if t.slug == "3d-reconstruction")
+    once = list({paper.id: paper for paper in load_corpora(ALL_CORPORA)}.values())  # 148 papers are in both
+    papers = [dataclasses.replace(paper, id=f"{copy + 2}{paper.id[1:]}") if copy else paper
+              for copy in range(args.copies) for paper in once]
+    frame = ranked(papers_frame(papers, topic.slug), topic)
+    del papers
     print(f"{len(frame):,} papers")
-    makers = {
-        "Atom feed (50 newest)": lambda: exports.atom_feed(TOPIC, frame),
-        "BibTeX": lambda: exports.bibtex(frame).encode("utf-8"),
-        "CSV": lambda: exports.csv_text(frame).encode("utf-8-sig"),
-        "JSON": lambda: exports.json_text(TOPIC, frame).encode("utf-8"),
-    }
-    for what, make in makers.items():
-        content = timed(what, make)
-        print(f"  {len(content) / 1e6:6.2f} MB")
-    data = TopicData(topic=TOPIC, papers=[], frame=frame, coverage=Coverage(None, None, len(frame), False, None),
-                     sample=False, last_run=None, previous_build=None, joined=None, updated=set())
-    timed("index overview", lambda: topic_overview(data))
-    print()
+    with tempfile.TemporaryDirectory() as folder:
+        for name, export in exports.export_writers(topic, frame, None, None).items():
+            started, cpu = time.monotonic(), time.process_time()
+            with open(Path(folder) / name, "w", encoding=export.encoding, newline="") as out:
+                export.write(out)
+            print(f"{name:<16} {time.monotonic() - started:6.2f} s ({time.process_time() - cpu:5.2f} s CPU)"
+                  f"  {(Path(folder) / name).stat().st_size / 1e6:6.2f} MB")
+    print(f"peak memory of the process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1000:,.0f} MB")
 
 
 if __name__ == "__main__":

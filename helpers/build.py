@@ -100,21 +100,25 @@ def build(topics: list[Topic], settings: Settings, output_dir: Path, *, work_dir
         state = BuildState(work_dir / "state.json")
         execute_failed = _execute_all(selected, topics, store, settings.db_path, work_dir, state, fetch_failed)
         with_page = [t for t in topics if (project_dir / f"{t.slug}.ipynb").exists()]
-        pages, files, newest = [], {}, []
+        pages, files, newest = [], {}, []  # files: name in the output directory → the file to copy there
         for topic in with_page:
             outputs = _topic_outputs(topic, store, state, work_dir / "topics", output_dir, settings.site_url)
             pages.append(outputs.page)
             files.update(outputs.files)
             newest.append(outputs.newest)
+        site_wide = {}
         if files or any(not (output_dir / name).is_file() for name in SITE_FILES):
             # Here, when a topic's papers changed: the feed of every topic needs pandas.
             from topic_report.exports import site_files
 
-            files.update(site_files(with_page, newest, settings.site_url))
+            site_wide = site_files(with_page, newest, settings.site_url)
         try:
             rendering = render_site(pages, project_dir, output_dir,
                                     Limits(settings.render_memory_mb, settings.render_seconds), own_config)
-            for name, content in files.items():  # after rendering, which creates the output directory
+            # After rendering, which creates the output directory.
+            for name, made in files.items():
+                shutil.copyfile(made, output_dir / name)
+            for name, content in site_wide.items():
                 (output_dir / name).write_bytes(content)
             write_table_library(output_dir)
         except OSError as exc:
@@ -127,7 +131,7 @@ def build(topics: list[Topic], settings: Settings, output_dir: Path, *, work_dir
 
 class TopicOutputs(NamedTuple):
     page: TopicPage          # its index card and site-search record
-    files: dict[str, bytes]  # its digest and exports, to write beside its page
+    files: dict[str, Path]   # its digest and exports, made in the work directory: name → file, to copy beside its page
     newest: pd.DataFrame     # its newest papers, for the feed of every topic
 
 
@@ -143,20 +147,20 @@ def _topic_outputs(topic: Topic, store: Store, state: BuildState, cache_dir: Pat
                    site_url: str | None) -> TopicOutputs:
     """The topic's index card, site-search record, the files beside its page and its newest papers,
     made from its data (helpers/topic_data.py) when its page was executed, and kept in `cache_dir`
-    for later builds: an unchanged topic costs no work (its files are written again only where the
-    output directory lacks one)."""
-    cache = cache_dir / f"{topic.slug}.pickle"
+    (the files in its folder `<slug>/`, the rest in `<slug>.pickle`) for later builds: an unchanged
+    topic costs no work (its files are copied again only where the output directory lacks one)."""
+    cache, folder = cache_dir / f"{topic.slug}.pickle", cache_dir / topic.slug
     key = (state.previous_build(topic.slug), topic.model_dump_json(), site_url)
     try:
         cached_key, outputs = pickle.loads(cache.read_bytes())
-        if cached_key == key:
-            return outputs._replace(files={name: content for name, content in outputs.files.items()
+        if cached_key == key and all(made.is_file() for made in outputs.files.values()):
+            return outputs._replace(files={name: made for name, made in outputs.files.items()
                                            if not (output_dir / name).is_file()})
     except (OSError, pickle.UnpicklingError, ValueError, TypeError, EOFError, AttributeError, ImportError):
         pass  # none yet, damaged, or from another release: made again
     # Here, for a topic whose page changed: its data, digest and exports need pandas and the exporters.
     from topic_report.digest import render_digest
-    from topic_report.exports import FEED_ENTRIES, citation_keys, export_files
+    from topic_report.exports import FEED_ENTRIES, citation_keys, write_exports
     from topic_report.overview import topic_overview
     from topic_report.topic_data import TopicData
     from topic_report.topic_files import DIGEST, file_name
@@ -164,13 +168,14 @@ def _topic_outputs(topic: Topic, store: Store, state: BuildState, cache_dir: Pat
     previous = state.page_previous_build(topic.slug)
     data = TopicData.load(store, topic, previous_build=datetime.fromisoformat(previous) if previous else None)
     exported = store.citation_keys()
-    outputs = TopicOutputs(
-        TopicPage(topic, topic_overview(data), search_papers(data.frame)),
-        {file_name(topic.slug, DIGEST): render_digest(topic.name, data.papers[:topic.digest_limit]).encode("utf-8"),
-         **export_files(topic, data.frame, site_url, exported)},
-        data.frame.head(FEED_ENTRIES))
+    folder.mkdir(parents=True, exist_ok=True)
+    digest = file_name(topic.slug, DIGEST)
+    write_atomically(folder / digest, render_digest(topic.name, data.papers[:topic.digest_limit]))
+    names = [digest, *write_exports(topic, data.frame, folder, site_url, exported)]
+    # The newest rows copied: a slice would keep the whole frame's texts alive with it.
+    outputs = TopicOutputs(TopicPage(topic, topic_overview(data), search_papers(data.frame)),
+                           {name: folder / name for name in names}, data.frame.head(FEED_ENTRIES).copy())
     store.keep_citation_keys(dict(zip(data.frame["id"], citation_keys(data.frame, exported), strict=False)))
-    cache_dir.mkdir(parents=True, exist_ok=True)
     write_atomically(cache, pickle.dumps((key, outputs)))
     return outputs
 

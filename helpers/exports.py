@@ -27,12 +27,16 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import re
 import unicodedata
 import uuid
 import xml.etree.ElementTree as ElementTree
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, time
+from pathlib import Path
+from typing import NamedTuple, TextIO
 from urllib.parse import urlencode, urljoin
 
 import bibtexparser
@@ -44,6 +48,7 @@ from feedgen.feed import FeedGenerator
 from markupsafe import Markup, escape
 from pylatexenc.latexencode import RULE_DICT, UnicodeToLatexConversionRule, UnicodeToLatexEncoder
 
+from topic_report.characters import PerCharacter
 from topic_report.frame import papers_frame
 from topic_report.topic_files import ALL_FEED, BIBTEX, CSV, FEED, FEED_LIST, INDEX, JSON, PAGE, RIS, abs_url, file_name
 from topic_report.topics import ARXIV_FIRST_DAY, Topic
@@ -65,17 +70,46 @@ def coins(paper) -> Markup:
     return Markup(f'<span class="Z3988" title="{escape(urlencode(values))}"></span>')
 
 
+class ExportWriter(NamedTuple):
+    encoding: str
+    write: Callable[[TextIO], None]  # writes the export's text, piece by piece, into a text file
+
+
+def export_writers(topic: Topic, frame: pd.DataFrame, site_url: str | None,
+                   exported: dict[str, str] | None) -> dict[str, ExportWriter]:
+    """The topic's exports: file name → how to write it."""
+    slug = topic.slug
+    return {
+        file_name(slug, FEED): ExportWriter("utf-8", lambda out: out.write(atom_feed(topic, frame, site_url).decode("utf-8"))),
+        file_name(slug, BIBTEX): ExportWriter("utf-8", lambda out: write_bibtex(frame, out, exported)),
+        file_name(slug, RIS): ExportWriter("utf-8", lambda out: write_ris(frame, out)),
+        file_name(slug, CSV): ExportWriter("utf-8-sig", lambda out: write_csv(frame, out)),
+        file_name(slug, JSON): ExportWriter("utf-8", lambda out: write_json(topic, frame, out)),
+    }
+
+
 def export_files(topic: Topic, frame: pd.DataFrame, site_url: str | None = None,
                  exported: dict[str, str] | None = None) -> dict[str, bytes]:
     """The topic's exports: file name → content (`exported`: the BibTeX keys given before)."""
-    slug = topic.slug
-    return {
-        file_name(slug, FEED): atom_feed(topic, frame, site_url),
-        file_name(slug, BIBTEX): bibtex(frame, exported).encode("utf-8"),
-        file_name(slug, RIS): ris(frame).encode("utf-8"),
-        file_name(slug, CSV): csv_text(frame).encode("utf-8-sig"),
-        file_name(slug, JSON): json_text(topic, frame).encode("utf-8"),
-    }
+    return {name: _text(export.write).encode(export.encoding)
+            for name, export in export_writers(topic, frame, site_url, exported).items()}
+
+
+def write_exports(topic: Topic, frame: pd.DataFrame, folder: Path, site_url: str | None = None,
+                  exported: dict[str, str] | None = None) -> list[str]:
+    """The topic's exports (as export_files), each streamed into its file in `folder`, never whole
+    in memory: their names."""
+    exports = export_writers(topic, frame, site_url, exported)
+    for name, export in exports.items():
+        with open(folder / name, "w", encoding=export.encoding, newline="") as out:
+            export.write(out)
+    return list(exports)
+
+
+def _text(write: Callable[[TextIO], None]) -> str:
+    out = io.StringIO(newline="")
+    write(out)
+    return out.getvalue()
 
 
 # --- BibTeX --------------------------------------------------------------------------------------
@@ -90,6 +124,11 @@ _LATEX = UnicodeToLatexEncoder(
     ],
     non_ascii_only=False, replacement_latex_protection="braces-all",
     unknown_char_policy="keep", unknown_char_warning=False)
+
+
+# Every rule of _LATEX maps one character, and "braces-all" protects each replacement alone: the
+# LaTeX of a (normalized) text is that of each of its characters, asked of the encoder once each.
+_LATEX_OF = PerCharacter(_LATEX.unicode_to_latex)
 # biblatex reads a DOI verbatim, so it is written as it is; only braces and backslashes, which BibTeX
 # itself would take as structure, make one escaped instead.
 _NOT_VERBATIM = set("{}\\")
@@ -99,8 +138,8 @@ _KEY_STOPWORDS = {"a", "an", "the", "on", "of", "for", "in", "to", "and", "with"
 
 
 def latex(text: str) -> str:
-    """Text as LaTeX that prints as written."""
-    return _LATEX.unicode_to_latex(text)
+    """Text as LaTeX that prints as written (as _LATEX writes it, which normalizes to NFC first)."""
+    return unicodedata.normalize("NFC", text).translate(_LATEX_OF)
 
 
 def bibtex_name(name: str) -> str:
@@ -155,9 +194,31 @@ def _given(value) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+# Entries written at once: the text of this many stays in memory while a file is written.
+BIBTEX_ENTRIES_AT_ONCE = 500
+
+
 def bibtex(frame: pd.DataFrame, exported: dict[str, str] | None = None) -> str:
     """One entry per paper; keys as citation_keys gives them."""
-    entries = []
+    return _text(lambda out: write_bibtex(frame, out, exported))
+
+
+def write_bibtex(frame: pd.DataFrame, out: TextIO, exported: dict[str, str] | None = None) -> None:
+    """bibtex(frame, exported), written into `out` BIBTEX_ENTRIES_AT_ONCE entries at a time."""
+    layout = bibtexparser.BibtexFormat()
+    layout.indent, layout.block_separator = "  ", "\n"
+    entries = _bibtex_entries(frame, exported)
+    written = False
+    while chunk := list(itertools.islice(entries, BIBTEX_ENTRIES_AT_ONCE)):
+        if written:
+            out.write(layout.block_separator)
+        # The library is ours alone: written in place, without bibtexparser's defensive copy of every entry.
+        out.write(bibtexparser.write_string(bibtexparser.Library(chunk), bibtex_format=layout,
+                                            unparse_stack=default_unparse_stack(allow_inplace_modification=True)))
+        written = True
+
+
+def _bibtex_entries(frame: pd.DataFrame, exported: dict[str, str] | None) -> Iterator[Entry]:
     for key, paper in zip(citation_keys(frame, exported), frame.itertuples(index=False), strict=False):
         journal_ref, doi = _given(paper.journal_ref), _given(paper.doi)
         fields = [Field("title", "{" + latex(paper.title) + "}"),
@@ -174,30 +235,33 @@ def bibtex(frame: pd.DataFrame, exported: dict[str, str] | None = None) -> str:
             fields.append(Field("doi", latex(doi) if _NOT_VERBATIM & set(doi) else doi))
         if paper.abstract:
             fields.append(Field("abstract", latex(paper.abstract)))
-        entries.append(Entry("article" if journal_ref else "misc", key, fields))
-    layout = bibtexparser.BibtexFormat()
-    layout.indent, layout.block_separator = "  ", "\n"
-    # The library is ours alone: written in place, without bibtexparser's defensive copy of every entry.
-    return bibtexparser.write_string(bibtexparser.Library(entries), bibtex_format=layout,
-                                     unparse_stack=default_unparse_stack(allow_inplace_modification=True))
+        yield Entry("article" if journal_ref else "misc", key, fields)
 
 
 # --- RIS -----------------------------------------------------------------------------------------
 
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_LINE_BREAKING = PerCharacter(lambda char: " " if unicodedata.category(char) in ("Cc", "Zl", "Zp") else char)
 
 
 def one_line(text: str | None) -> str:
     """Untrusted text as one plain line: control and reordering characters out (bidirectional
     controls, zero-width marks), white space single. Line-based formats (RIS, mail's text part)
     then cannot be made to start a line, a record or a header of the text's own."""
-    text = _INVISIBLE.sub("", text or "")
-    text = "".join(" " if unicodedata.category(char) in ("Cc", "Zl", "Zp") else char for char in text)
-    return " ".join(text.split())
+    return " ".join(_INVISIBLE.sub("", text or "").translate(_LINE_BREAKING).split())
 
 
 def ris(frame: pd.DataFrame) -> str:
     """One RIS record per paper, each value one line."""
+    return _text(lambda out: write_ris(frame, out))
+
+
+def write_ris(frame: pd.DataFrame, out: TextIO) -> None:
+    """ris(frame), written into `out` line by line."""
+    rispy.dump(_ris_records(frame), out)
+
+
+def _ris_records(frame: pd.DataFrame) -> list[dict]:
     records = []
     for paper in frame.itertuples(index=False):
         journal_ref, doi = _given(paper.journal_ref), _given(paper.doi)
@@ -214,7 +278,7 @@ def ris(frame: pd.DataFrame) -> str:
         if doi:
             record["doi"] = one_line(doi)
         records.append(record)
-    return rispy.dumps(records)
+    return records
 
 
 # --- CSV and JSON --------------------------------------------------------------------------------
@@ -238,14 +302,27 @@ def _plain(value):
     return None if value is None or value is pd.NA or (isinstance(value, float) and value != value) else value
 
 
-def records(frame: pd.DataFrame) -> list[dict]:
-    return [{column: _plain(value) for column, value in zip(frame.columns, row, strict=False)}
-            for row in frame.itertuples(index=False)]
+def _plain_column(column: pd.Series) -> list:
+    """A column's values as _plain makes them; times formatted all at once."""
+    if isinstance(column.dtype, pd.DatetimeTZDtype):
+        column = column.dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return [_plain(value) for value in column.tolist()]
+
+
+def records(frame: pd.DataFrame) -> Iterator[dict]:
+    """Each paper as a record of plain values (_plain), one at a time."""
+    names = list(frame.columns)
+    for row in zip(*(_plain_column(frame[name]) for name in names), strict=True):
+        yield dict(zip(names, row, strict=True))
 
 
 def csv_text(frame: pd.DataFrame) -> str:
     """Every paper, every field; ids as `arXiv:<id>`; lists joined with "; "; formula starts defused."""
-    out = io.StringIO()
+    return _text(lambda out: write_csv(frame, out))
+
+
+def write_csv(frame: pd.DataFrame, out: TextIO) -> None:
+    """csv_text(frame), written into `out` row by row."""
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(frame.columns)
     for record in records(frame):
@@ -253,13 +330,26 @@ def csv_text(frame: pd.DataFrame) -> str:
         cells = ["; ".join(map(str, value)) if isinstance(value, list) else "" if value is None else str(value)
                  for value in record.values()]
         writer.writerow([defuse_formula(cell) for cell in cells])
-    return out.getvalue()
 
 
 def json_text(topic: Topic, frame: pd.DataFrame) -> str:
-    document = {"topic": topic.name, "slug": topic.slug, "papers": len(frame), "fields": list(frame.columns),
-                "records": records(frame)}
-    return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
+    """{"topic", "slug", "papers", "fields", "records"}, indented by one space."""
+    return _text(lambda out: write_json(topic, frame, out))
+
+
+def write_json(topic: Topic, frame: pd.DataFrame, out: TextIO) -> None:
+    """json_text(topic, frame), written into `out` record by record: the document without its
+    records, then each record at the records' depth (two spaces), as json.dumps(indent=1) lays them."""
+    head = json.dumps({"topic": topic.name, "slug": topic.slug, "papers": len(frame), "fields": list(frame.columns),
+                       "records": []}, ensure_ascii=False, indent=1)
+    if frame.empty:
+        out.write(head + "\n")
+        return
+    out.write(head.removesuffix("]\n}") + "\n")
+    for number, record in enumerate(records(frame)):
+        text = json.dumps(record, ensure_ascii=False, indent=1)
+        out.write(("" if number == 0 else ",\n") + "\n".join("  " + line for line in text.split("\n")))
+    out.write("\n ]\n}\n")
 
 
 # --- Atom ----------------------------------------------------------------------------------------

@@ -26,8 +26,10 @@ import pandas as pd
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
 
+from topic_report.arxiv.query import WORD, words
+from topic_report.characters import PerCharacter
 from topic_report.store import Paper
-from topic_report.topics import Topic, Words
+from topic_report.topics import Topic
 
 SEPARATOR = " · "
 # Terms named per field in the reason; more are counted ("+2 more"), so the line stays one line.
@@ -49,23 +51,69 @@ def _field_terms(field: str, found: list[tuple[str, int]]) -> str:
     return f"{field}: {', '.join(shown)}{more}"
 
 
+# Phrases are matched as topic_report.topics.Words matches them (words: runs of letters and digits,
+# any case; a phrase where its words stand in a row), in its one-string form, cheaper for a text
+# only counted: the text's words lower-cased, each between single spaces, where a phrase's words,
+# so joined, occur exactly where Words finds the phrase. A character that is no word's (WORD) is
+# a space there.
+_WORD_OR_SPACE = PerCharacter(lambda char: char if WORD.fullmatch(char) else " ")
+
+
+def _joined_words(text: str | None) -> str:
+    return f" {' '.join((text or '').translate(_WORD_OR_SPACE).split()).lower()} "
+
+
+def _needle(phrase: str) -> str | None:
+    """The phrase's words as _joined_words joins them; None for a phrase without words (found nowhere)."""
+    phrase_words = words(phrase)
+    return f" {' '.join(phrase_words)} " if phrase_words else None
+
+
+def _occurrences(joined: str, needle: str) -> int:
+    """Occurrences of the phrase in the text, overlapping ones included (as Words.count)."""
+    count, at = 0, joined.find(needle)
+    while at >= 0:
+        count += 1
+        at = joined.find(needle, at + 1)
+    return count
+
+
+@dataclass(frozen=True)
+class TopicPhrases:
+    """What `relevance` looks for, prepared once per topic: each search term with its needle and factor,
+    and the topic's name."""
+
+    terms: list[tuple[str, str | None, float]]
+    name: str | None
+
+    @classmethod
+    def of(cls, topic: Topic) -> TopicPhrases:
+        return cls([(term, _needle(term), topic.ranking.term(term)) for term in topic.search_terms], _needle(topic.name))
+
+
 def relevance(topic: Topic, title: str, abstract: str, comment: str | None, authors: list[str],
-              primary_category: str, categories: list[str], nearest: tuple[str, float] | None = None) -> Relevance:
-    """One paper's score and reason; `nearest` is its closest example and their cosine similarity."""
+              primary_category: str, categories: list[str], nearest: tuple[str, float] | None = None,
+              phrases: TopicPhrases | None = None) -> Relevance:
+    """One paper's score and reason; `nearest` is its closest example and their cosine similarity;
+    `phrases`, the topic's (TopicPhrases.of(topic)), when many papers are scored."""
     weights = topic.ranking
-    fields = {"title": Words(title), "abstract": Words(abstract), "comment": Words(comment)}
+    phrases = phrases or TopicPhrases.of(topic)
+    fields = {"title": _joined_words(title), "abstract": _joined_words(abstract), "comment": _joined_words(comment)}
+    # The fields end to end, two spaces apart, where no needle spans two: most terms are in none.
+    anywhere = "".join(fields.values())
     best: dict[str, list[tuple[str, int]]] = {name: [] for name in fields}
     score = occurrences = 0.0
-    for term in topic.search_terms:
-        counts = {name: text.count(term) for name, text in fields.items()}
-        occurrences += weights.term(term) * sum(counts.values())
-        where = next((name for name in fields if counts[name]), None)
-        if where:
-            best[where].append((term, counts[where]))
-            score += weights.term(term) * getattr(weights, where)
+    for term, needle, factor in phrases.terms:
+        if needle is None or needle not in anywhere:
+            continue
+        counts = {name: _occurrences(text, needle) for name, text in fields.items()}
+        occurrences += factor * sum(counts.values())
+        where = next(name for name in fields if counts[name])
+        best[where].append((term, counts[where]))
+        score += factor * getattr(weights, where)
     score += weights.frequency * math.log2(1 + occurrences)
     reasons = [_field_terms(name, found) for name, found in best.items() if found]
-    if topic.name in fields["title"] or topic.name in fields["abstract"]:
+    if phrases.name and (phrases.name in fields["title"] or phrases.name in fields["abstract"]):
         score += weights.name
         reasons.append("names the topic")
     if topic.categories and primary_category in topic.categories:
@@ -106,9 +154,12 @@ def ranked(frame: pd.DataFrame, topic: Topic, examples: list[Paper] = ()) -> pd.
     """The frame (topic_report.frame schema), its order kept, with each paper's `score`, `why`,
     `followed` (the followed authors who wrote it) and `weak` (below the topic's `weak_below`)."""
     nearest = nearest_examples([_text(t, a) for t, a in zip(frame["title"], frame["abstract"], strict=False)], examples)
-    rows = [relevance(topic, p.title, p.abstract, p.comment if isinstance(p.comment, str) else None, p.authors,
-                      p.primary_category, p.categories, near)
-            for p, near in zip(frame.itertuples(index=False), nearest, strict=False)]
+    phrases = TopicPhrases.of(topic)
+    columns = [frame[name] for name in ("title", "abstract", "comment", "authors", "primary_category", "categories")]
+    rows = [relevance(topic, title, abstract, comment if isinstance(comment, str) else None, authors, primary,
+                      categories, near, phrases)
+            for (title, abstract, comment, authors, primary, categories), near
+            in zip(zip(*columns, strict=True), nearest, strict=False)]
     return frame.assign(
         score=pd.Series([r.score for r in rows], index=frame.index, dtype="float64"),
         why=pd.Series([r.why for r in rows], index=frame.index, dtype="object"),

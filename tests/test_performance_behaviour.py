@@ -1,0 +1,65 @@
+"""What a build costs, as behaviour: of many topics, one whose papers changed is the only one whose
+page is executed and whose data is loaded from the store (timings are bench/'s: docs/benchmarks.md)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import nbformat
+
+from topic_report import build as build_module
+from topic_report import topic_data
+from topic_report.settings import Settings
+from topic_report.store import FetchRecord, Paper, Store, utc_now
+from topic_report.topics import Topic
+
+TOPICS = 12
+
+
+def paper(paper_id: str, word: str, day: datetime) -> Paper:
+    return Paper(id=paper_id, version=1, title=f"On {word}", abstract=f"We study {word}.", authors=["Ada Lovelace"],
+                 published=day, updated=day, primary_category="cs.CV", categories=["cs.CV"])
+
+
+def store_papers(store: Store, topic: Topic, papers: list[Paper]) -> None:
+    store.save_fetch(topic.slug, papers, started_at=utc_now(), requests=1, record=FetchRecord(
+        kind="window", since=min(p.published for p in papers), until=utc_now(), matched_terms=topic.terms_matched(papers)))
+
+
+def test_of_many_topics_only_the_one_whose_papers_changed_is_executed_and_loaded(tmp_path, monkeypatch):
+    executed, loaded = [], []
+
+    def execute(topic, target, parameters):  # the page's notebook, without a kernel: what is executed is the point
+        executed.append(topic.slug)
+        nbformat.write(nbformat.v4.new_notebook(), target)
+
+    load = topic_data.TopicData.load.__func__
+
+    def load_recorded(cls, store, topic, **options):
+        loaded.append(topic.slug)
+        return load(cls, store, topic, **options)
+
+    monkeypatch.setattr(build_module, "_execute", execute)
+    monkeypatch.setattr(topic_data.TopicData, "load", classmethod(load_recorded))
+    topics = [Topic(name=f"Topic {n}", slug=f"topic-{n}", terms=[f"word{n}"]) for n in range(TOPICS)]
+    settings = Settings(db_path=tmp_path / "papers.sqlite")
+    day = datetime(2026, 6, 1, tzinfo=UTC)
+    with Store(settings.db_path) as store:
+        for n, topic in enumerate(topics):
+            store_papers(store, topic, [paper(f"2606.{n:03d}01", f"word{n}", day)])
+
+    def build() -> int:
+        return build_module.build(topics, settings, tmp_path / "_site", work_dir=tmp_path / "build", offline=True)
+
+    assert build() == 0
+    assert sorted(executed) == sorted(loaded) == sorted(t.slug for t in topics)
+    executed.clear()
+    loaded.clear()
+    assert build() == 0
+    assert executed == loaded == []  # nothing changed: no page executed, no topic's data loaded
+    changed = topics[TOPICS // 2]
+    with Store(settings.db_path) as store:
+        store_papers(store, changed, [paper("2606.99999", f"word{TOPICS // 2}", day + timedelta(days=1))])
+    assert build() == 0
+    assert executed == loaded == [changed.slug]
+    assert "2606.99999" in (tmp_path / "_site" / f"{changed.slug}.bib").read_text(encoding="utf-8")
