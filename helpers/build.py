@@ -59,7 +59,8 @@ if TYPE_CHECKING:
 
 NOTEBOOK = RESOURCES / "notebooks" / "topic.ipynb"
 # What a page is computed from, besides the data: a change to any of these re-executes every page.
-REPORT_CODE = [NOTEBOOK, *sorted(PACKAGE_DIR.glob("*.py"))]
+REPORT_CODE = [NOTEBOOK, *sorted(PACKAGE_DIR.glob("*.py")), *sorted((PACKAGE_DIR / "page").glob("*.j2")),
+               *sorted((PACKAGE_DIR / "assets").iterdir())]
 # jupyter_client starts the kernelspec "python3" with this very interpreter (sys.executable), so
 # the notebook runs in the project's environment wherever the build runs. Local sockets (ipc)
 # rather than TCP ports, in a private folder per kernel (see _execute); the kernel's own log

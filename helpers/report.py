@@ -22,7 +22,7 @@ from markupsafe import Markup
 from matplotlib.figure import Figure
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
 
-from topic_report import SITE_DIR, TopicReportError, charts, exports, tables, topic_files
+from topic_report import SITE_DIR, TopicReportError, charts, exports, tables, tex, topic_files
 from topic_report.arxiv.links import abs_url
 from topic_report.audit import TopicAudit, beyond_the_cap
 from topic_report.checks import WORDS, Count, Day, FilePath, Moment, Text
@@ -233,10 +233,10 @@ class TopicReport:
             followed=bool(paper.followed), mark=mark, version=paper.version,
             title_link=Markup(tables.abs_link(paper.id, paper.title)), score=paper.score, why=paper.why,
             authors=Markup(tables.all_authors(paper.authors)), published=f"{paper.published:%Y-%m-%d}",
-            # The store keeps the newest version only: the card says when it came, not what changed.
-            revised=f"{paper.updated:%Y-%m-%d}" if paper.version > 1 else None,
+            revised=f"{paper.updated:%Y-%m-%d}" if paper.version > 1 else None, changes=_changes(paper),
             categories=Markup(tables.paper_categories(paper)), pdf_link=Markup(tables.pdf_link(paper.id)),
-            comment=Markup(tables.comment_of(paper)), abstract=Markup(tables.highlighted(paper.abstract, terms)),
+            comment=Markup(tables.comment_of(paper)),
+            abstract=Markup(tex.html_of(paper.abstract, lambda text: tables.highlighted(text, terms))),
             coins=exports.coins(paper))
 
     def headline(self) -> Section:
@@ -266,7 +266,15 @@ class TopicReport:
         if not self.topic.search_terms:
             return self._section(lambda: [render("no_terms.html.j2")])
         return self._section(lambda: [charts.terms_over_time(self.frame, self.fetched_at) or render(
-            "section_empty.html.j2", text="No paper has its matched terms recorded yet (they are recorded as papers are fetched).")])
+            "section_empty.html.j2", text=self._why_no_terms_chart())])
+
+    def _why_no_terms_chart(self) -> str:
+        if not self.frame["matched_terms"].map(bool).any():
+            return ("No paper's title or abstract holds one of the topic's terms as a phrase: arXiv matched "
+                    "them elsewhere (an all: phrase also searches comments and authors).")
+        unit = charts.term_period(self.frame).unit
+        return (f"No {unit} has {charts.TERM_MIN_PAPERS} papers yet: a share of fewer would say little, "
+                f"so the chart starts with the first {unit} that has.")
 
     def authors(self) -> Section:
         """The most prolific authors, and how many authors the papers have."""
@@ -334,11 +342,24 @@ class Card:
     authors: Markup
     published: str              # YYYY-MM-DD
     revised: str | None         # the newest version's date, for a paper past v1
+    changes: str | None         # what that version changed from the one stored before it, when one was
     categories: Markup
     pdf_link: Markup
     comment: Markup
     abstract: Markup            # the topic's terms marked
     coins: Markup
+
+
+def _changes(paper) -> str | None:
+    """What the stored version changed from the one stored before it ("title and abstract changed
+    from v1"), None when the store never held an earlier one (the paper arrived at this version)."""
+    if pd.isna(paper.previous_version):
+        return None
+    changed = list(paper.changed)
+    if not changed:
+        return f"title, authors, abstract and comment as in v{paper.previous_version}"
+    fields = changed[0] if len(changed) == 1 else ", ".join(changed[:-1]) + " and " + changed[-1]
+    return f"{fields} changed from v{paper.previous_version}"
 
 
 def audit_html(audit: TopicAudit) -> Markup:

@@ -25,6 +25,7 @@ from collections.abc import Iterable
 import pandas as pd
 from linkify_it import LinkifyIt
 
+from topic_report import tex
 from topic_report.arxiv.links import abs_url, pdf_url
 from topic_report.digest import close_bidi
 from topic_report.site import TABLE_ASSETS, table_asset
@@ -42,15 +43,13 @@ TABLE_ID = DETAILS_BLOCK.removesuffix("-details")
 # `authors_count` how many there are, `new` 1 for a paper new since the last build.
 ROW_FIELDS = ("id", "title", "text", "authors", "authors_count", "submitted", "category", "score", "categories", "new")
 LINK_SCHEMES = ("http:", "https:")
-# TeX markup left out of a title's plain reading, so "$E^{3}$Gen" sorts as E3Gen.
-_TEX_MARKUP = re.compile(r"\\[A-Za-z]+|[$\\{}^_]")
 
 _linkify = LinkifyIt()
 
 
 def abs_link(paper_id: str, title: str) -> str:
     """The escaped title (or "(untitled)"), linked to the paper's arXiv page when the id is a valid arXiv id."""
-    text = html.escape(close_bidi(title)) or "(untitled)"
+    text = tex.html_of(close_bidi(title)) or "(untitled)"
     if not ARXIV_ID.fullmatch(paper_id):
         return text
     return f'<a href="{abs_url(paper_id)}">{text}</a>'
@@ -120,10 +119,9 @@ def _text(text: str) -> str:
 
 
 def title_cells(title: str) -> tuple[str, str]:
-    """A title as its cell shows it (safe HTML) and as it reads (plain text, to sort and search).
-    The one place where TeX becomes MathML: helpers/tex.py's `html_of(title, _text)` and `plain(title)`
-    go here."""
-    return _text(title), _TEX_MARKUP.sub("", close_bidi(title)).strip()
+    """A title as its cell shows it (safe HTML, its TeX as MathML) and as it reads (plain text, to
+    sort and search: "$E^{3}$Gen" sorts as E3Gen)."""
+    return tex.html_of(title, _text), tex.plain(close_bidi(title)).strip()
 
 
 def table_rows(frame: pd.DataFrame, new: set[str] | None = None) -> dict:
@@ -149,15 +147,16 @@ def table_rows(frame: pd.DataFrame, new: set[str] | None = None) -> dict:
 def table_details(frame: pd.DataFrame) -> dict:
     """What a row shows when opened, and what the search finds beyond the first screen: each
     paper's abstract, every author and the reasons of its score, escaped, in the rows' order."""
-    return {"abstracts": [_text(a) for a in frame["abstract"]],
+    return {"abstracts": [tex.html_of(a, _text) for a in frame["abstract"]],
             "authors": [[_text(name) for name in names] for names in frame["authors"]],
             "why": [_text(f"{why} (score {score:g})") for why, score in zip(frame["why"], frame["score"], strict=True)]}
 
 
 def json_block(block_id: str, data: dict) -> str:
-    """Data as a JSON script element; its text is escaped, so it holds no `<` and cannot end early."""
-    return (f'<script type="application/json" id="{block_id}">'
-            f'{json.dumps(data, ensure_ascii=False, separators=(",", ":"))}</script>')
+    """Data as a JSON script element that holds no `<` (JSON's \\u003c instead: a title's MathML
+    included), so it cannot end early."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+    return f'<script type="application/json" id="{block_id}">{text}</script>'
 
 
 def filters(frame: pd.DataFrame, new: set[str] | None = None) -> str:

@@ -43,7 +43,7 @@ class TopicData:
         sample = shows_sample(runs)
         return cls(
             topic=topic, papers=papers,
-            frame=ranked(papers_frame(papers, topic.slug, store.matched_terms(topic.slug)), topic,
+            frame=ranked(papers_frame(papers, topic.slug, store.matched_terms(topic.slug), store.revisions(topic.slug)), topic,
                          store.papers_by_id(topic.like)),
             coverage=store.coverage(topic.slug), sample=sample,
             last_run=None if sample or not runs else datetime.fromisoformat(runs[-1]["finished_at"]),

@@ -298,7 +298,7 @@ INJECTION_CENSUS = """() => {
         embedded: document.querySelectorAll('iframe, object, embed, frame, form, details[open], base').length,
         digestEntries: document.querySelectorAll('.digest > ul > li').length,
         digestDetails: [...document.querySelectorAll('.digest > ul > li')]
-            .map(li => li.querySelectorAll(':scope > details').length + li.querySelectorAll('details details').length),
+            .map(li => li.querySelectorAll(':scope > details').length + li.querySelectorAll(':scope details details').length),
         digestMarkup: document.querySelectorAll(
             '.digest li :is(h1, h2, h3, h4, h5, h6, blockquote, ol, ul, li, hr, a:not([href^="https://arxiv.org/abs/"]), '
             + 'code, img, table, em em, strong strong)').length,

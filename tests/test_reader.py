@@ -122,7 +122,7 @@ def test_a_second_build_marks_new_and_updated_papers_first(tmp_path, browser):
     newest = max(records, key=lambda r: r["published"])
     added = {**newest, "id": "2602.10001", "title": "A brand new depth estimation paper", "published": now,
              "updated": now}
-    revised = {**newest, "version": 2, "updated": now}
+    revised = {**newest, "version": 2, "updated": now, "abstract": newest["abstract"] + " We add experiments."}
     with ArxivEmulator(papers=records) as emulator:
         environment = {**emulator.environment(), "TOPIC_REPORT_DB": str(tmp_path / "papers.sqlite"),
                        "ARXIV_DELAY_SECONDS": "0.01", "ARXIV_TIMEOUT_SECONDS": "2", "ARXIV_RETRIES": "0"}
@@ -139,4 +139,6 @@ def test_a_second_build_marks_new_and_updated_papers_first(tmp_path, browser):
     assert len(cards) == 2
     assert cards[0].startswith(("NEW A brand new depth estimation paper", "NEWA brand new depth estimation paper"))
     assert "UPDATED v2" in cards[1] and newest["title"] in cards[1]
+    # What the new version changed, and when it came.
+    assert f"v2 of {now[:10]} (abstract changed from v1)" in cards[1]
     assert "depth estimation" in cards[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -16,7 +17,7 @@ from topic_report import RESOURCES, TopicReportError, charts
 from topic_report.digest import render_digest
 from topic_report.frame import papers_frame
 from topic_report.ranking import ranked
-from topic_report.report import Parameters, digest_html
+from topic_report.report import Parameters, TopicReport, digest_html
 from topic_report.store import Paper
 from topic_report.tables import (
     ROW_FIELDS,
@@ -267,7 +268,8 @@ def test_table_cells_are_escaped_text_and_links_only_from_arxiv_ids():
 
 
 @pytest.mark.parametrize("title, shown, text", [
-    ("$E^{3}$Gen: <fast>", "$E^{3}$Gen: &lt;fast&gt;", "E3Gen: <fast>"),
+    ("$E^{3}$Gen: <fast>", '<math xmlns="http://www.w3.org/1998/Math/MathML" display="inline"><mrow><msup><mi>E</mi>'
+                           '<mrow><mn>3</mn></mrow></msup></mrow></math>Gen: &lt;fast&gt;', "E3Gen: <fast>"),
     ("Plain & simple", "Plain &amp; simple", "Plain & simple"),
 ])
 def test_a_title_cell_is_safe_html_and_sorts_and_searches_by_its_plain_reading(title, shown, text):
@@ -347,3 +349,35 @@ def test_digest_html_links_the_arxiv_pages_and_nothing_else():
                                                                   "javascript:alert(1) <https://evil.example/y>")]))
     assert '<a href="https://arxiv.org/abs/2602.00001v1">https://arxiv.org/abs/2602.00001v1</a>' in rendered
     assert rendered.count("<a ") == 1
+
+
+def test_tex_in_titles_and_abstracts_is_math_in_the_cards_and_the_table_and_sorts_as_read():
+    papers = [paper(1, title="$E^{3}$Gen: <b>fast</b>", abstract="An $O(N)$ abstract, $5 and $10.")]
+    frame = ranked(papers_frame(papers, "topic", {"2602.00001": ["abstract"]}), RANKED_BY)
+    row = dict(zip(ROW_FIELDS, table_rows(frame)["rows"][0], strict=True))
+    assert "<math" in row["title"] and "&lt;b&gt;fast&lt;/b&gt;" in row["title"] and row["text"].startswith("E3Gen")
+    assert "<math" in abs_link("2602.00001", "$E^{3}$Gen")
+    card = TopicReport(Parameters.check(topic="Topic"), topic_data_of(papers, frame))._card(next(frame.itertuples()))
+    assert "<math" in card.abstract and "<mark>abstract</mark>" in card.abstract and "$5 and $10" in card.abstract
+
+
+def topic_data_of(papers, frame):
+    from topic_report.audit import TopicAudit
+    from topic_report.store import Coverage
+    from topic_report.topic_data import TopicData
+
+    return TopicData(topic=RANKED_BY, papers=papers, frame=frame, coverage=Coverage(None, None, len(frame), False, None),
+                     sample=False, last_run=None, previous_build=None, joined=None, updated=set(),
+                     audit=TopicAudit([], "it names no categories", None))
+
+
+@pytest.mark.parametrize("matched, reason", [
+    ([], "No paper's title or abstract holds one of the topic's terms as a phrase"),
+    (["abstract"], "has 10 papers yet: a share of fewer would say little"),
+])
+def test_an_empty_terms_chart_says_why(matched, reason):
+    papers = [paper(n) for n in range(3)]
+    frame = ranked(papers_frame(papers, "topic", {p.id: matched for p in papers}), RANKED_BY)
+    section = TopicReport(Parameters.check(topic="Topic"), topic_data_of(papers, frame)).terms_over_time()
+    said = html.unescape(str(section.parts[0]))
+    assert reason in said and "recorded as papers are fetched" not in said

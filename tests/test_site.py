@@ -41,7 +41,9 @@ def page(report_site, slug: str) -> str:
 
 
 def digest_part(text: str) -> str:
-    return text[text.index('<div class="digest">'):]
+    """The page's digest: its block, up to the end of the fold around it."""
+    start = text.index('<div class="digest">')
+    return text[start:text.index("</div>\n</details>", start)]
 
 
 def test_first_build_fetches_executes_and_renders_every_topic(report_site):
