@@ -61,8 +61,16 @@ def _inert(value):
     return value
 
 
+def _math(text: str) -> Markup:
+    """A title with its TeX as MathML (helpers/tex.py), inert in the .qmd like every other value."""
+    from topic_report import tex
+
+    return Markup(tex.html_of(text).translate(_QUARTO_SYNTAX))
+
+
 _templates = Environment(loader=FileSystemLoader(SITE_DIR), autoescape=True, undefined=StrictUndefined,
                          keep_trailing_newline=True, finalize=_inert)
+_templates.filters["math"] = _math
 
 
 @dataclass(frozen=True)

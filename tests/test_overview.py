@@ -117,3 +117,13 @@ def test_the_index_card_says_how_many_papers_are_pending_and_nothing_when_none()
              for card in cards]
     assert stats[0]["pending"] == "1,234" and "pending" not in stats[1]
     assert "not yet served by arXiv's API" in cards[0].xpath(".//div[@class='topic-pending']/@title")[0]
+
+
+def test_the_index_card_shows_a_title_s_tex_as_math_and_keeps_it_inert_for_quarto():
+    from topic_report.site import TopicPage, index_content
+
+    data = topic_data("radar", [paper("2606.00001", 1, title="$E^{3}$Gen {{< env HOME >}} <b>x</b>")], last_fetched=NOW)
+    index = index_content([TopicPage(Topic(name="Radar", slug="radar", terms=["a title"]), topic_overview(data))])
+    item = lxml.html.fromstring(index).xpath("//ul[@class='topic-newest']/li/a")[0]
+    assert item.xpath(".//*[local-name()='math']") and "Gen {{< env HOME >}} <b>x</b>" in item.text_content()
+    assert "{{<" not in index and "<b>" not in index
