@@ -32,3 +32,25 @@ def write_atomically(path: Path, content: str | bytes) -> None:
         new.flush()
         os.fsync(new.fileno())
     os.replace(new.name, path)
+
+
+def first_line(text: str) -> str:
+    """The first line of a message that may run on (a validation error, a library's report)."""
+    lines = text.strip().splitlines()
+    return lines[0] if lines else ""
+
+
+def read_state(path: Path, model, consequence: str, upgrade=lambda data: data):
+    """A state file of build/ (JSON) as the pydantic `model`, or None when there is none; a damaged
+    one is discarded with one warning line saying `consequence`, so the build heals it."""
+    import json
+    import sys
+
+    if not path.exists():
+        return None
+    try:
+        return model.model_validate(upgrade(json.loads(path.read_bytes())))
+    except (OSError, ValueError) as exc:  # JSONDecodeError, UnicodeDecodeError, ValidationError
+        print(f"{PROG}: warning: {path} is damaged ({first_line(str(exc))}); discarded: {consequence}",
+              file=sys.stderr, flush=True)
+        return None

@@ -37,7 +37,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict
 from tqdm import tqdm
 
-from topic_report import PACKAGE_DIR, PROG, RESOURCES, TopicReportError, write_atomically
+from topic_report import PACKAGE_DIR, PROG, RESOURCES, TopicReportError, first_line, read_state, write_atomically
 from topic_report.audit import audited_listing
 from topic_report.bounded import Limits
 from topic_report.settings import Settings
@@ -240,6 +240,11 @@ class _BuildStateFile(BaseModel):
     sites: dict[str, list[str]]
 
 
+def _with_format(data):
+    """A state file from before the format number held the pages only."""
+    return {"format": BuildState.FORMAT, "pages": data, "sites": {}} if isinstance(data, dict) and "format" not in data else data
+
+
 class BuildState:
     """build/state.json: per topic, what its page was executed from, and when; per output
     directory, the topics it holds. Written whole into a new file that replaces the old one, so
@@ -252,16 +257,9 @@ class BuildState:
         self.path = path
         self.pages: dict[str, dict] = {}
         self.sites: dict[str, list[str]] = {}
-        if path.exists():
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-                if isinstance(data, dict) and "format" not in data:  # before the format number: pages only
-                    data = {"format": self.FORMAT, "pages": data, "sites": {}}
-                recorded = _BuildStateFile.model_validate(data)
-                self.pages, self.sites = recorded.pages, recorded.sites
-            except (OSError, ValueError) as exc:  # JSONDecodeError, UnicodeDecodeError, ValidationError
-                print(f"{PROG}: warning: {path} is damaged ({_first_line(str(exc))}); discarded: "
-                      f"every page is executed again", file=sys.stderr, flush=True)
+        recorded = read_state(path, _BuildStateFile, "every page is executed again", _with_format)
+        if recorded:
+            self.pages, self.sites = recorded.pages, recorded.sites
 
     def unchanged(self, slug: str, inputs: dict) -> bool:
         recorded = self.pages.get(slug, {})
@@ -372,10 +370,7 @@ def _one_line(exc: Exception) -> str:
 
     name, message = ((exc.ename, exc.evalue) if isinstance(exc, PapermillExecutionError)
                      else (type(exc).__name__, str(exc)))
-    first = _first_line(message)
+    first = first_line(message)
     return f"{name}: {first}" if first else name
 
 
-def _first_line(text: str) -> str:
-    lines = text.strip().splitlines()
-    return lines[0] if lines else ""

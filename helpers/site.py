@@ -22,7 +22,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -32,7 +31,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 from pydantic import BaseModel, ConfigDict
 
-from topic_report import PACKAGE_DIR, PROG, RESOURCES, SITE_DIR, TopicReportError, write_atomically
+from topic_report import PACKAGE_DIR, RESOURCES, SITE_DIR, TopicReportError, read_state, write_atomically
 from topic_report.bounded import Limits, run_bounded
 from topic_report.digest import neutralize
 from topic_report.overview import TopicOverview
@@ -304,13 +303,9 @@ class RenderState:
         self.path = path
         self.site: str | None = None
         self.pages: dict[str, str] = {}
-        if path.exists():
-            try:
-                recorded = _RenderStateFile.model_validate_json(path.read_bytes())
-                self.site, self.pages = recorded.site, recorded.pages
-            except (OSError, ValueError) as exc:  # ValidationError is a ValueError
-                print(f"{PROG}: warning: {path} is damaged ({str(exc).splitlines()[0]}); "
-                      f"discarded: every page is rendered again", file=sys.stderr, flush=True)
+        recorded = read_state(path, _RenderStateFile, "every page is rendered again")
+        if recorded:
+            self.site, self.pages = recorded.site, recorded.pages
 
     def stale(self, site: str, sources: dict[str, str], output_dir: Path) -> list[str]:
         if site != self.site:
