@@ -55,7 +55,7 @@ from topic_report.topic_files import SITE_FILES, topic_file_names
 from topic_report.topics import Topic
 
 if TYPE_CHECKING:
-    import pandas as pd
+    pass
 
 NOTEBOOK = RESOURCES / "notebooks" / "topic.ipynb"
 # What a page is computed from, besides the data: a change to any of these re-executes every page.
@@ -110,9 +110,11 @@ def build(topics: list[Topic], settings: Settings, output_dir: Path, *, work_dir
         site_wide = {}
         if files or any(not (output_dir / name).is_file() for name in SITE_FILES):
             # Here, when a topic's papers changed: the feed of every topic needs pandas.
+            import pandas as pd
+
             from topic_report.exports import site_files
 
-            site_wide = site_files(with_page, newest, settings.site_url)
+            site_wide = site_files(with_page, [pd.read_pickle(path) for path in newest], settings.site_url)
         try:
             rendering = render_site(pages, project_dir, output_dir,
                                     Limits(settings.render_memory_mb, settings.render_seconds), own_config)
@@ -130,10 +132,13 @@ def build(topics: list[Topic], settings: Settings, output_dir: Path, *, work_dir
     return 1 if fetch_failed or execute_failed else 0
 
 
+NEWEST = "newest.pickle"  # in a topic's folder of build/topics/
+
+
 class TopicOutputs(NamedTuple):
     page: TopicPage          # its index card and site-search record
     files: dict[str, Path]   # its digest and exports, made in the work directory: name → file, to copy beside its page
-    newest: pd.DataFrame     # its newest papers, for the feed of every topic
+    newest: Path             # its newest papers (a pickled frame), for the feed of every topic: read only when needed
 
 
 def _fetch_all(topics: list[Topic], store: Store, settings: Settings, unreachable_note: str, everything: list[Topic]):
@@ -154,7 +159,7 @@ def _topic_outputs(topic: Topic, store: Store, state: BuildState, cache_dir: Pat
     key = (state.previous_build(topic.slug), topic.model_dump_json(), site_url)
     try:
         cached_key, outputs = pickle.loads(cache.read_bytes())
-        if cached_key == key and all(made.is_file() for made in outputs.files.values()):
+        if cached_key == key and all(made.is_file() for made in [*outputs.files.values(), outputs.newest]):
             return outputs._replace(files={name: made for name, made in outputs.files.items()
                                            if not (output_dir / name).is_file()})
     except (OSError, pickle.UnpicklingError, ValueError, TypeError, EOFError, AttributeError, ImportError):
@@ -173,9 +178,10 @@ def _topic_outputs(topic: Topic, store: Store, state: BuildState, cache_dir: Pat
     digest = file_name(topic.slug, DIGEST)
     write_atomically(folder / digest, render_digest(topic.name, data.papers[:topic.digest_limit]))
     names = [digest, *write_exports(topic, data.frame, folder, site_url, exported)]
-    # The newest rows copied: a slice would keep the whole frame's texts alive with it.
+    # Apart from the cache: unpickling a frame imports pandas, which a build with nothing changed need not.
+    data.frame.head(FEED_ENTRIES).to_pickle(folder / NEWEST)
     outputs = TopicOutputs(TopicPage(topic, topic_overview(data), search_papers(data.frame)),
-                           {name: folder / name for name in names}, data.frame.head(FEED_ENTRIES).copy())
+                           {name: folder / name for name in names}, folder / NEWEST)
     store.keep_citation_keys(dict(zip(data.frame["id"], citation_keys(data.frame, exported), strict=False)))
     write_atomically(cache, pickle.dumps((key, outputs)))
     return outputs

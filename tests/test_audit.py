@@ -286,7 +286,9 @@ def test_narrowing_a_capped_topic_leaves_exactly_what_matches(world):
 
 # --- what a build reads of the audit ---------------------------------------------------------------
 
-NETWORK_MODULES = ("topic_report.arxiv.transport", "topic_report.arxiv.paging", "requests", "arxiv")
+# Neither the network layer nor what a topic's page needs (pandas, the notebook and its runner).
+UNNEEDED_MODULES = ("topic_report.arxiv.transport", "topic_report.arxiv.paging", "requests", "arxiv", "pandas",
+                    "nbformat", "papermill", "matplotlib")
 BUILD_AND_LIST_MODULES = f"""
 import runpy, sys
 sys.argv = ["topic-report", "build", "--offline"]
@@ -294,11 +296,11 @@ try:
     runpy.run_module("topic_report", run_name="__main__")
 except SystemExit as exit:
     print("exit", exit.code)
-print("imported", *[name for name in {NETWORK_MODULES!r} if name in sys.modules])
+print("imported", *[name for name in {UNNEEDED_MODULES!r} if name in sys.modules])
 """
 
 
-def test_a_build_with_nothing_changed_imports_no_arxiv_client(tmp_path):
+def test_a_build_with_nothing_changed_imports_no_arxiv_client_nor_pandas(tmp_path):
     """The page's Coverage section and the build's fingerprint read the audit from the store only."""
     (tmp_path / "topics.yml").write_text("topics:\n  - name: 3D Reconstruction\n    slug: 3d-reconstruction\n"
                                          "    terms: [point cloud]\n    categories: [cs.CV]\n", encoding="utf-8")
