@@ -19,6 +19,7 @@ import rispy
 import yaml
 
 from topic_report import build as build_module
+from topic_report import tex
 
 from arxiv_server import unused_port
 from site_data import (
@@ -127,7 +128,8 @@ def test_a_table_page_carries_its_rows_and_its_abstracts_and_authors_are_in_a_fi
     assert sorted(ids) == sorted(r["id"] for r in sample_records) and len(details["abstracts"]) == len(ids)
     by_id = {r["id"]: r for r in sample_records}
     for paper_id, abstract, authors in zip(ids, details["abstracts"], details["authors"], strict=True):
-        assert abstract == html.escape(by_id[paper_id]["abstract"], quote=False)
+        # Escaped, its TeX as MathML.
+        assert abstract == tex.html_of(by_id[paper_id]["abstract"], lambda text: html.escape(text, quote=False))
         assert authors == [html.escape(name, quote=False) for name in by_id[paper_id]["authors"]]
     carried = json.dumps(rows, ensure_ascii=False)
     assert not any(html.escape(r["abstract"], quote=False)[:60] in carried for r in sample_records)
