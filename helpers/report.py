@@ -23,14 +23,15 @@ from matplotlib.figure import Figure
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
 
 from topic_report import SITE_DIR, TopicReportError, charts, exports, tables, tex, topic_files
-from topic_report.arxiv.links import abs_url
+from topic_report.arxiv.links import abs_url, pdf_url
 from topic_report.audit import TopicAudit, beyond_the_cap
 from topic_report.checks import WORDS, Count, Day, FilePath, Moment, Text
-from topic_report.digest import render_digest
+from topic_report.digest import close_bidi, render_digest
 from topic_report.markup import render
 from topic_report.project import Project
 from topic_report.ranking import by_score
 from topic_report.store import ARXIV_ID, Coverage, Paper, Store
+from topic_report.taxonomy import category_name, is_category
 from topic_report.topic_data import TopicData
 from topic_report.topics import Topic, load_topics, select
 
@@ -229,13 +230,17 @@ class TopicReport:
         mark = ("new" if self.joined is not None and paper.id in self.joined
                 else "updated" if paper.id in self.updated else None)
         terms = getattr(paper, "matched_terms", None) or ()
+        categories = [code for code in paper.categories if is_category(code)] or [paper.primary_category]
+        linked = bool(ARXIV_ID.fullmatch(paper.id))  # only ids of arXiv's own form become addresses
         return Card(
             followed=bool(paper.followed), mark=mark, version=paper.version,
-            title_link=Markup(tables.abs_link(paper.id, paper.title)), score=paper.score, why=paper.why,
-            authors=Markup(tables.all_authors(paper.authors)), published=f"{paper.published:%Y-%m-%d}",
+            title=Markup(tex.html_of(close_bidi(paper.title))), url=abs_url(paper.id) if linked else None,
+            score=paper.score, why=paper.why, authors=[close_bidi(name) for name in paper.authors],
+            published=f"{paper.published:%Y-%m-%d}",
             revised=f"{paper.updated:%Y-%m-%d}" if paper.version > 1 else None, changes=_changes(paper),
-            categories=Markup(tables.paper_categories(paper)), pdf_link=Markup(tables.pdf_link(paper.id)),
-            comment=Markup(tables.comment_of(paper)),
+            categories=[(code, category_name(code)) for code in categories],
+            pdf=pdf_url(paper.id) if linked else None,
+            comment=Markup(tables.linkified(paper.comment)) if isinstance(paper.comment, str) else None,
             abstract=Markup(tex.html_of(paper.abstract, lambda text: tables.highlighted(text, terms))),
             coins=exports.coins(paper))
 
@@ -336,16 +341,17 @@ class Card:
     followed: bool
     mark: str | None            # "new", "updated" or None
     version: int
-    title_link: Markup
+    title: Markup               # escaped, its TeX as MathML
+    url: str | None             # its arXiv page, for an id of arXiv's form
     score: float
     why: str
-    authors: Markup
+    authors: list[str]
     published: str              # YYYY-MM-DD
     revised: str | None         # the newest version's date, for a paper past v1
     changes: str | None         # what that version changed from the one stored before it, when one was
-    categories: Markup
-    pdf_link: Markup
-    comment: Markup
+    categories: list[tuple[str, str | None]]  # arXiv codes (primary first) and their names
+    pdf: str | None
+    comment: Markup | None      # its web addresses linked
     abstract: Markup            # the topic's terms marked
     coins: Markup
 

@@ -1,5 +1,6 @@
-"""The interactive table of every paper, and the HTML pieces of a paper shared with the page's
-"What is new" section: DataFrame (topic_report.frame schema) → HTML for an offline page.
+"""The interactive table of every paper, and the marked text a paper's card shares with it (terms
+highlighted, comments' addresses linked): DataFrame (topic_report.frame schema) → HTML for an
+offline page.
 
 Every piece of text from arXiv is escaped in Python before it reaches the page, and links are
 built only from ids of arXiv's own form and, in comments, from http(s) addresses.
@@ -47,31 +48,6 @@ LINK_SCHEMES = ("http:", "https:")
 _linkify = LinkifyIt()
 
 
-def abs_link(paper_id: str, title: str) -> str:
-    """The escaped title (or "(untitled)"), linked to the paper's arXiv page when the id is a valid arXiv id."""
-    text = tex.html_of(close_bidi(title)) or "(untitled)"
-    if not ARXIV_ID.fullmatch(paper_id):
-        return text
-    return f'<a href="{abs_url(paper_id)}">{text}</a>'
-
-
-def pdf_link(paper_id: str) -> str:
-    """A link to the paper's PDF on arXiv, or nothing for an id not of arXiv's form."""
-    return f'<a class="pdf" href="{pdf_url(paper_id)}">PDF</a>' if ARXIV_ID.fullmatch(paper_id) else ""
-
-
-def all_authors(authors: list[str]) -> str:
-    return ", ".join(html.escape(close_bidi(name)) for name in authors)
-
-
-def category_badges(categories: Iterable[str]) -> str:
-    """Each category code, escaped, with its name as a tooltip and in the text (so search finds it)."""
-    return ", ".join(
-        f'<abbr title="{html.escape(category_name(code) or code)}">{html.escape(code)}</abbr>'
-        + (f" ({html.escape(category_name(code))})" if category_name(code) else "")
-        for code in categories)
-
-
 def linkified(text: str) -> str:
     """Escaped text whose http(s) addresses are links (code, project pages); no other scheme links."""
     text = close_bidi(text)
@@ -101,16 +77,6 @@ def highlighted(text: str, terms: Iterable[str]) -> str:
         pieces += [html.escape(text[last:start]), f"<mark>{html.escape(text[start:end])}</mark>"]
         last = end
     return "".join(pieces) + html.escape(text[last:])
-
-
-def paper_categories(paper) -> str:
-    """The paper's arXiv categories (primary first), each with its name; ACM and MSC classes left out."""
-    return category_badges([code for code in paper.categories if is_category(code)] or [paper.primary_category])
-
-
-def comment_of(paper) -> str:
-    """The paper's comment as escaped, linked HTML, or "" (the frame holds None or NaN for none)."""
-    return f'<p class="paper-comment">{linkified(paper.comment)}</p>' if isinstance(paper.comment, str) else ""
 
 
 def _text(text: str) -> str:

@@ -21,7 +21,6 @@ from topic_report.report import Parameters, TopicReport, digest_html
 from topic_report.store import Paper
 from topic_report.tables import (
     ROW_FIELDS,
-    abs_link,
     highlighted,
     linkified,
     papers_table,
@@ -248,9 +247,13 @@ def test_chart_labels_are_shown_literally_never_as_mathtext_or_markup():
     ("2602.09934v2", False), ("javascript:alert(1)", False), ('2602.1" onclick="x', False),
 ])
 def test_titles_link_only_to_arxiv_ids(paper_id, linked):
-    link = abs_link(paper_id, "<b>T</b>")
-    assert link == (f'<a href="https://arxiv.org/abs/{paper_id}">&lt;b&gt;T&lt;/b&gt;</a>' if linked
-                    else "&lt;b&gt;T&lt;/b&gt;")
+    papers = [paper(1, id=paper_id, title="<b>T</b>")]
+    frame = frame_of(papers)
+    shown = str(TopicReport(Parameters.check(topic="Topic"), topic_data_of(papers, frame)).whats_new().parts[0])
+    title = re.search(r'<p class="paper-title">(.*?)</p>', shown)[1]
+    assert title == (f'<a href="https://arxiv.org/abs/{paper_id}">&lt;b&gt;T&lt;/b&gt;</a>' if linked
+                     else "&lt;b&gt;T&lt;/b&gt;")
+    assert ('class="pdf"' in shown) == linked
 
 
 def test_table_cells_are_escaped_text_and_links_only_from_arxiv_ids():
@@ -356,8 +359,8 @@ def test_tex_in_titles_and_abstracts_is_math_in_the_cards_and_the_table_and_sort
     frame = ranked(papers_frame(papers, "topic", {"2602.00001": ["abstract"]}), RANKED_BY)
     row = dict(zip(ROW_FIELDS, table_rows(frame)["rows"][0], strict=True))
     assert "<math" in row["title"] and "&lt;b&gt;fast&lt;/b&gt;" in row["title"] and row["text"].startswith("E3Gen")
-    assert "<math" in abs_link("2602.00001", "$E^{3}$Gen")
     card = TopicReport(Parameters.check(topic="Topic"), topic_data_of(papers, frame))._card(next(frame.itertuples()))
+    assert "<math" in card.title and "&lt;b&gt;fast&lt;/b&gt;" in card.title
     assert "<math" in card.abstract and "<mark>abstract</mark>" in card.abstract and "$5 and $10" in card.abstract
 
 
