@@ -149,7 +149,7 @@ def topic_news(store: Store, recipient: str, topic: Topic, limit: int, site_url:
     papers, revised = store.undelivered(recipient, topic.slug, since) if since else ([], set())
     # The most relevant first, as the page's "What is new" (ranking), unless the topic asks for date order.
     frame = ranked(papers_frame(papers, topic.slug, store.matched_terms(topic.slug)), topic,
-                   store.papers_by_id(topic.like))
+                   store.papers_by_id(topic.like), store.claims([a.pin for a in topic.authors if a.pin]))
     frame = (by_score(frame) if topic.order == "score" else frame).head(limit)
     listed = [PaperNews(id=row.id, version=row.version, title=one_line(row.title) or "(untitled)",
                         authors=[one_line(name) for name in row.authors], categories=list(row.categories),

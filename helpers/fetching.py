@@ -236,7 +236,10 @@ def fetch_topic(topic: Topic, store: Store, source: ArxivSource, since: date | N
             notes.append(f"{len(gone)} left the topic: arXiv's search no longer finds "
                          f"{'it' if len(gone) == 1 else 'them'} ({', '.join(sorted(p.id for p in gone))})")
             fetched = ask()
-        fetched.papers += pinned_papers(source, topic, window, fetched)
+        pinned, claims = pinned_papers(source, topic, window, fetched)
+        fetched.papers += pinned
+        for pin, paper_ids in claims.items():
+            store.keep_claims(pin, paper_ids)
         stored_examples = {paper.id for paper in store.papers_by_id(topic.like)}
         if missing := [paper_id for paper_id in topic.like if paper_id not in stored_examples]:
             examples = source.by_id(missing)

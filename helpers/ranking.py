@@ -93,9 +93,10 @@ class TopicPhrases:
 
 def relevance(topic: Topic, title: str, abstract: str, comment: str | None, authors: list[str],
               primary_category: str, categories: list[str], nearest: tuple[str, float] | None = None,
-              phrases: TopicPhrases | None = None) -> Relevance:
+              phrases: TopicPhrases | None = None, claimed_by: frozenset[str] | None = None) -> Relevance:
     """One paper's score and reason; `nearest` is its closest example and their cosine similarity;
-    `phrases`, the topic's (TopicPhrases.of(topic)), when many papers are scored."""
+    `phrases`, the topic's (TopicPhrases.of(topic)), when many papers are scored; `claimed_by`, the
+    pins whose author feed claims the paper (None: not known, a pinned author then goes by name)."""
     weights = topic.ranking
     phrases = phrases or TopicPhrases.of(topic)
     fields = {"title": _joined_words(title), "abstract": _joined_words(abstract), "comment": _joined_words(comment)}
@@ -122,7 +123,8 @@ def relevance(topic: Topic, title: str, abstract: str, comment: str | None, auth
     elif topic.categories and (listed := [c for c in categories if c in topic.categories]):
         score += weights.cross_list
         reasons.append(f"cross-list {listed[0]}")
-    followed = [author.name for author in topic.authors if author.wrote(authors)]
+    followed = [author.name for author in topic.authors
+                if (author.pin in claimed_by if author.pin and claimed_by is not None else author.wrote(authors))]
     if followed:
         score += weights.author
         reasons.append("follows " + ", ".join(followed))
@@ -150,16 +152,20 @@ def nearest_examples(texts: list[str], examples: list[Paper]) -> list[tuple[str,
     return [(examples[column].id, float(row[column])) for row, column in zip(similarity, best, strict=False)]
 
 
-def ranked(frame: pd.DataFrame, topic: Topic, examples: list[Paper] = ()) -> pd.DataFrame:
+def ranked(frame: pd.DataFrame, topic: Topic, examples: list[Paper] = (),
+           claims: dict[str, set[str]] | None = None) -> pd.DataFrame:
     """The frame (topic_report.frame schema), its order kept, with each paper's `score`, `why`,
-    `followed` (the followed authors who wrote it) and `weak` (below the topic's `weak_below`)."""
+    `followed` (the followed authors who wrote it: a pinned one, the papers its feed claims, per
+    pin in `claims`) and `weak` (below the topic's `weak_below`)."""
     nearest = nearest_examples([_text(t, a) for t, a in zip(frame["title"], frame["abstract"], strict=False)], examples)
     phrases = TopicPhrases.of(topic)
     columns = [frame[name] for name in ("title", "abstract", "comment", "authors", "primary_category", "categories")]
+    claimed_by = ([frozenset(pin for pin, ids in claims.items() if paper_id in ids) for paper_id in frame["id"]]
+                  if claims is not None else [None] * len(frame))
     rows = [relevance(topic, title, abstract, comment if isinstance(comment, str) else None, authors, primary,
-                      categories, near, phrases)
-            for (title, abstract, comment, authors, primary, categories), near
-            in zip(zip(*columns, strict=True), nearest, strict=False)]
+                      categories, near, phrases, claimed)
+            for (title, abstract, comment, authors, primary, categories), near, claimed
+            in zip(zip(*columns, strict=True), nearest, claimed_by, strict=False)]
     return frame.assign(
         score=pd.Series([r.score for r in rows], index=frame.index, dtype="float64"),
         why=pd.Series([r.why for r in rows], index=frame.index, dtype="object"),

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from topic_report import TopicReportError
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 # What version 2 adds to version 1 (the first, unversioned schema); the upgrade runs exactly this.
 SCHEMA_2 = """
 CREATE TABLE fetch_requests (
@@ -116,6 +116,15 @@ CREATE TABLE revisions (
     changed  TEXT NOT NULL               -- JSON list of what differs from that one, of REVISED_FIELDS
 );
 """
+# What version 6 adds: the papers each pinned author's arXiv feed claims, so that a followed
+# author pinned by identifier marks and ranks their own papers, not a namesake's.
+SCHEMA_6 = """
+CREATE TABLE author_claims (
+    pin      TEXT NOT NULL,               -- the author's arXiv identifier or ORCID iD
+    paper_id TEXT NOT NULL,
+    PRIMARY KEY (pin, paper_id)
+);
+"""
 SCHEMA = """
 CREATE TABLE papers (
     id               TEXT PRIMARY KEY,   -- arXiv id without version, e.g. 2602.09934
@@ -160,7 +169,7 @@ CREATE TABLE fetch_runs (
     removed     INTEGER NOT NULL DEFAULT 0  -- papers that left the topic (its definition changed)
 );
 CREATE INDEX papers_published ON papers(published);
-""" + SCHEMA_2 + SCHEMA_3 + SCHEMA_4 + SCHEMA_5
+""" + SCHEMA_2 + SCHEMA_3 + SCHEMA_4 + SCHEMA_5 + SCHEMA_6
 V1_TABLES = {"papers", "topic_papers", "fetch_runs"}
 V1_UPGRADE = [
     "ALTER TABLE topic_papers ADD COLUMN matched_terms TEXT",
@@ -171,7 +180,8 @@ V1_UPGRADE = [
     *SCHEMA_2.split(";"),
 ]
 # Each version's upgrade from the one before: a store of version N runs those after N, in order.
-UPGRADES = {1: V1_UPGRADE, 2: SCHEMA_3.split(";"), 3: SCHEMA_4.split(";"), 4: SCHEMA_5.split(";")}
+UPGRADES = {1: V1_UPGRADE, 2: SCHEMA_3.split(";"), 3: SCHEMA_4.split(";"), 4: SCHEMA_5.split(";"),
+            5: SCHEMA_6.split(";")}
 # What a reader sees of a paper that a new version may change (a store's `revisions`).
 REVISED_FIELDS = ("title", "authors", "abstract", "comment")
 
@@ -755,6 +765,20 @@ class Store:
             " WHERE t.topic = ? AND p.stored_at > ? AND t.added_at <= ? AND p.version > 1",
             (topic, iso(moment), iso(moment)))
         return {row[0] for row in rows}
+
+    def keep_claims(self, pin: str, paper_ids: list[str]) -> None:
+        """The papers a pinned author's feed claims now (replacing what it claimed before)."""
+        self._transaction([("DELETE FROM author_claims WHERE pin = ?", (pin,)),
+                           *[("INSERT OR IGNORE INTO author_claims (pin, paper_id) VALUES (?, ?)", (pin, paper_id))
+                             for paper_id in paper_ids]])
+
+    def claims(self, pins: list[str]) -> dict[str, set[str]]:
+        """Per pin (arXiv author identifier or ORCID iD), the ids its feed claimed at the last fetch."""
+        claimed: dict[str, set[str]] = {pin: set() for pin in pins}
+        for pin, paper_id in self._query(f"SELECT pin, paper_id FROM author_claims WHERE pin IN ({', '.join('?' * len(pins))})",
+                                         tuple(pins)) if pins else []:
+            claimed[pin].add(paper_id)
+        return claimed
 
     def revisions(self, topic: str) -> dict[str, Revision]:
         """Per paper of the topic whose stored version replaced an older one in the store, what it changed."""

@@ -44,7 +44,7 @@ class TopicData:
         return cls(
             topic=topic, papers=papers,
             frame=ranked(papers_frame(papers, topic.slug, store.matched_terms(topic.slug), store.revisions(topic.slug)), topic,
-                         store.papers_by_id(topic.like)),
+                         store.papers_by_id(topic.like), store.claims([a.pin for a in topic.authors if a.pin])),
             coverage=store.coverage(topic.slug), sample=sample,
             last_run=None if sample or not runs else datetime.fromisoformat(runs[-1]["finished_at"]),
             previous_build=previous_build,

@@ -199,9 +199,12 @@ def test_followed_authors_papers_join_without_a_term_and_rank_first_and_examples
     by_drettakis = record("2602.90001", "Relighting with splats", ["Ann Other", "George Drettakis"])
     by_the_pinned_wang = record("2602.90002", "Claimed by the pinned Wei Wang", ["Wei Wang"])
     by_a_namesake = record("2602.90003", "A namesake's paper", ["Wei Wang"])
+    # Joins by the topic's term; the pinned Wei Wang's feed does not claim it: not followed.
+    by_a_namesake_on_topic = record("2602.90004", "3D reconstruction by a namesake", ["Wei Wang"],
+                                    categories=["cs.CV"], primary_category="cs.CV")
     example = record("2308.04079", "3D Gaussian Splatting for Real-Time Radiance Field Rendering", ["B. Kerbl"],
                      published="2023-08-08T17:00:00Z")
-    emulator.add([by_drettakis, by_the_pinned_wang, by_a_namesake, example])
+    emulator.add([by_drettakis, by_the_pinned_wang, by_a_namesake, by_a_namesake_on_topic, example])
     emulator.claim("0000-0002-1825-0097", ["2602.90002", "2308.04079"])
     config = env / "topics.yml"
     config.write_text(FOLLOWING, encoding="utf-8")
@@ -223,7 +226,12 @@ def test_followed_authors_papers_join_without_a_term_and_rank_first_and_examples
     assert set(ids[:2]) == {"2602.90001", "2602.90002"}
     first = frame.iloc[0 if ids[0] == "2602.90001" else 1]
     assert first["followed"] == ["George Drettakis"] and "follows George Drettakis" in first["why"]
-    assert set(ids[2:]) == {"2602.09918", "2602.09407", "2602.08397", "2602.08029", "2602.07891", "2602.07860"}
+    claimed = frame.iloc[1 if ids[0] == "2602.90001" else 0]
+    assert claimed["followed"] == ["Wei Wang"] and "follows Wei Wang" in claimed["why"]
+    namesake = frame[frame["id"] == "2602.90004"].iloc[0]
+    assert namesake["followed"] == [] and "follows" not in namesake["why"]
+    assert set(ids[2:]) == {"2602.09918", "2602.09407", "2602.08397", "2602.08029", "2602.07891", "2602.07860",
+                            "2602.90004"}
     assert any("like 2308.04079" in why for why in frame["why"])
 
 

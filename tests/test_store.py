@@ -370,6 +370,7 @@ def test_a_store_of_schema_4_gains_the_revisions_keeping_every_row(tmp_path):
         save(store, "t", [paper(1)])
     db = sqlite3.connect(path)  # as version 4 left it
     db.execute("DROP TABLE revisions")
+    db.execute("DROP TABLE author_claims")
     db.execute("PRAGMA user_version = 4")
     db.commit()
     db.close()
@@ -378,5 +379,25 @@ def test_a_store_of_schema_4_gains_the_revisions_keeping_every_row(tmp_path):
         assert store.revisions("t") == {}
         save(store, "t", [revised(1, 2, comment=None)])
         assert store.revisions("t") == {"2602.00001": Revision(1, ["comment"])}
-    assert rows(path, "pragma_user_version") == [(SCHEMA_VERSION,)] == [(5,)]
+    assert rows(path, "pragma_user_version") == [(SCHEMA_VERSION,)] == [(6,)]
     assert rows(path, "topic_papers") == before[1]
+
+
+def test_a_store_of_schema_5_gains_the_pinned_authors_claims_keeping_every_row(tmp_path):
+    path = tmp_path / "papers.sqlite"
+    with Store(path) as store:
+        save(store, "t", [paper(1)])
+    db = sqlite3.connect(path)  # as version 5 left it
+    db.execute("DROP TABLE author_claims")
+    db.execute("PRAGMA user_version = 5")
+    db.commit()
+    db.close()
+    before = [rows(path, "papers"), rows(path, "topic_papers")]
+    with Store(path) as store:
+        assert store.claims(["drettakis_g_1"]) == {"drettakis_g_1": set()}
+        store.keep_claims("drettakis_g_1", ["2602.00001", "2602.00002"])
+        store.keep_claims("drettakis_g_1", ["2602.00001"])  # what the feed claims now replaces what it did
+        assert store.claims(["drettakis_g_1", "0000-0002-1825-0097"]) == {
+            "drettakis_g_1": {"2602.00001"}, "0000-0002-1825-0097": set()}
+    assert rows(path, "pragma_user_version") == [(6,)]
+    assert [rows(path, "papers"), rows(path, "topic_papers")] == before

@@ -53,15 +53,15 @@ def claimed_ids(source: ArxivSource, author_id: str, fetched: Fetched) -> list[s
     return ids
 
 
-def pinned_papers(source: ArxivSource, topic: Topic, window: Window, fetched: Fetched) -> list[Paper]:
+def pinned_papers(source: ArxivSource, topic: Topic, window: Window,
+                  fetched: Fetched) -> tuple[list[Paper], dict[str, list[str]]]:
     """The papers of the topic's pinned authors submitted in the window, not excluded, that
-    `fetched` does not hold yet; every request logged in `fetched`."""
+    `fetched` does not hold yet, and the ids each pin's feed claims (so the ranking follows the
+    person, not the name); every request logged in `fetched`."""
     have = {paper.id for paper in fetched.papers}
-    wanted: list[str] = []
-    for author in topic.authors:
-        if author.pin:
-            wanted += [paper_id for paper_id in claimed_ids(source, author.pin, fetched) if paper_id not in have]
+    claims = {author.pin: claimed_ids(source, author.pin, fetched) for author in topic.authors if author.pin}
+    wanted = [paper_id for ids in claims.values() for paper_id in ids if paper_id not in have]
     found = source.by_id(list(dict.fromkeys(wanted))) if wanted else Fetched()
     fetched.requests += found.requests
     return [paper for paper in found.papers if window.since <= paper.published <= window.until
-            and not topic.excluded(paper.title, paper.abstract)]
+            and not topic.excluded(paper.title, paper.abstract)], claims
