@@ -19,7 +19,6 @@ import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
 
-from latex2mathml.converter import convert
 from lxml import etree
 
 MATHML = "http://www.w3.org/1998/Math/MathML"
@@ -49,31 +48,28 @@ MAX_SPANS = 200
 def html_of(text: str, text_html: Callable[[str], str] = html.escape) -> str:
     """`text` as HTML: each TeX span as a `<math>` element, everything else through `text_html`
     (by default escaped; a caller may mark terms, as long as it escapes too)."""
-    pieces, last, converted = [], 0, 0
-    for match in SPAN.finditer(text):
-        math = None
-        if match[0] != "\\$" and converted < MAX_SPANS:
-            converted += 1
-            math = _mathml(match["display"] or match["inline"])
-        if match[0] == "\\$" or math is not None:
-            pieces += [text_html(text[last:match.start()]), math or "$"]
-            last = match.end()
-    return "".join(pieces) + text_html(text[last:])
+    return _rewritten(text, _mathml, text_html)
 
 
 def plain(text: str) -> str:
     """The text as it reads, for sorting and search: each TeX span as its characters ("$E^{3}$Gen"
     → "E3Gen", "$\\alpha$-NeRF" → "α-NeRF"), `\\$` as "$"; a span that is not math stays as written."""
+    return _rewritten(text, _reading, str)
+
+
+def _rewritten(text: str, span_as: Callable[[str], str | None], text_as: Callable[[str], str]) -> str:
+    """`text` with each TeX span that `span_as` can write replaced by what it writes, `\\$` by "$",
+    and the text around them through `text_as`; a span `span_as` refuses stays text."""
     pieces, last, converted = [], 0, 0
     for match in SPAN.finditer(text):
-        reading = None
+        written = None
         if match[0] != "\\$" and converted < MAX_SPANS:
             converted += 1
-            reading = _reading(match["display"] or match["inline"])
-        if match[0] == "\\$" or reading is not None:
-            pieces += [text[last:match.start()], "$" if reading is None else reading]
+            written = span_as(match["display"] or match["inline"])
+        if match[0] == "\\$" or written is not None:
+            pieces += [text_as(text[last:match.start()]), "$" if written is None else written]
             last = match.end()
-    return "".join(pieces) + text[last:]
+    return "".join(pieces) + text_as(text[last:])
 
 
 @lru_cache(maxsize=4096)
@@ -81,6 +77,8 @@ def _tree(tex: str) -> etree._Element | None:
     """The span as a checked MathML tree, or None: not convertible, or holding anything not allowed."""
     if any(unicodedata.category(char) in ("Cc", "Cf", "Co", "Cs") for char in tex):
         return None  # bidi overrides and controls would reorder or hide the text around the span
+    from latex2mathml.converter import convert  # here: most texts hold no span, and most builds none
+
     try:
         root = etree.fromstring(convert(tex, display="inline"), etree.XMLParser(resolve_entities=False,
                                                                                 no_network=True))
