@@ -329,10 +329,6 @@ class Section:
             else:
                 display(HTML(part))
 
-    def _repr_html_(self) -> str:
-        """The whole section as one piece of HTML (outside IPython's display, e.g. in a template)."""
-        return "".join(charts.svg(part) if isinstance(part, Figure) else str(part) for part in self.parts)
-
 
 @dataclass(frozen=True)
 class Card:
