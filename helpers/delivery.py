@@ -34,11 +34,11 @@ from topic_report import PROG, TopicReportError
 from topic_report.arxiv.schedule import listing_in_force, nothing_announced_reason
 from topic_report.audit import TopicAudit, beyond_the_cap
 from topic_report.exports import one_line
-from topic_report.frame import papers_frame
 from topic_report.notify_config import EmailList, Notify, Webhook
-from topic_report.ranking import by_score, ranked
+from topic_report.ranking import by_score
 from topic_report.settings import Settings
 from topic_report.store import Store, utc_now
+from topic_report.topic_data import ranked_papers
 from topic_report.topic_files import PAGE, file_name
 from topic_report.topics import Topic, select
 
@@ -148,8 +148,7 @@ def topic_news(store: Store, recipient: str, topic: Topic, limit: int, site_url:
     since = store.due_since(recipient, topic.slug)
     papers, revised = store.undelivered(recipient, topic.slug, since) if since else ([], set())
     # The most relevant first, as the page's "What is new" (ranking), unless the topic asks for date order.
-    frame = ranked(papers_frame(papers, topic.slug, store.matched_terms(topic.slug)), topic,
-                   store.papers_by_id(topic.like), store.claims([a.pin for a in topic.authors if a.pin]))
+    frame = ranked_papers(store, topic, papers)
     frame = (by_score(frame) if topic.order == "score" else frame).head(limit)
     listed = [PaperNews(id=row.id, version=row.version, title=one_line(row.title) or "(untitled)",
                         authors=[one_line(name) for name in row.authors], categories=list(row.categories),

@@ -20,6 +20,13 @@ from topic_report.store import Coverage, Paper, Store, utc_now
 from topic_report.topics import Topic
 
 
+def ranked_papers(store: Store, topic: Topic, papers: list[Paper]) -> pd.DataFrame:
+    """Papers of the topic as its page ranks them (the page's frame, the mail's list): with what each
+    matched and changed, scored against the topic's examples and its pinned authors' claims."""
+    return ranked(papers_frame(papers, topic.slug, store.matched_terms(topic.slug), store.revisions(topic.slug)),
+                  topic, store.papers_by_id(topic.like), store.claims([author.pin for author in topic.authors if author.pin]))
+
+
 @dataclass(frozen=True)
 class TopicData:
     topic: Topic
@@ -43,8 +50,7 @@ class TopicData:
         sample = shows_sample(runs)
         return cls(
             topic=topic, papers=papers,
-            frame=ranked(papers_frame(papers, topic.slug, store.matched_terms(topic.slug), store.revisions(topic.slug)), topic,
-                         store.papers_by_id(topic.like), store.claims([a.pin for a in topic.authors if a.pin])),
+            frame=ranked_papers(store, topic, papers),
             coverage=store.coverage(topic.slug), sample=sample,
             last_run=None if sample or not runs else datetime.fromisoformat(runs[-1]["finished_at"]),
             previous_build=previous_build,
