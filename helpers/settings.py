@@ -24,18 +24,23 @@ API_MAX_RESULTS_PER_QUERY = 30_000
 MAX_SECONDS = 86_400
 
 
-def _endpoint(url: str, info: ValidationInfo) -> str:
-    """An http(s) URL the client can append a path or `?query` to: no query, fragment, braces or
-    spaces of its own."""
-    example = f"an http(s) URL without query string, like {_DEFAULTS[info.field_name]}"
+def _is_http(url: str) -> bool:
+    """Whether the text is an http(s) address with a host (and a well-formed port, if any)."""
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 (raises on a malformed port)
     except ValueError:
-        raise ValueError(f"is not {example}") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _endpoint(url: str, info: ValidationInfo) -> str:
+    """An http(s) URL the client can append a path or `?query` to: no query, fragment, braces or
+    spaces of its own."""
+    example = f"an http(s) URL without query string, like {_DEFAULTS[info.field_name]}"
+    if not _is_http(url):
         raise ValueError(f"is not {example}")
-    if parts.query or parts.fragment or "?" in url or "#" in url:
+    if "?" in url or "#" in url:  # a query or fragment, empty ones included
         raise ValueError(f"has a query string or fragment; give {example}")
     if any(char in url for char in "{} \t\r\n"):
         raise ValueError(f"has braces or spaces; give {example}")
@@ -46,12 +51,7 @@ def _site_url(url: str | None) -> str | None:
     """Where the site is published, ending in "/" so pages resolve beneath it."""
     if not url:
         return None
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 (raises on a malformed port)
-    except ValueError:
-        parts = None
-    if not parts or parts.scheme not in ("http", "https") or not parts.hostname or any(c in url for c in " \t\r\n"):
+    if not _is_http(url) or any(char in url for char in " \t\r\n"):
         raise ValueError("is not an http(s) address like https://example.org/radar/")
     return url if url.endswith("/") else url + "/"
 
