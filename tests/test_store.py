@@ -364,16 +364,23 @@ def test_an_example_paper_kept_outside_topics_records_its_new_version_too(tmp_pa
         assert [p.title for p in store.papers("t")] == ["Renamed"]
 
 
-def test_a_store_of_schema_4_gains_the_revisions_keeping_every_row(tmp_path):
+def store_as_left_by(tmp_path, version: int, *later_tables: str):
+    """A store holding one paper of topic "t", as schema `version` left it: without the tables later
+    versions added."""
     path = tmp_path / "papers.sqlite"
     with Store(path) as store:
         save(store, "t", [paper(1)])
-    db = sqlite3.connect(path)  # as version 4 left it
-    db.execute("DROP TABLE revisions")
-    db.execute("DROP TABLE author_claims")
-    db.execute("PRAGMA user_version = 4")
+    db = sqlite3.connect(path)
+    for table in later_tables:
+        db.execute(f"DROP TABLE {table}")
+    db.execute(f"PRAGMA user_version = {version}")
     db.commit()
     db.close()
+    return path
+
+
+def test_a_store_of_schema_4_gains_the_revisions_keeping_every_row(tmp_path):
+    path = store_as_left_by(tmp_path, 4, "revisions", "author_claims")
     before = [rows(path, "papers"), rows(path, "topic_papers"), rows(path, "fetch_runs")]
     with Store(path) as store:
         assert store.revisions("t") == {}
@@ -384,14 +391,7 @@ def test_a_store_of_schema_4_gains_the_revisions_keeping_every_row(tmp_path):
 
 
 def test_a_store_of_schema_5_gains_the_pinned_authors_claims_keeping_every_row(tmp_path):
-    path = tmp_path / "papers.sqlite"
-    with Store(path) as store:
-        save(store, "t", [paper(1)])
-    db = sqlite3.connect(path)  # as version 5 left it
-    db.execute("DROP TABLE author_claims")
-    db.execute("PRAGMA user_version = 5")
-    db.commit()
-    db.close()
+    path = store_as_left_by(tmp_path, 5, "author_claims")
     before = [rows(path, "papers"), rows(path, "topic_papers")]
     with Store(path) as store:
         assert store.claims(["drettakis_g_1"]) == {"drettakis_g_1": set()}
