@@ -31,7 +31,7 @@ import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import yaml
 from pydantic import BaseModel, ConfigDict
@@ -53,9 +53,6 @@ from topic_report.site import (
 from topic_report.store import Store, iso, utc_now
 from topic_report.topic_files import SITE_FILES, topic_file_names
 from topic_report.topics import Topic
-
-if TYPE_CHECKING:
-    pass
 
 NOTEBOOK = RESOURCES / "notebooks" / "topic.ipynb"
 # What a page is computed from, besides the data: a change to any of these re-executes every page.
