@@ -153,7 +153,9 @@ def _topic_outputs(topic: Topic, store: Store, state: BuildState, cache_dir: Pat
     (the files in its folder `<slug>/`, the rest in `<slug>.pickle`) for later builds: an unchanged
     topic costs no work (its files are copied again only where the output directory lacks one)."""
     cache, folder = cache_dir / f"{topic.slug}.pickle", cache_dir / topic.slug
-    key = (state.previous_build(topic.slug), topic.model_dump_json(), site_url)
+    # Keyed by the page's whole record (its data's fingerprint, topic, code, when): a page executed
+    # again from other data within the same second still gets outputs made from that data.
+    key = (json.dumps(state.pages.get(topic.slug), sort_keys=True), site_url)
     try:
         cached_key, outputs = pickle.loads(cache.read_bytes())
         if cached_key == key and all(made.is_file() for made in [*outputs.files.values(), outputs.newest]):

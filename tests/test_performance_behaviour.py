@@ -41,6 +41,8 @@ def test_of_many_topics_only_the_one_whose_papers_changed_is_executed_and_loaded
 
     monkeypatch.setattr(build_module, "_execute", execute)
     monkeypatch.setattr(topic_data.TopicData, "load", classmethod(load_recorded))
+    # Every build within one second, as fast builds are: a page's outputs follow its data, not its time.
+    monkeypatch.setattr(build_module, "utc_now", lambda: datetime(2026, 6, 3, 6, 0, tzinfo=UTC))
     topics = [Topic(name=f"Topic {n}", slug=f"topic-{n}", terms=[f"word{n}"]) for n in range(TOPICS)]
     settings = Settings(db_path=tmp_path / "papers.sqlite")
     day = datetime(2026, 6, 1, tzinfo=UTC)
