@@ -23,8 +23,6 @@ import math
 from dataclasses import dataclass
 
 import pandas as pd
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.metrics.pairwise import cosine_similarity
 
 from topic_report.arxiv.query import WORD, words
 from topic_report.characters import PerCharacter
@@ -145,6 +143,11 @@ def nearest_examples(texts: list[str], examples: list[Paper]) -> list[tuple[str,
     vocabulary and its weights are fitted on the texts and examples together."""
     if not examples or not texts:
         return [None] * len(texts)
+    # Here, for a topic with examples: scikit-learn's import (1.6 s of CPU) would be most of a
+    # page's ranking otherwise.
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.metrics.pairwise import cosine_similarity
+
     vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True)
     matrix = vectorizer.fit_transform(texts + [_text(p.title, p.abstract) for p in examples])
     similarity = cosine_similarity(matrix[: len(texts)], matrix[len(texts):])
