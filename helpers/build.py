@@ -29,9 +29,10 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import yaml
 from pydantic import BaseModel, ConfigDict
@@ -53,6 +54,9 @@ from topic_report.site import (
 from topic_report.store import Store, iso, utc_now
 from topic_report.topic_files import SITE_FILES, topic_file_names
 from topic_report.topics import Topic
+
+if TYPE_CHECKING:
+    from topic_report.topic_data import TopicData
 
 NOTEBOOK = RESOURCES / "notebooks" / "topic.ipynb"
 # What a page is computed from, besides the data: a change to any of these re-executes every page.
@@ -96,11 +100,13 @@ def build(topics: list[Topic], settings: Settings, output_dir: Path, *, work_dir
         if summary is None or summary.unreachable:
             _load_samples(selected, store)
         state = BuildState(work_dir / "state.json")
-        execute_failed = _execute_all(selected, topics, store, settings.db_path, work_dir, state, fetch_failed)
+        executed, execute_failed = _execute_all(selected, topics, store, settings.db_path, work_dir, state, fetch_failed,
+                                                settings.site_url)
         with_page = [t for t in topics if (project_dir / f"{t.slug}.ipynb").exists()]
         pages, files, newest = [], {}, []  # files: name in the output directory → the file to copy there
         for topic in with_page:
-            outputs = _topic_outputs(topic, store, state, work_dir / "topics", output_dir, settings.site_url)
+            outputs = executed.get(topic.slug) or _topic_outputs(topic, store, state, work_dir / "topics", output_dir,
+                                                                 settings.site_url)
             pages.append(outputs.page)
             files.update(outputs.files)
             newest.append(outputs.newest)
@@ -149,13 +155,11 @@ def _fetch_all(topics: list[Topic], store: Store, settings: Settings, unreachabl
 def _topic_outputs(topic: Topic, store: Store, state: BuildState, cache_dir: Path, output_dir: Path,
                    site_url: str | None) -> TopicOutputs:
     """The topic's index card, site-search record, the files beside its page and its newest papers,
-    made from its data (helpers/topic_data.py) when its page was executed, and kept in `cache_dir`
-    (the files in its folder `<slug>/`, the rest in `<slug>.pickle`) for later builds: an unchanged
-    topic costs no work (its files are copied again only where the output directory lacks one)."""
-    cache, folder = cache_dir / f"{topic.slug}.pickle", cache_dir / topic.slug
-    # Keyed by the page's whole record (its data's fingerprint, topic, code, when): a page executed
-    # again from other data within the same second still gets outputs made from that data.
-    key = (json.dumps(state.pages.get(topic.slug), sort_keys=True), site_url)
+    as kept in `cache_dir` (the files in its folder `<slug>/`, the rest in `<slug>.pickle`) when its
+    page was executed: an unchanged topic costs no work (its files are copied again only where the
+    output directory lacks one). Made again from its data if the cache lacks them."""
+    cache = cache_dir / f"{topic.slug}.pickle"
+    key = _outputs_key(state, topic, site_url)
     try:
         cached_key, outputs = pickle.loads(cache.read_bytes())
         if cached_key == key and all(made.is_file() for made in [*outputs.files.values(), outputs.newest]):
@@ -163,25 +167,52 @@ def _topic_outputs(topic: Topic, store: Store, state: BuildState, cache_dir: Pat
                                            if not (output_dir / name).is_file()})
     except (OSError, pickle.UnpicklingError, ValueError, TypeError, EOFError, AttributeError, ImportError):
         pass  # none yet, damaged, or from another release: made again
-    # Here, for a topic whose page changed: its data, digest and exports need pandas and the exporters.
-    from topic_report.digest import render_digest
-    from topic_report.exports import FEED_ENTRIES, citation_keys, write_exports
-    from topic_report.overview import topic_overview
-    from topic_report.topic_data import TopicData
-    from topic_report.topic_files import DIGEST, file_name
+    from topic_report.topic_data import TopicData  # here, for a topic whose page changed: it needs pandas
 
     previous = state.page_previous_build(topic.slug)
     data = TopicData.load(store, topic, previous_build=datetime.fromisoformat(previous) if previous else None)
-    exported = store.citation_keys()
+    folder = cache_dir / topic.slug
+    made = _made_outputs(data, folder, site_url, store.citation_keys())
+    return _kept_outputs(made, folder, store, cache, key)
+
+
+def _outputs_key(state: BuildState, topic: Topic, site_url: str | None) -> tuple:
+    """What a topic's cached outputs were made from: its page's whole record (its data's
+    fingerprint, topic, code, when), so a page executed again from other data within the same
+    second still gets outputs made from that data."""
+    return json.dumps(state.pages.get(topic.slug), sort_keys=True), site_url
+
+
+class MadeOutputs(NamedTuple):
+    page: TopicPage             # its index card and site-search record
+    names: list[str]            # the files written (digest and exports), in their folder
+    keys: dict[str, str]        # the BibTeX keys its exports gave, by paper id: for the store to keep
+
+
+def _made_outputs(data: TopicData, folder: Path, site_url: str | None, exported: dict[str, str]) -> MadeOutputs:
+    """Write the topic's digest, exports and newest papers into `folder`, from its data; the
+    store is not touched (this may run beside the page's execution, in another thread)."""
+    # Here, for a topic whose page changed: the digest and exports need pandas and the exporters.
+    from topic_report.digest import render_digest
+    from topic_report.exports import FEED_ENTRIES, citation_keys, write_exports
+    from topic_report.overview import topic_overview
+    from topic_report.topic_files import DIGEST, file_name
+
+    topic = data.topic
     folder.mkdir(parents=True, exist_ok=True)
     digest = file_name(topic.slug, DIGEST)
     write_atomically(folder / digest, render_digest(topic.name, data.papers[:topic.digest_limit]))
     names = [digest, *write_exports(topic, data.frame, folder, site_url, exported)]
     # Apart from the cache: unpickling a frame imports pandas, which a build with nothing changed need not.
     data.frame.head(FEED_ENTRIES).to_pickle(folder / NEWEST)
-    outputs = TopicOutputs(TopicPage(topic, topic_overview(data), search_papers(data.frame)),
-                           {name: folder / name for name in names}, folder / NEWEST)
-    store.keep_citation_keys(dict(zip(data.frame["id"], citation_keys(data.frame, exported), strict=False)))
+    return MadeOutputs(TopicPage(topic, topic_overview(data), search_papers(data.frame)), names,
+                       dict(zip(data.frame["id"], citation_keys(data.frame, exported), strict=False)))
+
+
+def _kept_outputs(made: MadeOutputs, folder: Path, store: Store, cache: Path, key: tuple) -> TopicOutputs:
+    """The outputs written into `folder`, their citation keys kept in the store and the rest in `cache`."""
+    outputs = TopicOutputs(made.page, {name: folder / name for name in made.names}, folder / NEWEST)
+    store.keep_citation_keys(made.keys)
     write_atomically(cache, pickle.dumps((key, outputs)))
     return outputs
 
@@ -307,16 +338,20 @@ def _report_code_digest() -> str:
 
 
 def _execute_all(topics: list[Topic], all_topics: list[Topic], store: Store, db_path: Path, work_dir: Path,
-                 state: BuildState, fetch_failed: set[str]) -> list[Topic]:
-    """Execute each topic's page unless it is current; returns the topics that failed."""
-    project_dir, running_dir = work_dir / "site", work_dir / "executing"
+                 state: BuildState, fetch_failed: set[str], site_url: str | None,
+                 ) -> tuple[dict[str, TopicOutputs], list[Topic]]:
+    """Execute each topic's page unless it is current; returns the outputs of the pages executed
+    (by slug) and the topics that failed. A topic's data is loaded once, here: its page is executed
+    from it (the notebook's `topic_data`) while its digest and exports are written from it beside
+    (a thread: the build process only waits for the kernel meanwhile)."""
+    project_dir, running_dir, cache_dir = work_dir / "site", work_dir / "executing", work_dir / "topics"
     running_dir.mkdir(parents=True, exist_ok=True)
     config = work_dir / "topics.yml"  # the topics as given to build, for the notebooks to read
     config.write_text(yaml.safe_dump(
         {"topics": [t.model_dump(mode="json", exclude_none=True) for t in all_topics]}, allow_unicode=True),
         encoding="utf-8")
     code = _report_code_digest()
-    failed = []
+    executed, failed = {}, []
     for topic in tqdm(topics, desc="Pages", unit="topic", file=sys.stderr, leave=False, disable=None):
         page = project_dir / f"{topic.slug}.ipynb"
         inputs = {"fingerprint": store.fingerprint(topic.slug, audited_listing(topic)), "topic": topic.model_dump_json(), "code": code}
@@ -333,19 +368,42 @@ def _execute_all(topics: list[Topic], all_topics: list[Topic], store: Store, db_
             tqdm.write(f"{topic.name}: {reason}, page kept", file=sys.stdout)
             continue
         started, executed_at = time.monotonic(), iso(utc_now())
+        from topic_report.topic_data import TopicData  # here, for a page to execute: it needs pandas
+
+        previous = state.previous_build(topic.slug)
+        data = TopicData.load(store, topic, previous_build=datetime.fromisoformat(previous) if previous else None)
+        data_file, made_in = running_dir / f"{topic.slug}.data.pickle", running_dir / topic.slug
+        data_file.write_bytes(pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+        shutil.rmtree(made_in, ignore_errors=True)
         parameters = {"topic": topic.slug, "config": str(config), "db_path": str(Path(db_path).resolve()),
-                      "previous_build": state.previous_build(topic.slug), "table_library": table_library()}
-        try:
-            _execute(topic, running_dir / page.name, parameters)
-        except Exception as exc:  # one topic's failure (its notebook or kernel) must not stop the build
+                      "previous_build": previous, "table_library": table_library(), "topic_data": str(data_file)}
+        with ThreadPoolExecutor(max_workers=1) as beside:
+            making = beside.submit(_made_outputs, data, made_in, site_url, store.citation_keys())
+            del data  # the thread's: freed when it is done
+            try:
+                _execute(topic, running_dir / page.name, parameters)
+                error = None
+            except Exception as exc:  # one topic's failure (its notebook or kernel) must not stop the build
+                error = exc
+            finally:
+                data_file.unlink()
+            made = making.result()
+        if error:  # its page and outputs stay those of its last execution
+            shutil.rmtree(made_in)
             failed.append(topic)
-            tqdm.write(f"{PROG}: error: {topic.name}: page not executed: {_one_line(exc)} "
+            tqdm.write(f"{PROG}: error: {topic.name}: page not executed: {_one_line(error)} "
                        f"(see {running_dir / page.name})", file=sys.stderr)
             continue
         (running_dir / page.name).replace(page)
         state.record(topic.slug, inputs, papers, executed_at)
+        folder = cache_dir / topic.slug
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        made_in.replace(folder)
+        executed[topic.slug] = _kept_outputs(made, folder, store, cache_dir / f"{topic.slug}.pickle",
+                                             _outputs_key(state, topic, site_url))
         tqdm.write(f"{topic.name}: page executed in {time.monotonic() - started:.1f} s", file=sys.stdout)
-    return failed
+    return executed, failed
 
 
 def _execute(topic: Topic, target: Path, parameters: dict) -> None:

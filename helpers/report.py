@@ -7,6 +7,7 @@ only, and a topic without papers gets a clear "no papers yet" page.
 
 from __future__ import annotations
 
+import pickle
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -63,6 +64,7 @@ class Parameters(BaseModel):
     db_path: FilePath | None = None
     previous_build: Moment | None = None
     table_library: Annotated[str, BeforeValidator(_shared_library)] | None = None  # the site's copy of the table library
+    topic_data: FilePath | None = None  # the topic's data as the build loaded it (a pickled TopicData)
 
     @model_validator(mode="after")
     def _window_in_order(self) -> Parameters:
@@ -88,7 +90,8 @@ class Parameters(BaseModel):
 _EXPECTED = {"topic": WORDS[Text], "since": f"{WORDS[Day]} or None", "until": f"{WORDS[Day]} or None",
              "digest_limit": WORDS[Count], "top_authors": WORDS[Count], "config": WORDS[FilePath],
              "db_path": WORDS[FilePath], "previous_build": f"{WORDS[Moment]} or None",
-             "table_library": "a relative address of a .js file starting ./ (letters, digits, -_./)"}
+             "table_library": "a relative address of a .js file starting ./ (letters, digits, -_./)",
+             "topic_data": WORDS[FilePath]}
 
 
 def _problem(error) -> str:
@@ -124,6 +127,8 @@ class TopicReport:
     def load(cls, **raw) -> TopicReport:
         """Check the notebook parameters and read the topic's data from the store."""
         params = Parameters.check(**raw)
+        if params.topic_data:  # the build's, which it also makes the topic's digest and exports from
+            return cls(params, pickle.loads(params.topic_data.read_bytes()))
         topic = select(load_topics(params.project().topics_file), [params.topic])[0]
         with Store(params.store_path(), create=False) as store:
             data = TopicData.load(store, topic, previous_build=params.previous_build,

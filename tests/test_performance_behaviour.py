@@ -65,3 +65,67 @@ def test_of_many_topics_only_the_one_whose_papers_changed_is_executed_and_loaded
     assert build() == 0
     assert executed == loaded == [changed.slug]
     assert "2606.99999" in (tmp_path / "_site" / f"{changed.slug}.bib").read_text(encoding="utf-8")
+
+
+def test_a_page_is_executed_from_the_data_the_build_loaded_not_from_the_store_again(tmp_path, monkeypatch):
+    """The build loads a topic's data once: its exports are made from it and its page's kernel is
+    handed it (here the store is away while the kernel runs, so a kernel reading it would fail)."""
+    loaded = []
+    load = topic_data.TopicData.load.__func__
+
+    def load_recorded(cls, store, topic, **options):
+        loaded.append(topic.slug)
+        return load(cls, store, topic, **options)
+
+    execute = build_module._execute
+
+    def execute_without_the_store(topic, target, parameters):
+        store_file = tmp_path / "papers.sqlite"
+        store_file.rename(tmp_path / "away.sqlite")
+        try:
+            execute(topic, target, parameters)
+        finally:
+            (tmp_path / "away.sqlite").rename(store_file)
+
+    monkeypatch.setattr(topic_data.TopicData, "load", classmethod(load_recorded))
+    monkeypatch.setattr(build_module, "_execute", execute_without_the_store)
+    topic = Topic(name="Lenses", slug="lenses", terms=["lenses"])
+    settings = Settings(db_path=tmp_path / "papers.sqlite")
+    with Store(settings.db_path) as store:
+        store_papers(store, topic, [paper("2606.00001", "lenses", datetime(2026, 6, 1, tzinfo=UTC))])
+    assert build_module.build([topic], settings, tmp_path / "_site", work_dir=tmp_path / "build", offline=True) == 0
+    assert loaded == ["lenses"]
+    assert "On lenses" in (tmp_path / "_site" / "lenses.html").read_text(encoding="utf-8")
+    assert "2606.00001" in (tmp_path / "_site" / "lenses.bib").read_text(encoding="utf-8")
+    assert list((tmp_path / "build" / "executing").iterdir()) == []  # the data handed over is not left behind
+
+
+def test_a_page_that_fails_to_execute_keeps_the_exports_of_its_last_execution(tmp_path, monkeypatch):
+    """The exports made beside a failing execution are dropped: the page kept and its files agree."""
+    def execute(topic, target, parameters):
+        nbformat.write(nbformat.v4.new_notebook(), target)
+
+    monkeypatch.setattr(build_module, "_execute", execute)
+    topic = Topic(name="Lenses", slug="lenses", terms=["lenses"])
+    settings = Settings(db_path=tmp_path / "papers.sqlite")
+    day = datetime(2026, 6, 1, tzinfo=UTC)
+    with Store(settings.db_path) as store:
+        store_papers(store, topic, [paper("2606.00001", "lenses", day)])
+
+    def build() -> int:
+        return build_module.build([topic], settings, tmp_path / "_site", work_dir=tmp_path / "build", offline=True)
+
+    assert build() == 0
+    with Store(settings.db_path) as store:
+        store_papers(store, topic, [paper("2606.00002", "lenses", day + timedelta(days=1))])
+
+    def fail(topic, target, parameters):
+        raise RuntimeError("the kernel died")
+
+    monkeypatch.setattr(build_module, "_execute", fail)
+    assert build() == 1
+    for _ in range(2):  # and the build after it, from the cache of the last execution
+        bibtex = (tmp_path / "_site" / "lenses.bib").read_text(encoding="utf-8")
+        assert "2606.00001" in bibtex and "2606.00002" not in bibtex
+        (tmp_path / "_site" / "lenses.bib").unlink()
+        assert build() == 1
