@@ -81,6 +81,10 @@ def build(topics: list[Topic], settings: Settings, output_dir: Path, *, work_dir
     with a page (with the project's own _quarto.yml, if any); returns the exit code (1 if any
     selected topic failed)."""
     base_config(own_config)  # a broken _quarto.yml fails before any work
+    # nbformat (papermill's, nbconvert's) imports jsonschema, which compiles rfc3987_syntax's IRI
+    # grammar where that is installed (2 s of CPU, most of the import) for format checks that
+    # nbformat's validation never makes: left out (a module that is None in sys.modules is not imported).
+    sys.modules.setdefault("rfc3987_syntax", None)
     selected = selected or topics
     output_dir = Path(output_dir).absolute()
     work_dir = Path(work_dir).absolute()
