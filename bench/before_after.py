@@ -14,7 +14,12 @@ same run (so the shared machine's load weighs on both alike), each through the c
   many pages it executed;
 - a 50,000-paper topic: a synthetic corpus, the two real corpora five times over, each copy's ids
   given another first digit (2606.01234 → 3606.01234 …), served by the emulator and fetched, then
-  built: wall time and the largest process's peak memory of each.
+  built: wall time and the largest process's peak memory of each;
+- the 10,350-paper topic (the 3D topic's definition over both corpora) stored directly, as
+  bench/page_size.py stores it, then built: CPU time, wall time and the load average after it.
+
+Each build's peak memory is given for its largest process, and for the build process and its
+largest child (the notebook kernel) apart.
 
 The "before" is a commit (default: where this branch left main) checked out into a temporary git
 worktree, imported instead of this checkout's `helpers/` (a folder on PYTHONPATH whose
@@ -88,19 +93,37 @@ class Run(NamedTuple):
     peak_kb: int    # peak memory of its largest process (the command or a child: the notebook kernel)
     output: str
     cpu: float      # CPU seconds (user and system) of the command and its children: what other work on the machine does not inflate
+    command_kb: int   # peak memory of the command's own process (the build process: papermill, nbconvert, the exports)
+    children_kb: int  # of its largest child (the notebook kernel, or Quarto's)
+
+
+# Runs `topic-report ARGS` in this interpreter and prints, at its exit, the peak memory of its own
+# process and of its largest child, and their CPU time (getrusage: a child's once it was waited for).
+PEAKS = """
+import atexit, resource, runpy, sys
+
+def peaks():
+    me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+    print(f"peaks-kb {me.ru_maxrss} {children.ru_maxrss} cpu {cpu}", file=sys.stderr)
+
+atexit.register(peaks)
+sys.argv[0] = "topic-report"
+runpy.run_module("topic_report", run_name="__main__")
+"""
 
 
 def cli(code: Path, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> Run:
     """Run `topic-report ARGS` with that code."""
-    command = ["/usr/bin/time", "-f", "peak-kb %M cpu %U %S", sys.executable, "-m", "topic_report", *args]
     started = time.monotonic()
-    done = subprocess.run(command, capture_output=True, text=True, cwd=cwd,
+    done = subprocess.run([sys.executable, "-c", PEAKS, *args], capture_output=True, text=True, cwd=cwd,
                           env={**os.environ, **(env or {}), "PYTHONPATH": str(code)})
     seconds = time.monotonic() - started
     if done.returncode:
         raise SystemExit(f"topic-report {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-    measured = re.search(r"peak-kb (\d+) cpu ([\d.]+) ([\d.]+)", done.stderr)
-    return Run(seconds, int(measured[1]), done.stdout, float(measured[2]) + float(measured[3]))
+    measured = re.search(r"peaks-kb (\d+) (\d+) cpu ([\d.]+)", done.stderr)
+    command_kb, children_kb = int(measured[1]), int(measured[2])
+    return Run(seconds, max(command_kb, children_kb), done.stdout, float(measured[3]), command_kb, children_kb)
 
 
 def no_op_build(code: Path, work: Path) -> dict[str, float]:
@@ -138,7 +161,9 @@ def page_build(code: Path, work: Path, records: list[dict], label: str) -> dict[
               f"{label}: table interactive (s)": seen["interactive_ms"] / 1000}
     if stored > 1000:
         result |= {f"{label}: papers": stored, f"{label}: build (s)": built.seconds,
-                   f"{label}: build CPU (s)": built.cpu, f"{label}: build peak memory (MB)": built.peak_kb / 1000}
+                   f"{label}: build CPU (s)": built.cpu, f"{label}: build peak memory (MB)": built.peak_kb / 1000,
+                   f"{label}: build process peak memory (MB)": built.command_kb / 1000,
+                   f"{label}: notebook kernel peak memory (MB)": built.children_kb / 1000}
     return result
 
 
@@ -204,7 +229,41 @@ def large_topic(code: Path, work: Path) -> dict[str, float]:
     return {"50,000-paper topic: papers stored": stored, "50,000-paper topic: fetch (s)": fetch_seconds,
             "50,000-paper topic: fetch peak memory (MB)": fetch_peak_kb / 1000,
             "50,000-paper topic: build (s)": built.seconds, "50,000-paper topic: build CPU (s)": built.cpu,
-            "50,000-paper topic: build peak memory (MB)": built.peak_kb / 1000}
+            "50,000-paper topic: build peak memory (MB)": built.peak_kb / 1000,
+            "50,000-paper topic: build process peak memory (MB)": built.command_kb / 1000,
+            "50,000-paper topic: notebook kernel peak memory (MB)": built.children_kb / 1000}
+
+
+# Stores the 10,350-paper topic (the 3D topic's definition over both corpora) into a new project,
+# directly, as bench/page_size.py does, with the code under test (its store, of its own schema).
+STORE_TOPIC = """
+import sys, yaml
+from pathlib import Path
+from page_size import cases, load_corpora
+from topic_report.store import FetchRecord, Store, utc_now
+
+project = Path(sys.argv[1])
+case = next(case for case in cases() if case.label == "10350")
+project.mkdir()
+(project / "topics.yml").write_text(yaml.safe_dump({"topics": [case.topic.model_dump(mode="json", exclude_none=True)]}))
+papers = load_corpora(case.corpora, case.papers)
+with Store(project / "data" / "papers.sqlite") as store:
+    store.save_fetch(case.topic.slug, papers, started_at=utc_now(), requests=1, record=FetchRecord(
+        kind="window", since=min(p.published for p in papers), until=utc_now(), matched_terms=case.topic.terms_matched(papers)))
+"""
+
+
+def stored_topic(code: Path, work: Path) -> dict[str, float]:
+    """The 10,350-paper topic stored directly (STORE_TOPIC), then built: the build's CPU time,
+    wall time (with the load average then) and the peak memory of each process."""
+    project = work / "stored"
+    subprocess.run([sys.executable, "-c", STORE_TOPIC, str(project)], check=True,
+                   env={**os.environ, "PYTHONPATH": f"{code}{os.pathsep}{ROOT / 'bench'}"})
+    built = cli(code, "build", "--offline", cwd=project)
+    return {"10,350-paper topic stored: build CPU (s)": built.cpu, "10,350-paper topic stored: build (s)": built.seconds,
+            "10,350-paper topic stored: load average after the build": os.getloadavg()[0],
+            "10,350-paper topic stored: build process peak memory (MB)": built.command_kb / 1000,
+            "10,350-paper topic stored: notebook kernel peak memory (MB)": built.children_kb / 1000}
 
 
 def measure(code: Path, work: Path, groups: list[str]) -> Iterator[dict[str, float]]:
@@ -217,6 +276,7 @@ def measure(code: Path, work: Path, groups: list[str]) -> Iterator[dict[str, flo
         "quiet-day": lambda: quiet_day(code, work),
         "one-changed": lambda: one_changed(code, work),
         "large-topic": lambda: large_topic(code, work),
+        "stored-topic": lambda: stored_topic(code, work),
     }
     for group in groups:
         measured = measurements[group]()
@@ -224,7 +284,7 @@ def measure(code: Path, work: Path, groups: list[str]) -> Iterator[dict[str, flo
         yield measured
 
 
-MEASUREMENT_GROUPS = ["no-op", "large-page", "small-page", "quiet-day", "one-changed", "large-topic"]
+MEASUREMENT_GROUPS = ["no-op", "large-page", "small-page", "quiet-day", "one-changed", "large-topic", "stored-topic"]
 
 
 def main() -> None:
