@@ -5,8 +5,9 @@ offline page.
 Every piece of text from arXiv is escaped in Python before it reaches the page, and links are
 built only from ids of arXiv's own form and, in comments, from http(s) addresses.
 
-The table's behaviour is assets/papers-table.js (with assets/papers-table.css), driving DataTables
-(itables' offline bundle). A page carries what its first screen needs: the rows as compact JSON
+The table's behaviour is assets/papers-table.js (with assets/papers-table.css), driving DataTables:
+on a site, its shared copy of DataTables core with jQuery (assets/datatables.js, helpers/site.py);
+in a notebook run by hand, itables' offline bundle. A page carries what its first screen needs: the rows as compact JSON
 (`table_rows`: id, title, first authors, date, categories, score, new or not) and the category
 names. The abstracts, full author lists and the reasons of each score (`table_details`) are one
 JSON block that a site moves into a file beside the page (helpers/site.py, `<slug>.details.json`),
@@ -144,8 +145,8 @@ def filters(frame: pd.DataFrame, new: set[str] | None = None) -> str:
         + '</div>')
 
 
-# A site's shared copy of the library (`library` below): a relative address of a .js file, beside
-# which its .css is (itables' own layout); "./" first, as a module import needs.
+# A site's shared copy of the library (`library` below, site.table_library): a relative address of
+# a .js file, beside which its .css is; "./" first, as a module import needs.
 SHARED_LIBRARY = re.compile(r"\./(?:[A-Za-z0-9_-][A-Za-z0-9_.-]*/)*[A-Za-z0-9_-][A-Za-z0-9_.-]*\.js")
 # Browsers refuse module scripts and fetches to a page opened from disk (file://, origin "null"): it says so.
 SERVE_NOTE = """<p class="serve-note" id="%(id)s-serve-note" hidden>This table needs the site served over

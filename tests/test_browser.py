@@ -227,7 +227,7 @@ def test_a_served_page_loads_its_rows_first_and_its_abstracts_when_the_search_ne
     page = visit("3d-reconstruction.html")
     search = live_table(page)
     first_load = requested(page)
-    assert {"dt_bundle.js", "dt_bundle.css", "papers-table.js", "papers-table.css"} <= set(first_load)
+    assert {"datatables.js", "datatables.css", "papers-table.js", "papers-table.css"} <= set(first_load)
     assert DETAILS_FILE not in first_load and len(page.rows()) == 15
     search.fill("blendshapes")  # a word of one abstract only: not in the page's first payload
     page.page.wait_for_function("document.querySelectorAll('#papers tbody tr').length === 1")
