@@ -41,7 +41,8 @@ TABLE_AUTHORS = 3  # the authors a row shows (papers-table.js: SHOWN_AUTHORS); e
 # table's data by it: `<id>-rows`, and `<id>-details` (DETAILS_BLOCK, which the site moves out).
 TABLE_ID = DETAILS_BLOCK.removesuffix("-details")
 # What each row carries, in order (papers-table.js reads them by these names): `text` is the
-# title's plain reading where it differs from its HTML (else null), `authors` the first few,
+# title's plain reading where it differs from its HTML (else null), escaped like every text (the
+# table's search reads it as HTML), `authors` the first few,
 # `authors_count` how many there are, `new` 1 for a paper new since the last build.
 ROW_FIELDS = ("id", "title", "text", "authors", "authors_count", "submitted", "category", "score", "categories", "new")
 LINK_SCHEMES = ("http:", "https:")
@@ -102,7 +103,7 @@ def table_rows(frame: pd.DataFrame, new: set[str] | None = None) -> dict:
             frame["primary_category"], frame["score"].round(1), frame["categories"], strict=True):
         shown, text = title_cells(title)
         rows.append([paper_id if ARXIV_ID.fullmatch(paper_id) else "", shown,
-                     None if text == html.unescape(shown) else text,
+                     None if text == html.unescape(shown) else _text(text),
                      [_text(name) for name in authors[:TABLE_AUTHORS]], len(authors), day, html.escape(primary),
                      float(score), " ".join(html.escape(c) for c in codes if is_category(c)), int(paper_id in new)])
     codes = sorted({code for codes in frame["categories"] for code in codes if is_category(code)})
