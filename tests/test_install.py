@@ -27,7 +27,7 @@ from conftest import ROOT
 from site_data import run_build, site_topics
 
 # What a clean clone does not have: environments, build products, the store.
-NOT_IN_A_CLONE = shutil.ignore_patterns(".git", ".venv", "build", "_site", ".quarto", "*.egg-info", "__pycache__",
+NOT_IN_A_CLONE = shutil.ignore_patterns(".git", ".venv", "build", "_site", ".quarto", "*.egg-info", "__pycache__", "node_modules",
                                         "papers.sqlite*", "out")
 
 
