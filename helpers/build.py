@@ -52,7 +52,7 @@ from topic_report.site import (
     write_table_library,
 )
 from topic_report.store import Store, iso, utc_now
-from topic_report.topic_files import SITE_FILES, topic_file_names
+from topic_report.topic_files import DETAILS, DIGEST, SITE_FILES, file_name, topic_file_names
 from topic_report.topics import Topic
 
 if TYPE_CHECKING:
@@ -200,7 +200,6 @@ def _made_outputs(data: TopicData, folder: Path, site_url: str | None, exported:
     from topic_report.digest import render_digest
     from topic_report.exports import FEED_ENTRIES, citation_keys, write_exports
     from topic_report.overview import topic_overview
-    from topic_report.topic_files import DIGEST, file_name
 
     topic = data.topic
     folder.mkdir(parents=True, exist_ok=True)
@@ -256,7 +255,8 @@ def _remove_stale(state: BuildState, topics: list[Topic], published: list[str], 
                 path.unlink()
     known = {t.slug for t in topics}
     for slug in sorted(set(state.pages) - known):
-        (project_dir / f"{slug}.ipynb").unlink(missing_ok=True)
+        for name in (f"{slug}.ipynb", file_name(slug, DETAILS)):
+            (project_dir / name).unlink(missing_ok=True)
         del state.pages[slug]
     state.record_site(output_dir, published)
 
@@ -379,8 +379,11 @@ def _execute_all(topics: list[Topic], all_topics: list[Topic], store: Store, db_
         data_file, made_in = running_dir / f"{topic.slug}.data.pickle", running_dir / topic.slug
         data_file.write_bytes(pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
         shutil.rmtree(made_in, ignore_errors=True)
+        details = running_dir / file_name(topic.slug, DETAILS)  # the kernel writes the table's details there
+        details.unlink(missing_ok=True)
         parameters = {"topic": topic.slug, "config": str(config), "db_path": str(Path(db_path).resolve()),
-                      "previous_build": previous, "table_library": table_library(), "topic_data": str(data_file)}
+                      "previous_build": previous, "table_library": table_library(), "topic_data": str(data_file),
+                      "table_details": str(details)}
         with ThreadPoolExecutor(max_workers=1) as beside:
             making = beside.submit(_made_outputs, data, made_in, site_url, store.citation_keys())
             del data  # the thread's: freed when it is done
@@ -394,11 +397,16 @@ def _execute_all(topics: list[Topic], all_topics: list[Topic], store: Store, db_
             made = making.result()
         if error:  # its page and outputs stay those of its last execution
             shutil.rmtree(made_in)
+            details.unlink(missing_ok=True)
             failed.append(topic)
             tqdm.write(f"{PROG}: error: {topic.name}: page not executed: {_one_line(error)} "
                        f"(see {running_dir / page.name})", file=sys.stderr)
             continue
         (running_dir / page.name).replace(page)
+        if details.is_file():  # kept beside the page it belongs to, and published with it (site.py)
+            details.replace(project_dir / details.name)
+        else:  # a page without a table (no papers)
+            (project_dir / details.name).unlink(missing_ok=True)
         state.record(topic.slug, inputs, papers, executed_at)
         folder = cache_dir / topic.slug
         shutil.rmtree(folder, ignore_errors=True)

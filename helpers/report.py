@@ -65,6 +65,7 @@ class Parameters(BaseModel):
     previous_build: Moment | None = None
     table_library: Annotated[str, BeforeValidator(_shared_library)] | None = None  # the site's copy of the table library
     topic_data: FilePath | None = None  # the topic's data as the build loaded it (a pickled TopicData)
+    table_details: FilePath | None = None  # where a site's page writes its table's details (None: in the page)
 
     @model_validator(mode="after")
     def _window_in_order(self) -> Parameters:
@@ -91,7 +92,7 @@ _EXPECTED = {"topic": WORDS[Text], "since": f"{WORDS[Day]} or None", "until": f"
              "digest_limit": WORDS[Count], "top_authors": WORDS[Count], "config": WORDS[FilePath],
              "db_path": WORDS[FilePath], "previous_build": f"{WORDS[Moment]} or None",
              "table_library": "a relative address of a .js file starting ./ (letters, digits, -_./)",
-             "topic_data": WORDS[FilePath]}
+             "topic_data": WORDS[FilePath], "table_details": WORDS[FilePath]}
 
 
 def _problem(error) -> str:
@@ -127,7 +128,9 @@ class TopicReport:
     def load(cls, **raw) -> TopicReport:
         """Check the notebook parameters and read the topic's data from the store."""
         params = Parameters.check(**raw)
-        if params.topic_data:  # the build's, which it also makes the topic's digest and exports from
+        # The build's, which it also makes the topic's digest and exports from; gone once that build
+        # is done (its executed copy run again by hand): read from the store like any other run.
+        if params.topic_data and params.topic_data.is_file():
             return cls(params, pickle.loads(params.topic_data.read_bytes()))
         topic = select(load_topics(params.project().topics_file), [params.topic])[0]
         with Store(params.store_path(), create=False) as store:
@@ -299,7 +302,8 @@ class TopicReport:
 
     def table(self) -> Section:
         """Every paper: searchable, sortable, titles linked to arXiv."""
-        return self._section(lambda: [Markup(tables.papers_table(self.frame, self.joined, self.parameters.table_library))])
+        return self._section(lambda: [Markup(tables.papers_table(self.frame, self.joined, self.parameters.table_library,
+                                                                 self.parameters.table_details))])
 
     def digest(self) -> Section:
         """The newest papers, as `topic-report digest` writes them, folded: the page shows them above already."""

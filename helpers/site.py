@@ -34,7 +34,7 @@ from topic_report import PACKAGE_DIR, RESOURCES, SITE_DIR, TopicReportError, rea
 from topic_report.bounded import Limits, run_bounded
 from topic_report.digest import neutralize
 from topic_report.overview import TopicOverview
-from topic_report.topic_files import ALL_FEED, DETAILS, DETAILS_BLOCK, FEED_LIST, file_name
+from topic_report.topic_files import ALL_FEED, DETAILS, FEED_LIST, file_name
 from topic_report.topics import Topic
 
 SITE_PREFIX = "notebooks/site/"  # how the top-level _quarto.yml names the files below, copied into the project
@@ -141,31 +141,16 @@ def write_table_library(output_dir: Path) -> None:
             (assets / name).write_bytes(content)
 
 
-# The table's details as the page carries them from its notebook (helpers/tables.py, json_block):
-# escaped text holds no `<`, so the first `</script>` ends the block.
-_DETAILS_SCRIPT = re.compile(rf'<script\b[^>]*\bid="{DETAILS_BLOCK}"[^>]*>(.*?)</script>', re.S)
-
-
-def move_table_details(pages: list[TopicPage], rendered: list[str], project_dir: Path, output_dir: Path) -> None:
-    """Move each rendered page's table details into `<slug>.details.json` beside it, leaving the
-    address (with the content's digest, so no cached copy of another build's answers) where the
-    page's script fetches them when a reader needs them: the page's first load carries only its
-    rows. A copy kept in the project puts the file back where the output directory lacks it."""
+def publish_table_details(pages: list[TopicPage], rendered: list[str], project_dir: Path, output_dir: Path) -> None:
+    """Put each page's table details (`<slug>.details.json`, which its kernel wrote and the build
+    keeps beside the executed page) beside the rendered page, where its script fetches them when a
+    reader needs them: again with a page rendered anew, and where the output directory lacks them."""
     for page in pages:
         name = file_name(page.topic.slug, DETAILS)
-        kept, published, html_page = project_dir / name, output_dir / name, output_dir / f"{page.topic.slug}.html"
-        if html_page.name in rendered:
-            text = html_page.read_text(encoding="utf-8")
-            block = _DETAILS_SCRIPT.search(text)
-            if block is None:  # no table (a topic without papers)
-                kept.unlink(missing_ok=True)
-                published.unlink(missing_ok=True)
-                continue
-            kept.write_text(block[1], encoding="utf-8")
-            address = f"{name}?v={_sha256(block[1].encode())[:12]}"
-            html_page.write_text(text[:block.start()] + f'<script type="application/json" id="{DETAILS_BLOCK}" '
-                                 f'data-src="{escape(address)}"></script>' + text[block.end():], encoding="utf-8")
-        if kept.is_file() and not published.is_file():
+        kept, published = project_dir / name, output_dir / name
+        if not kept.is_file():  # no table (a topic without papers)
+            published.unlink(missing_ok=True)
+        elif f"{page.topic.slug}.html" in rendered or not published.is_file():
             shutil.copyfile(kept, published)
 
 
@@ -350,7 +335,7 @@ def render_site(pages: list[TopicPage], project_dir: Path, output_dir: Path, lim
                            None if whole_site else [sources[name].name for name in stale], limits)
     elif stale:
         render_with_nbconvert(pages, project_dir, output_dir, stale)
-    move_table_details(pages, stale, project_dir, output_dir)
+    publish_table_details(pages, stale, project_dir, output_dir)
     state.record(site_key, source_keys)
     return Rendering(renderer, stale, len(sources))
 

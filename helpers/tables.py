@@ -9,9 +9,9 @@ The table's behaviour is assets/papers-table.js (with assets/papers-table.css), 
 on a site, its shared copy of DataTables core with jQuery (assets/datatables.js, helpers/site.py);
 in a notebook run by hand, itables' offline bundle. A page carries what its first screen needs: the rows as compact JSON
 (`table_rows`: id, title, first authors, date, categories, score, new or not) and the category
-names. The abstracts, full author lists and the reasons of each score (`table_details`) are one
-JSON block that a site moves into a file beside the page (helpers/site.py, `<slug>.details.json`),
-fetched when a reader opens a row or uses the search box; a notebook run by hand keeps it inline.
+names. The abstracts, full author lists and the reasons of each score (`table_details`) are, on a
+site, a file the kernel writes and the build publishes beside the page (`<slug>.details.json`),
+fetched when a reader opens a row or uses the search box; a notebook run by hand keeps them inline.
 The search then finds a paper by any word of its title or abstract, any author or any category
 (code or name). On a narrow screen the table shows title and date; the rest is in the title's
 details, a tap away.
@@ -19,15 +19,17 @@ details, a tap away.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import re
 from collections.abc import Iterable
+from pathlib import Path
 
 import pandas as pd
 from linkify_it import LinkifyIt
 
-from topic_report import tex
+from topic_report import tex, write_atomically
 from topic_report.arxiv.links import abs_url, pdf_url
 from topic_report.digest import close_bidi
 from topic_report.site import TABLE_ASSETS, table_asset
@@ -38,7 +40,7 @@ from topic_report.topics import Words
 
 TABLE_AUTHORS = 3  # the authors a row shows (papers-table.js: SHOWN_AUTHORS); every one is in the details
 # One table per page; a fixed id keeps unchanged pages unchanged. papers-table.js finds the
-# table's data by it: `<id>-rows`, and `<id>-details` (DETAILS_BLOCK, which the site moves out).
+# table's data by it: `<id>-rows`, and `<id>-details` (DETAILS_BLOCK: the details, or their file's address).
 TABLE_ID = DETAILS_BLOCK.removesuffix("-details")
 # What each row carries, in order (papers-table.js reads them by these names): `text` is the
 # title's plain reading where it differs from its HTML (else null), escaped like every text (the
@@ -120,11 +122,26 @@ def table_details(frame: pd.DataFrame) -> dict:
             "why": [_text(f"{why} (score {score:g})") for why, score in zip(frame["why"], frame["score"], strict=True)]}
 
 
+def _json_text(data: dict) -> str:
+    """Compact JSON that holds no `<` (JSON's \\u003c instead: a title's MathML included)."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+
+
 def json_block(block_id: str, data: dict) -> str:
-    """Data as a JSON script element that holds no `<` (JSON's \\u003c instead: a title's MathML
-    included), so it cannot end early."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
-    return f'<script type="application/json" id="{block_id}">{text}</script>'
+    """Data as a JSON script element, which cannot end early: its text holds no `<`."""
+    return f'<script type="application/json" id="{block_id}">{_json_text(data)}</script>'
+
+
+def details_block(frame: pd.DataFrame, details_file: Path | None) -> str:
+    """The table's details in the page, or written into `details_file` (a site's page: beside it
+    once published) with only its address in the page, the content's digest appended so that no
+    cached copy of another build's details is read: the page's first load carries only its rows."""
+    if details_file is None:
+        return json_block(DETAILS_BLOCK, table_details(frame))
+    text = _json_text(table_details(frame))
+    write_atomically(details_file, text)
+    address = f"{details_file.name}?v={hashlib.sha256(text.encode()).hexdigest()[:12]}"
+    return f'<script type="application/json" id="{DETAILS_BLOCK}" data-src="{html.escape(address)}"></script>'
 
 
 def filters(frame: pd.DataFrame, new: set[str] | None = None) -> str:
@@ -163,13 +180,15 @@ PROBLEM_NOTE = (f'<p class="papers-problem" id="{TABLE_ID}-problem" hidden>The a
 _NO_QUARTO_TABLE = "<!--| quarto-html-table-processing: none -->"
 
 
-def papers_table(frame: pd.DataFrame, new: set[str] | None = None, library: str | None = None) -> str:
+def papers_table(frame: pd.DataFrame, new: set[str] | None = None, library: str | None = None,
+                 details_file: Path | None = None) -> str:
     """The searchable, sortable, filterable table of every paper (a ranked frame: topic_report.ranking),
     as HTML for an offline page; `new`: the ids new since the previous build, None without one.
     On a site (`library`: its shared copy of the table library, relative to the page) the page links
     the library and the site's copy of the table's script and styles (`site.table_asset`); run by
-    hand, it carries them, and takes the library from the notebook's `init_tables` output."""
-    data = json_block(f"{TABLE_ID}-rows", table_rows(frame, new)) + json_block(DETAILS_BLOCK, table_details(frame))
+    hand, it carries them, and takes the library from the notebook's `init_tables` output. The
+    details go into `details_file` where one is given (`details_block`)."""
+    data = json_block(f"{TABLE_ID}-rows", table_rows(frame, new)) + details_block(frame, details_file)
     table = f'<table id="{TABLE_ID}" class="papers-table display compact"%s></table>'
     if library:
         # The script imports the library when it runs: preloaded, both arrive together.

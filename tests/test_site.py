@@ -129,19 +129,19 @@ def test_the_shared_table_library_is_datatables_and_jquery_only_with_their_licen
     assert all(name in licences for name in ("datatables.net 2.", "jquery 4.", "Permission is hereby granted"))
 
 
-def table_data(report_site, slug: str) -> tuple[dict, dict]:
-    """The rows a page carries and the details beside it, which its table fetches by the address it names."""
+def table_data(report_site, slug: str) -> tuple[dict, dict, str]:
+    """The rows a page carries, the details beside it, which its table fetches by the address it names, and their version."""
     document = lxml.html.fromstring(page(report_site, slug).encode())
     rows = json.loads(document.get_element_by_id("papers-rows").text)
     address = document.get_element_by_id("papers-details").get("data-src")
     assert document.get_element_by_id("papers-details").text is None  # the details travel in their own file
     name, version = address.split("?v=")
     assert name == f"{slug}.details.json" and re.fullmatch(r"[0-9a-f]{12}", version)
-    return rows, json.loads((report_site.output / name).read_text(encoding="utf-8"))
+    return rows, json.loads((report_site.output / name).read_text(encoding="utf-8")), version
 
 
 def test_a_table_page_carries_its_rows_and_its_abstracts_and_authors_are_in_a_file_beside_it(report_site, sample_records):
-    rows, details = table_data(report_site, "3d-reconstruction")
+    rows, details, version = table_data(report_site, "3d-reconstruction")
     ids = [row[rows["fields"].index("id")] for row in rows["rows"]]
     assert sorted(ids) == sorted(r["id"] for r in sample_records) and len(details["abstracts"]) == len(ids)
     by_id = {r["id"]: r for r in sample_records}
@@ -152,6 +152,12 @@ def test_a_table_page_carries_its_rows_and_its_abstracts_and_authors_are_in_a_fi
     carried = json.dumps(rows, ensure_ascii=False)
     assert not any(html.escape(r["abstract"], quote=False)[:60] in carried for r in sample_records)
     assert not (report_site.output / "nothing-yet.details.json").exists()
+    # Written to their file by the page's kernel: neither the executed notebook nor the renderer held them.
+    outputs = "".join("".join(output.get("data", {}).get("text/html", ""))
+                      for cell in json.loads((report_site.project / "3d-reconstruction.ipynb").read_text(encoding="utf-8"))["cells"]
+                      for output in cell.get("outputs", []))
+    assert re.findall(r'<script[^>]*id="papers-details"[^>]*>[^<]*</script>', outputs) == [
+        f'<script type="application/json" id="papers-details" data-src="3d-reconstruction.details.json?v={version}"></script>']
 
 
 @pytest.mark.parametrize("slug", SLUGS)
@@ -266,7 +272,7 @@ def test_hostile_metadata_is_escaped_in_page_table_digest_and_charts(report_site
         assert f'<a href="https://arxiv.org/abs/{paper_id}">{html.escape(title)}</a>' in text  # What is new
         assert html.escape(title, quote=False) in digest_part(text)
     assert html.escape(HOSTILE_AUTHOR, quote=False) in text
-    rows, details = table_data(report_site, "hostile")  # the table's rows, and its details beside the page
+    rows, details, _ = table_data(report_site, "hostile")  # the table's rows, and its details beside the page
     title = rows["fields"].index("title")
     assert sorted(row[title] for row in rows["rows"]) == sorted(html.escape(t, quote=False) for t in HOSTILE_TITLES)
     assert details["authors"][0][0] == html.escape(HOSTILE_AUTHOR, quote=False)
