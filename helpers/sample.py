@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from topic_report import RESOURCES
-from topic_report.arxiv.feed import parse_feed
 from topic_report.store import FetchRecord, Store, utc_now
 from topic_report.topics import Topic
 
@@ -17,6 +16,8 @@ def load_sample(topic: Topic, store: Store, sample_dir: Path = SAMPLE_DIR) -> in
     path = sample_dir / f"{topic.slug}.atom"
     if not path.is_file():
         return 0
+    from topic_report.arxiv.feed import parse_feed  # here: a page reads only whether it shows the sample
+
     papers = parse_feed(path.read_bytes())
     store.save_fetch(topic.slug, papers, started_at=utc_now(), requests=0,
                      record=FetchRecord(kind="sample", matched_terms=topic.terms_matched(papers)))
