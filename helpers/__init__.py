@@ -1,5 +1,6 @@
 """topic-report: a research radar for arXiv (topics → arXiv → store → digest and report site)."""
 
+from collections.abc import Iterable
 from pathlib import Path
 
 PROG = "topic-report"
@@ -20,15 +21,17 @@ class TopicReportError(Exception):
         return [f"{type(self).__name__}: {self}"]
 
 
-def write_atomically(path: Path, content: str | bytes) -> None:
-    """Write `content` (text as UTF-8) into a new file beside `path` that then replaces it: a
-    process killed while writing leaves the previous file whole."""
+def write_atomically(path: Path, content: str | bytes | Iterable[str | bytes]) -> None:
+    """Write `content` (text as UTF-8; or its pieces, one at a time, so that it is never whole in
+    memory) into a new file beside `path` that then replaces it: a process killed while writing
+    leaves the previous file whole."""
     import os
     import tempfile
 
     with tempfile.NamedTemporaryFile("wb", dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix,
                                      delete=False) as new:
-        new.write(content.encode("utf-8") if isinstance(content, str) else content)
+        for piece in [content] if isinstance(content, (str, bytes)) else content:
+            new.write(piece.encode("utf-8") if isinstance(piece, str) else piece)
         new.flush()
         os.fsync(new.fileno())
     os.replace(new.name, path)

@@ -23,7 +23,7 @@ import hashlib
 import html
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -114,17 +114,32 @@ def table_rows(frame: pd.DataFrame, new: set[str] | None = None) -> dict:
             "rows": rows}
 
 
-def table_details(frame: pd.DataFrame) -> dict:
+def _details_columns(frame: pd.DataFrame) -> dict[str, Iterator]:
     """What a row shows when opened, and what the search finds beyond the first screen: each
     paper's abstract, every author and the reasons of its score, escaped, in the rows' order."""
-    return {"abstracts": [tex.html_of(a, _text) for a in frame["abstract"]],
-            "authors": [[_text(name) for name in names] for names in frame["authors"]],
-            "why": [_text(f"{why} (score {score:g})") for why, score in zip(frame["why"], frame["score"], strict=True)]}
+    return {"abstracts": (tex.html_of(abstract, _text) for abstract in frame["abstract"]),
+            "authors": ([_text(name) for name in names] for names in frame["authors"]),
+            "why": (_text(f"{why} (score {score:g})") for why, score in zip(frame["why"], frame["score"], strict=True))}
 
 
-def _json_text(data: dict) -> str:
+def table_details(frame: pd.DataFrame) -> dict:
+    """The table's details (`_details_columns`), each a list."""
+    return {name: list(column) for name, column in _details_columns(frame).items()}
+
+
+def _json_text(data) -> str:
     """Compact JSON that holds no `<` (JSON's \\u003c instead: a title's MathML included)."""
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+
+
+def _details_json(frame: pd.DataFrame) -> Iterator[str]:
+    """`_json_text(table_details(frame))`, a paper's piece at a time: the details of a large topic
+    are never whole in memory."""
+    for index, (name, column) in enumerate(_details_columns(frame).items()):
+        yield ("{" if index == 0 else "],") + _json_text(name) + ":["
+        for row, item in enumerate(column):
+            yield ("," if row else "") + _json_text(item)
+    yield "]}"
 
 
 def json_block(block_id: str, data: dict) -> str:
@@ -138,9 +153,15 @@ def details_block(frame: pd.DataFrame, details_file: Path | None) -> str:
     cached copy of another build's details is read: the page's first load carries only its rows."""
     if details_file is None:
         return json_block(DETAILS_BLOCK, table_details(frame))
-    text = _json_text(table_details(frame))
-    write_atomically(details_file, text)
-    address = f"{details_file.name}?v={hashlib.sha256(text.encode()).hexdigest()[:12]}"
+    digest = hashlib.sha256()
+
+    def digested(pieces: Iterator[str]) -> Iterator[bytes]:
+        for piece in pieces:
+            digest.update(data := piece.encode("utf-8"))
+            yield data
+
+    write_atomically(details_file, digested(_details_json(frame)))
+    address = f"{details_file.name}?v={digest.hexdigest()[:12]}"
     return f'<script type="application/json" id="{DETAILS_BLOCK}" data-src="{html.escape(address)}"></script>'
 
 
