@@ -6,13 +6,14 @@ The request delay is 0 here: against arXiv add ARXIV_DELAY_SECONDS (3 s) per req
 `python bench/run.py --memory`: a fetch's memory, for a topic of every paper of both corpora
 (10,319 papers) and of the synthetic 50,000-paper corpus (bench/before_after.py's): the first
 fetch and a quiet day's (nothing new), each in a process of its own (peak RSS and CPU time from
-getrusage; the emulator runs in this one), then where the memory goes (tracemalloc, in another
+/proc's VmHWM and getrusage; the emulator runs in this one), then where the memory goes (tracemalloc, in another
 process): parsing one full page, the papers of every page held as Paper objects, saving them.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import resource
@@ -94,13 +95,21 @@ def everything_topic(papers: int) -> Topic:
 
 def fetch_in_this_process(db: str, papers: int) -> dict:
     """One fetch of the topic into the store `db`; this process's peak memory and CPU time."""
-    settings = from_env().model_copy(update={"db_path": Path(db)})
+    settings = dataclasses.replace(from_env(), db_path=Path(db))
     start = time.perf_counter()
     with Store(settings.db_path) as store:
         outcome = fetch_topic(everything_topic(papers), store, ArxivSource(settings, progress=False))
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return {"papers": outcome.counts.fetched, "requests": outcome.requests, "wall": time.perf_counter() - start,
-            "cpu": usage.ru_utime + usage.ru_stime, "peak_mb": usage.ru_maxrss * 1024 / MB}
+            "cpu": usage.ru_utime + usage.ru_stime, "peak_mb": peak_rss() / MB}
+
+
+def peak_rss() -> int:
+    """This process's peak resident memory, in bytes. Not getrusage's ru_maxrss: Linux carries that
+    over from the parent through fork and exec, so a child of the emulator's process would show
+    the emulator's memory; VmHWM is the peak of this program's own address space."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM:"))
 
 
 def memory_parts(db: str, papers: int) -> dict:
@@ -140,7 +149,7 @@ def memory_parts(db: str, papers: int) -> dict:
 
 def in_a_process(mode: str, api_url: str, db: str, papers: int) -> dict:
     child = subprocess.run([sys.executable, __file__, "--child", mode, db, str(papers)], check=True, text=True,
-                           capture_output=True, env={**os.environ, "ARXIV_API_URL": api_url, "ARXIV_DELAY_SECONDS": "0"})
+                           stdout=subprocess.PIPE, env={**os.environ, "ARXIV_API_URL": api_url, "ARXIV_DELAY_SECONDS": "0"})
     return json.loads(child.stdout.splitlines()[-1])
 
 
