@@ -5,9 +5,10 @@ The request delay is 0 here: against arXiv add ARXIV_DELAY_SECONDS (3 s) per req
 
 `python bench/run.py --memory`: a fetch's memory, for a topic of every paper of both corpora
 (10,319 papers) and of the synthetic 50,000-paper corpus (bench/before_after.py's): the first
-fetch and a quiet day's (nothing new), each in a process of its own (peak RSS and CPU time from
-/proc's VmHWM and getrusage; the emulator runs in this one), then where the memory goes (tracemalloc, in another
-process): parsing one full page, the papers of every page held as Paper objects, saving them.
+fetch and a quiet day's (nothing new), each in a process of its own that imports what a fetch
+does (peak RSS and CPU time from /proc's VmHWM and getrusage; the emulator runs in this one).
+`--memory-parts`: where a fetch that held its papers put its memory (tracemalloc, in a process
+of its own): parsing one full page, the papers of every page held as Paper objects, saving them.
 """
 
 from __future__ import annotations
@@ -35,9 +36,7 @@ import requests  # noqa: E402
 from topic_report.arxiv.feed import parse_page  # noqa: E402
 from topic_report.arxiv.paging import ArxivSource  # noqa: E402
 from topic_report.arxiv.query import Window, build_query, request_url  # noqa: E402
-from topic_report.digest import render_digest  # noqa: E402
 from topic_report.fetching import fetch_topic  # noqa: E402
-from topic_report.frame import load_frame  # noqa: E402
 from topic_report.settings import API_MAX_RESULTS_PER_QUERY, from_env  # noqa: E402
 from topic_report.store import FetchRecord, Store, utc_now  # noqa: E402
 from topic_report.topics import Topic  # noqa: E402
@@ -55,6 +54,9 @@ def timed(label: str, detail=lambda: ""):
 
 
 def main() -> None:
+    from topic_report.digest import render_digest  # not in --memory's processes: pandas alone is 40 MB
+    from topic_report.frame import load_frame
+
     corpora = SHARED_DIR / "corpora"
     papers = load_jsonl(corpora / "3d-reconstruction-real.jsonl") + load_jsonl(corpora / "daily-mixed-2026-06.jsonl")
     since = date(2023, 1, 1)
@@ -153,35 +155,39 @@ def in_a_process(mode: str, api_url: str, db: str, papers: int) -> dict:
     return json.loads(child.stdout.splitlines()[-1])
 
 
-def memory() -> None:
+def memory(parts: bool) -> None:
     from before_after import large_corpus  # the synthetic 50,000-paper corpus (imports the build: only here)
 
     corpora = SHARED_DIR / "corpora"
     small = load_jsonl(corpora / "3d-reconstruction-real.jsonl") + load_jsonl(corpora / "daily-mixed-2026-06.jsonl")
-    print("| topic | fetch | papers | requests | peak memory (RSS) | CPU | wall (load) |\n|---|---|---|---|---|---|---|")
-    parts = []
+    if parts:
+        print("| papers | parsing one page (peak) | the papers held | saving them (peak) |\n|---|---|---|---|")
+    else:
+        print("| topic | fetch | papers | requests | peak memory (RSS) | CPU | wall (load) |\n|---|---|---|---|---|---|---|")
     for records in (small, large_corpus()):
         with tempfile.TemporaryDirectory() as tmp, ArxivEmulator(papers=records, recorded_dir=None) as emu:
+            if parts:
+                part = in_a_process("parts", emu.url, f"{tmp}/parts.sqlite", len(records))
+                print(f"| {part['papers']:,} | {part['page_mb']:.0f} MB | {part['papers_mb']:.0f} MB | "
+                      f"{part['save_mb']:.0f} MB |", flush=True)
+                continue
             for fetch in ("first", "quiet day"):
                 run = in_a_process("fetch", emu.url, f"{tmp}/fetched.sqlite", len(records))
                 print(f"| {len(records):,} records | {fetch} | {run['papers']:,} | {run['requests']} | "
                       f"{run['peak_mb']:.0f} MB | {run['cpu']:.1f} s | {run['wall']:.1f} s ({os.getloadavg()[0]:.1f}) |",
                       flush=True)
-            parts.append(in_a_process("parts", emu.url, f"{tmp}/parts.sqlite", len(records)))
-    print("\n| papers | parsing one page (peak) | the papers held | saving them (peak) |\n|---|---|---|---|")
-    for part in parts:
-        print(f"| {part['papers']:,} | {part['page_mb']:.0f} MB | {part['papers_mb']:.0f} MB | {part['save_mb']:.0f} MB |")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--memory", action="store_true", help="a fetch's memory, 10,319 and 50,000 papers")
+    parser.add_argument("--memory", action="store_true", help="a fetch's memory, 10,319 and 51,595 papers")
+    parser.add_argument("--memory-parts", action="store_true", help="where a fetch holding its papers puts its memory")
     parser.add_argument("--child", nargs=3, metavar=("MODE", "DB", "PAPERS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         mode, db, papers = args.child
         print(json.dumps((fetch_in_this_process if mode == "fetch" else memory_parts)(db, int(papers))))
-    elif args.memory:
-        memory()
+    elif args.memory or args.memory_parts:
+        memory(parts=args.memory_parts)
     else:
         main()
