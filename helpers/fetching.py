@@ -185,7 +185,7 @@ def _expected(topic: Topic, store: Store, window: Window, same_definition: bool)
     # By the stored text, not the membership: a paper whose new version no longer matches must
     # not make an empty answer look like a glitch, run after run.
     return any(topic.matches(p.title, p.abstract, p.categories)
-               for p in store.papers(topic.slug, window.since.date(), window.until.date()))
+               for p in store.each_paper(topic.slug, window.since.date(), window.until.date()))
 
 
 def fetch_topic(topic: Topic, store: Store, source: ArxivSource, since: date | None = None,
@@ -262,7 +262,7 @@ def fetch_topic(topic: Topic, store: Store, source: ArxivSource, since: date | N
     if kind == "window" and fetched.capped and topic.query is None:
         # The cap kept the answer from reaching back to older papers: those the definition no
         # longer matches leave too, so that a narrowed capped topic holds exactly what matches.
-        older = store.papers(topic.slug, until=record.members_from.date())
+        older = store.each_paper(topic.slug, until=record.members_from.date())
         store.leave(topic.slug, {p.id: NO_LONGER_MATCHES for p in older
                                  if not topic.matches(p.title, p.abstract, p.categories)})
     if counts.new == 0 and kind == "update" and (quiet := nothing_announced_reason(state.swept_until, now)):
@@ -277,7 +277,7 @@ NO_LONGER_FOUND = "arXiv's search no longer finds it (a new version that no long
 def _no_longer_found(topic: Topic, store: Store, source: ArxivSource, window: Window) -> list[Paper]:
     """The topic's stored papers of the window as arXiv serves them now, when its search finds
     none of them any more (asked by id, with the topic's query); else nothing."""
-    ids = [paper.id for paper in store.papers(topic.slug, window.since.date(), window.until.date())]
+    ids = [paper.id for paper in store.each_paper(topic.slug, window.since.date(), window.until.date())]
     if not ids:
         return []
     try:

@@ -753,6 +753,11 @@ class Store:
     def papers(self, topic: str, since: date | None = None, until: date | None = None,
                limit: int | None = None) -> list[Paper]:
         """The topic's papers, newest first (then arXiv id descending), optionally within dates."""
+        return list(self.each_paper(topic, since, until, limit))
+
+    def each_paper(self, topic: str, since: date | None = None, until: date | None = None,
+                   limit: int | None = None) -> Iterator[Paper]:
+        """The papers of `papers()`, read one at a time: a topic of 50,000 is never all in memory."""
         sql = ("SELECT p.* FROM papers p JOIN topic_papers t ON t.paper_id = p.id WHERE t.topic = ?")
         params: list = [topic]
         if since:
@@ -765,7 +770,10 @@ class Store:
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
-        return [_paper(row) for row in self._query(sql, tuple(params))]
+        try:
+            yield from map(_paper, self._db.execute(sql, tuple(params)))
+        except sqlite3.DatabaseError as exc:
+            raise TopicReportError(f"store {self.path}: {exc}") from None
 
     def papers_by_id(self, ids: list[str]) -> list[Paper]:
         """The stored papers of these ids (of any topic or none), in the order given; unknown ids left out."""

@@ -175,6 +175,7 @@ class ArxivSource:
         wanted = topic.max_results - fetched.arrived
         page = self._answered(search, 0, expect_results, fetched)
         if min(page.total, wanted) > API_MAX_RESULTS_PER_QUERY and window.until - window.since > timedelta(minutes=1):
+            del page  # the halves bring its papers: not held while they are fetched
             newer, older = window.halves()
             self._fetch_window(topic, newer, False, fetched, bar)
             if fetched.arrived < topic.max_results:
