@@ -193,7 +193,8 @@ def fetch_topic(topic: Topic, store: Store, source: ArxivSource, since: date | N
                 matched: dict[str, str] | None = None) -> FetchOutcome:
     """Fetch one topic and store it in one transaction; on failure the papers stay as they were.
     Each page's papers wait in the store's temporary space (Store.arrivals), not in memory, so a
-    fetch's memory does not grow with the topic. `matched`: the notes of match_topics over the whole file (else the topic is matched alone)."""
+    fetch's memory does not grow with the topic's papers. `matched`: the notes of match_topics
+    over the whole file (else the topic is matched alone)."""
     now = (now or utc_now()).astimezone(UTC).replace(second=0, microsecond=0)
     started, before = utc_now(), source.requests_made
     matched = match_topics([topic], store) if matched is None else matched

@@ -370,8 +370,8 @@ class Arrivals:
             f"PARTITION BY id ORDER BY seq ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS last_terms"
             f" FROM {self._table}) WHERE rank = 1 ORDER BY first_seq")
 
-    def ids(self) -> str:
-        """A subquery of the ids that arrived, for SQL on the store."""
+    def ids_query(self) -> str:
+        """The SELECT of the ids that arrived, a subquery for SQL on the store."""
         return f"SELECT id FROM {self._table}"
 
 
@@ -600,7 +600,7 @@ class Store:
         that did not arrive; returns how many left."""
         leaving = [row[0] for row in self._db.execute(
             "SELECT t.paper_id FROM topic_papers t JOIN papers p ON p.id = t.paper_id"
-            f" WHERE t.topic = ? AND p.published >= ? AND t.paper_id NOT IN ({arrivals.ids()})",
+            f" WHERE t.topic = ? AND p.published >= ? AND t.paper_id NOT IN ({arrivals.ids_query()})",
             (topic, iso(members_from)))]
         for sql, params in self._departing(topic, dict.fromkeys(leaving, NO_LONGER_MATCHES)):
             self._db.execute(sql, params)
