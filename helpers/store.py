@@ -192,6 +192,9 @@ ARXIV_ID = re.compile(r"\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7}")
 # Why a paper left a topic whose definition was edited (narrowed).
 NO_LONGER_MATCHES = "no longer matches the topic's definition"
 
+# What a failed write of a fetch's papers cost: the store is as it was.
+NOTHING_SAVED = "; nothing of this fetch was saved"
+
 # Seconds a writer waits for another process's transaction before giving up with a clear error.
 BUSY_TIMEOUT_SECONDS = 60
 
@@ -338,6 +341,10 @@ class Arrivals:
     def __init__(self, store: Store, table: str):
         self._store, self._table = store, table
 
+    def _query(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+        # SQLite writes the table's pages to its file when its cache is full, at any statement.
+        return self._store._query(sql, params, lost=NOTHING_SAVED)
+
     def add(self, papers: list[Paper], matched_terms: dict[str, list[str]] | None = None) -> None:
         """Keep these papers, each with the topic's terms it matched (per paper id), if given."""
         matched = matched_terms or {}
@@ -345,20 +352,20 @@ class Arrivals:
             f"INSERT INTO {self._table} ({', '.join(_COLUMNS)}, matched_terms)"
             f" VALUES ({', '.join('?' * (len(_COLUMNS) + 1))})",
             [_row(paper) + (json.dumps(matched[paper.id], ensure_ascii=False) if paper.id in matched else None,)
-             for paper in papers])
+             for paper in papers], lost=NOTHING_SAVED)
 
     def clear(self) -> None:
-        self._store._query(f"DELETE FROM {self._table}")
+        self._query(f"DELETE FROM {self._table}")
 
     def __len__(self) -> int:
         """The papers that arrived, a paper sent twice counted twice."""
-        return self._store._query(f"SELECT count(*) FROM {self._table}")[0][0]
+        return self._query(f"SELECT count(*) FROM {self._table}")[0][0]
 
     def __contains__(self, paper_id: object) -> bool:
-        return bool(self._store._query(f"SELECT 1 FROM {self._table} WHERE id = ? LIMIT 1", (paper_id,)))
+        return bool(self._query(f"SELECT 1 FROM {self._table} WHERE id = ? LIMIT 1", (paper_id,)))
 
     def oldest_published(self) -> datetime | None:
-        oldest = self._store._query(f"SELECT min(published) FROM {self._table}")[0][0]
+        oldest = self._query(f"SELECT min(published) FROM {self._table}")[0][0]
         return datetime.fromisoformat(oldest) if oldest else None
 
     def newest_versions(self) -> Iterator[sqlite3.Row]:
@@ -493,17 +500,17 @@ class Store:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
+    def _query(self, sql: str, params: tuple | dict = (), lost: str = "") -> list[sqlite3.Row]:
         try:
             return self._db.execute(sql, params).fetchall()
         except sqlite3.DatabaseError as exc:
-            raise TopicReportError(f"store {self.path}: {exc}") from None
+            raise TopicReportError(f"store {self.path}: {exc}{lost}") from None
 
-    def _write_many(self, sql: str, rows: list[tuple]) -> None:
+    def _write_many(self, sql: str, rows: list[tuple], lost: str = "") -> None:
         try:
             self._db.executemany(sql, rows)
         except sqlite3.DatabaseError as exc:
-            raise TopicReportError(f"store {self.path}: {_describe(exc)}") from None
+            raise TopicReportError(f"store {self.path}: {_describe(exc)}{lost}") from None
 
     # --- writes -------------------------------------------------------------------------------
 
@@ -555,19 +562,23 @@ class Store:
                 self._rollback()
                 raise
         except sqlite3.DatabaseError as exc:
-            raise TopicReportError(f"store {self.path}: {_describe(exc)}; nothing of this fetch was saved") from None
+            raise TopicReportError(f"store {self.path}: {_describe(exc)}{NOTHING_SAVED}") from None
         return counts
 
     @contextlib.contextmanager
     def arrivals(self) -> Iterator[Arrivals]:
         """A fetch's papers kept in the store's temporary space until saved (`save_fetch`), dropped after."""
         table = f"arrivals_{next(self._arrival_tables)}"
-        self._query(f"CREATE TEMP TABLE {table} (seq INTEGER PRIMARY KEY, {', '.join(_COLUMNS)}, matched_terms TEXT)")
-        self._query(f"CREATE INDEX temp.{table}_id ON {table} (id)")
+        self._query(f"CREATE TEMP TABLE {table} (seq INTEGER PRIMARY KEY, {', '.join(_COLUMNS)}, matched_terms TEXT)",
+                    lost=NOTHING_SAVED)
+        self._query(f"CREATE INDEX temp.{table}_id ON {table} (id)", lost=NOTHING_SAVED)
         try:
             yield Arrivals(self, table)
         finally:
-            self._query(f"DROP TABLE temp.{table}")
+            # A table left behind goes with the connection; a failing drop (the disk that failed the
+            # fetch) must not hide why the fetch failed.
+            with contextlib.suppress(sqlite3.DatabaseError):
+                self._db.execute(f"DROP TABLE temp.{table}")
 
     def _store_newer(self, paper: sqlite3.Row, now: str) -> bool:
         """Store the paper (a row of Arrivals.newest_versions) unless the store holds this version or
