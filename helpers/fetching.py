@@ -70,7 +70,7 @@ class FetchOutcome:
         if self.kind == "dates":
             span = f"from {self.window.since:%Y-%m-%d} to {self.window.until:%Y-%m-%d}"
             if self.fetched.capped:
-                return f"newest {len(self.fetched.papers)} of {reported} matched {span} (max_results {cap})"
+                return f"newest {self.counts.fetched} of {reported} matched {span} (max_results {cap})"
             return f"arXiv reports {reported} {span}"
         return Coverage(None, reported, self.stored, self.fetched.capped, self.window.since).sentence(cap)
 
@@ -185,14 +185,16 @@ def _expected(topic: Topic, store: Store, window: Window, same_definition: bool)
     # By the stored text, not the membership: a paper whose new version no longer matches must
     # not make an empty answer look like a glitch, run after run.
     return any(topic.matches(p.title, p.abstract, p.categories)
-               for p in store.papers(topic.slug, window.since.date(), window.until.date()))
+               for p in store.each_paper(topic.slug, window.since.date(), window.until.date()))
 
 
 def fetch_topic(topic: Topic, store: Store, source: ArxivSource, since: date | None = None,
                 until: date | None = None, now: datetime | None = None,
                 matched: dict[str, str] | None = None) -> FetchOutcome:
     """Fetch one topic and store it in one transaction; on failure the papers stay as they were.
-    `matched`: the notes of match_topics over the whole file (else the topic is matched alone)."""
+    Each page's papers wait in the store's temporary space (Store.arrivals), not in memory, so a
+    fetch's memory does not grow with the topic's papers. `matched`: the notes of match_topics
+    over the whole file (else the topic is matched alone)."""
     now = (now or utc_now()).astimezone(UTC).replace(second=0, microsecond=0)
     started, before = utc_now(), source.requests_made
     matched = match_topics([topic], store) if matched is None else matched
@@ -209,53 +211,59 @@ def fetch_topic(topic: Topic, store: Store, source: ArxivSource, since: date | N
         kind, window = ("window" if reason else "update"), _topic_window(topic, store, state, now, sample)
         if reason and state is not None:
             notes.append(reason)
-    def ask() -> Fetched:
-        nonlocal kind
-        if kind == "update":
-            try:
-                held = store.ids_between(topic.slug, window.since, window.until)
-                return source.changes(
-                    topic, window, changed_since=state.swept_until - timedelta(days=topic.lookback_days),
-                    settled=settled_before(state.swept_until), held=held,
-                    first_page=first_page_size(len(held), window, state.swept_until, source.settings.page_size))
-            except SweepTooLong as exc:
-                notes.append(f"{exc}: fetched its whole window")
-                kind = "window"
-        return source.fetch(topic, window, expect_results=_expected(topic, store, window, same_definition))
+    with store.arrivals() as arrivals:
+        def keep(papers: list[Paper]) -> None:
+            arrivals.add(papers, topic.terms_matched(papers))
 
-    try:
+        def ask() -> Fetched:
+            nonlocal kind
+            arrivals.clear()  # what an answer that failed brought is not this fetch's
+            if kind == "update":
+                try:
+                    held = store.ids_between(topic.slug, window.since, window.until)
+                    return source.changes(
+                        topic, window, keep, changed_since=state.swept_until - timedelta(days=topic.lookback_days),
+                        settled=settled_before(state.swept_until), held=held,
+                        first_page=first_page_size(len(held), window, state.swept_until, source.settings.page_size))
+                except SweepTooLong as exc:
+                    notes.append(f"{exc}: fetched its whole window")
+                    kind = "window"
+                    arrivals.clear()
+            return source.fetch(topic, window, keep, expect_results=_expected(topic, store, window, same_definition))
+
         try:
-            fetched = ask()
-        except NothingWhereExpected:
-            if not (gone := _no_longer_found(topic, store, source, window)):
-                raise
-            # The papers that made an empty answer look like arXiv's glitch are gone from its search
-            # (a new version that no longer matches, a withdrawal): they leave, and the answer stands.
-            store.save_fetch(topic.slug, gone, started_at=started, requests=0, record=FetchRecord(kind="recheck"))
-            store.leave(topic.slug, dict.fromkeys((paper.id for paper in gone), NO_LONGER_FOUND))
-            notes.append(f"{len(gone)} left the topic: arXiv's search no longer finds "
-                         f"{'it' if len(gone) == 1 else 'them'} ({', '.join(sorted(p.id for p in gone))})")
-            fetched = ask()
-        pinned, claims = pinned_papers(source, topic, window, fetched)
-        fetched.papers += pinned
-        for pin, paper_ids in claims.items():
-            store.keep_claims(pin, paper_ids)
-        stored_examples = {paper.id for paper in store.papers_by_id(topic.like)}
-        if missing := [paper_id for paper_id in topic.like if paper_id not in stored_examples]:
-            examples = source.by_id(missing)
-            fetched.requests += examples.requests
-            store.keep_papers(examples.papers)
-    except TopicReportError as exc:
-        store.log_failure(topic.slug, since=window.since, until=window.until, started_at=started,
-                          requests=source.requests_made - before, error=str(exc), kind=kind)
-        raise
-    record = _record(topic, kind, window, fetched, state, now, sample)
-    counts = store.save_fetch(topic.slug, fetched.papers, started_at=started,
-                              requests=source.requests_made - before, record=record)
+            try:
+                fetched = ask()
+            except NothingWhereExpected:
+                if not (gone := _no_longer_found(topic, store, source, window)):
+                    raise
+                # The papers that made an empty answer look like arXiv's glitch are gone from its search
+                # (a new version that no longer matches, a withdrawal): they leave, and the answer stands.
+                store.save_fetch(topic.slug, gone, started_at=started, requests=0, record=FetchRecord(kind="recheck"))
+                store.leave(topic.slug, dict.fromkeys((paper.id for paper in gone), NO_LONGER_FOUND))
+                notes.append(f"{len(gone)} left the topic: arXiv's search no longer finds "
+                             f"{'it' if len(gone) == 1 else 'them'} ({', '.join(sorted(p.id for p in gone))})")
+                fetched = ask()
+            pinned, claims = pinned_papers(source, topic, window, fetched, arrivals)
+            fetched.take(pinned)
+            for pin, paper_ids in claims.items():
+                store.keep_claims(pin, paper_ids)
+            stored_examples = {paper.id for paper in store.papers_by_id(topic.like)}
+            if missing := [paper_id for paper_id in topic.like if paper_id not in stored_examples]:
+                examples = source.by_id(missing)
+                fetched.requests += examples.requests
+                store.keep_papers(examples.papers)
+        except TopicReportError as exc:
+            store.log_failure(topic.slug, since=window.since, until=window.until, started_at=started,
+                              requests=source.requests_made - before, error=str(exc), kind=kind)
+            raise
+        record = _record(topic, kind, window, fetched, arrivals.oldest_published(), state, now, sample)
+        counts = store.save_fetch(topic.slug, arrivals, started_at=started,
+                                  requests=source.requests_made - before, record=record)
     if kind == "window" and fetched.capped and topic.query is None:
         # The cap kept the answer from reaching back to older papers: those the definition no
         # longer matches leave too, so that a narrowed capped topic holds exactly what matches.
-        older = store.papers(topic.slug, until=record.members_from.date())
+        older = store.each_paper(topic.slug, until=record.members_from.date())
         store.leave(topic.slug, {p.id: NO_LONGER_MATCHES for p in older
                                  if not topic.matches(p.title, p.abstract, p.categories)})
     if counts.new == 0 and kind == "update" and (quiet := nothing_announced_reason(state.swept_until, now)):
@@ -270,7 +278,7 @@ NO_LONGER_FOUND = "arXiv's search no longer finds it (a new version that no long
 def _no_longer_found(topic: Topic, store: Store, source: ArxivSource, window: Window) -> list[Paper]:
     """The topic's stored papers of the window as arXiv serves them now, when its search finds
     none of them any more (asked by id, with the topic's query); else nothing."""
-    ids = [paper.id for paper in store.papers(topic.slug, window.since.date(), window.until.date())]
+    ids = [paper.id for paper in store.each_paper(topic.slug, window.since.date(), window.until.date())]
     if not ids:
         return []
     try:
@@ -281,10 +289,10 @@ def _no_longer_found(topic: Topic, store: Store, source: ArxivSource, window: Wi
         return []  # arXiv failing again says nothing about the papers: the first error stands
 
 
-def _record(topic: Topic, kind: str, window: Window, fetched: Fetched, state: TopicState | None,
-            now: datetime, sample: bool) -> FetchRecord:
-    """How the run is stored: its log, the papers' matched terms, the membership it settles and
-    the topic's coverage after it."""
+def _record(topic: Topic, kind: str, window: Window, fetched: Fetched, oldest: datetime | None,
+            state: TopicState | None, now: datetime, sample: bool) -> FetchRecord:
+    """How the run is stored: its log, the membership it settles and the topic's coverage after it.
+    `oldest`: when the oldest paper it brought was submitted."""
     members_from = new_state = None
     if kind == "window":
         # The topic holds exactly what arXiv answered: from its fixed `since` on, all of it; else from
@@ -293,7 +301,7 @@ def _record(topic: Topic, kind: str, window: Window, fetched: Fetched, state: To
         members_from = (datetime.combine(ARXIV_FIRST_DAY, time.min, UTC)
                         if topic.since is not None or sample else window.since)
         if fetched.capped:
-            members_from = min((p.published for p in fetched.papers), default=window.since)
+            members_from = oldest or window.since
         new_state = TopicState(topic.slug, topic.name, topic.definition, window.since, now,
                                topic.max_results if fetched.capped else None)
     elif kind == "update":
@@ -304,8 +312,7 @@ def _record(topic: Topic, kind: str, window: Window, fetched: Fetched, state: To
         new_state = TopicState(topic.slug, topic.name, topic.definition, window.since, state.swept_until,
                                state.capped_at)
     return FetchRecord(kind=kind, since=window.since, until=window.until, requests=fetched.requests,
-                       reported=fetched.reported, capped=fetched.capped,
-                       matched_terms=topic.terms_matched(fetched.papers), members_from=members_from,
+                       reported=fetched.reported, capped=fetched.capped, members_from=members_from,
                        state=new_state)
 
 

@@ -11,6 +11,7 @@ in one transaction, keeping every row; a newer or foreign one is refused in one 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import re
@@ -191,6 +192,9 @@ ARXIV_ID = re.compile(r"\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7}")
 # Why a paper left a topic whose definition was edited (narrowed).
 NO_LONGER_MATCHES = "no longer matches the topic's definition"
 
+# What a failed write of a fetch's papers cost: the store is as it was.
+NOTHING_SAVED = "; nothing of this fetch was saved"
+
 # Seconds a writer waits for another process's transaction before giving up with a clear error.
 BUSY_TIMEOUT_SECONDS = 60
 
@@ -311,13 +315,13 @@ _COLUMNS = (
 )
 
 
-def _row(paper: Paper, stored_at: str) -> tuple:
+def _row(paper: Paper) -> tuple:
     values = asdict(paper)
     for key in _JSON_FIELDS:
         values[key] = json.dumps(values[key], ensure_ascii=False)
     values["published"] = iso(paper.published)
     values["updated"] = iso(paper.updated)
-    return tuple(values[c] for c in _COLUMNS) + (stored_at,)
+    return tuple(values[c] for c in _COLUMNS)
 
 
 def _paper(row: sqlite3.Row) -> Paper:
@@ -329,8 +333,59 @@ def _paper(row: sqlite3.Row) -> Paper:
     return Paper(**values)
 
 
+class Arrivals:
+    """A fetch's papers as they arrive, page by page, kept as rows of a temporary table of the
+    store's connection (which SQLite keeps in a file, not in this process's memory) until
+    `Store.save_fetch` moves them into the store in one transaction. Made by `Store.arrivals()`."""
+
+    def __init__(self, store: Store, table: str):
+        self._store, self._table = store, table
+
+    def _query(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+        # SQLite writes the table's pages to its file when its cache is full, at any statement.
+        return self._store._query(sql, params, lost=NOTHING_SAVED)
+
+    def add(self, papers: list[Paper], matched_terms: dict[str, list[str]] | None = None) -> None:
+        """Keep these papers, each with the topic's terms it matched (per paper id), if given."""
+        matched = matched_terms or {}
+        self._store._write_many(
+            f"INSERT INTO {self._table} ({', '.join(_COLUMNS)}, matched_terms)"
+            f" VALUES ({', '.join('?' * (len(_COLUMNS) + 1))})",
+            [_row(paper) + (json.dumps(matched[paper.id], ensure_ascii=False) if paper.id in matched else None,)
+             for paper in papers], lost=NOTHING_SAVED)
+
+    def clear(self) -> None:
+        self._query(f"DELETE FROM {self._table}")
+
+    def __len__(self) -> int:
+        """The papers that arrived, a paper sent twice counted twice."""
+        return self._query(f"SELECT count(*) FROM {self._table}")[0][0]
+
+    def __contains__(self, paper_id: object) -> bool:
+        return bool(self._query(f"SELECT 1 FROM {self._table} WHERE id = ? LIMIT 1", (paper_id,)))
+
+    def oldest_published(self) -> datetime | None:
+        oldest = self._query(f"SELECT min(published) FROM {self._table}")[0][0]
+        return datetime.fromisoformat(oldest) if oldest else None
+
+    def newest_versions(self) -> Iterator[sqlite3.Row]:
+        """One row per paper id, in the order the ids first arrived: its highest version (the first
+        to arrive of that version), with the matched terms of the id's last arrival."""
+        return self._store._db.execute(
+            f"SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY id ORDER BY version DESC, seq) AS rank,"
+            f" min(seq) OVER (PARTITION BY id) AS first_seq, last_value(matched_terms) OVER ("
+            f"PARTITION BY id ORDER BY seq ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS last_terms"
+            f" FROM {self._table}) WHERE rank = 1 ORDER BY first_seq")
+
+    def ids_query(self) -> str:
+        """The SELECT of the ids that arrived, a subquery for SQL on the store."""
+        return f"SELECT id FROM {self._table}"
+
+
 class Store:
     """The SQLite store. Use as a context manager, or call close()."""
+
+    _arrival_tables = itertools.count()  # names a temporary table per Arrivals
 
     def __init__(self, path: Path | str, create: bool = True):
         """Open the store at `path`; a missing one is created only if `create` (commands that
@@ -445,44 +500,53 @@ class Store:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
+    def _query(self, sql: str, params: tuple | dict = (), lost: str = "") -> list[sqlite3.Row]:
         try:
             return self._db.execute(sql, params).fetchall()
         except sqlite3.DatabaseError as exc:
-            raise TopicReportError(f"store {self.path}: {exc}") from None
+            raise TopicReportError(f"store {self.path}: {exc}{lost}") from None
+
+    def _write_many(self, sql: str, rows: list[tuple], lost: str = "") -> None:
+        try:
+            self._db.executemany(sql, rows)
+        except sqlite3.DatabaseError as exc:
+            raise TopicReportError(f"store {self.path}: {_describe(exc)}{lost}") from None
 
     # --- writes -------------------------------------------------------------------------------
 
-    def save_fetch(self, topic: str, papers: list[Paper], *, started_at: datetime, requests: int,
+    def save_fetch(self, topic: str, papers: list[Paper] | Arrivals, *, started_at: datetime, requests: int,
                    record: FetchRecord) -> FetchCounts:
         """Store one successful fetch atomically: papers (newest version wins), membership and the
-        terms each paper matched, the topic's coverage, the run and its requests in the log."""
+        terms each paper matched (`record.matched_terms` for papers given as a list; arrivals
+        carry theirs), the topic's coverage, the run and its requests in the log."""
+        if not isinstance(papers, Arrivals):
+            with self.arrivals() as arrivals:
+                arrivals.add(papers, record.matched_terms)
+                return self.save_fetch(topic, arrivals, started_at=started_at, requests=requests, record=record)
         now = iso(utc_now())
-        matched = record.matched_terms or {}
         new = updated = removed = 0
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                fetched = _newest_versions(papers)
-                for paper in fetched:
+                for paper in papers.newest_versions():
                     replaced = self._store_newer(paper, now)
-                    terms = json.dumps(matched[paper.id], ensure_ascii=False) if paper.id in matched else None
+                    terms = paper["last_terms"]
                     # A paper coming back keeps its first arrival: it is not new to the topic's readers.
                     joined = self._db.execute(
                         "INSERT OR IGNORE INTO topic_papers (topic, paper_id, added_at, matched_terms)"
                         " VALUES (?, ?, coalesce((SELECT added_at FROM departures WHERE topic = ? AND paper_id = ?), ?), ?)",
-                        (topic, paper.id, topic, paper.id, now, terms)).rowcount
+                        (topic, paper["id"], topic, paper["id"], now, terms)).rowcount
                     if joined:
-                        self._db.execute("DELETE FROM departures WHERE topic = ? AND paper_id = ?", (topic, paper.id))
+                        self._db.execute("DELETE FROM departures WHERE topic = ? AND paper_id = ?", (topic, paper["id"]))
                         new += 1
                     else:
                         if terms is not None:
                             self._db.execute("UPDATE topic_papers SET matched_terms = ? WHERE topic = ? AND paper_id = ?",
-                                             (terms, topic, paper.id))
+                                             (terms, topic, paper["id"]))
                         if replaced:
                             updated += 1
                 if record.members_from is not None:
-                    removed = self._keep_only(topic, {p.id for p in fetched}, record.members_from)
+                    removed = self._keep_only(topic, papers, record.members_from)
                 counts = FetchCounts(fetched=len(papers), new=new, updated=updated, removed=removed)
                 run_id = self._log(topic, record.since, record.until, started_at, counts, requests,
                                    "ok", None, record)
@@ -498,38 +562,57 @@ class Store:
                 self._rollback()
                 raise
         except sqlite3.DatabaseError as exc:
-            raise TopicReportError(f"store {self.path}: {_describe(exc)}; nothing of this fetch was saved") from None
+            raise TopicReportError(f"store {self.path}: {_describe(exc)}{NOTHING_SAVED}") from None
         return counts
 
-    def _store_newer(self, paper: Paper, now: str) -> bool:
-        """Store the paper unless the store holds this version or a newer one. A version replacing an
-        older one keeps what it changed of it (`revisions`); returns whether it replaced one."""
+    @contextlib.contextmanager
+    def arrivals(self) -> Iterator[Arrivals]:
+        """A fetch's papers kept in the store's temporary space until saved (`save_fetch`), dropped after."""
+        table = f"arrivals_{next(self._arrival_tables)}"
+        self._query(f"CREATE TEMP TABLE {table} (seq INTEGER PRIMARY KEY, {', '.join(_COLUMNS)}, matched_terms TEXT)",
+                    lost=NOTHING_SAVED)
+        self._query(f"CREATE INDEX temp.{table}_id ON {table} (id)", lost=NOTHING_SAVED)
+        try:
+            yield Arrivals(self, table)
+        finally:
+            # A table left behind goes with the connection; a failing drop (the disk that failed the
+            # fetch) must not hide why the fetch failed.
+            with contextlib.suppress(sqlite3.DatabaseError):
+                self._db.execute(f"DROP TABLE temp.{table}")
+
+    def _store_newer(self, paper: sqlite3.Row, now: str) -> bool:
+        """Store the paper (a row of Arrivals.newest_versions) unless the store holds this version or
+        a newer one. A version replacing an older one keeps what it changed of it (`revisions`);
+        returns whether it replaced one."""
         stored = self._db.execute(f"SELECT version, {', '.join(REVISED_FIELDS)} FROM papers WHERE id = ?",
-                                  (paper.id,)).fetchone()
-        if stored is not None and stored["version"] >= paper.version:
+                                  (paper["id"],)).fetchone()
+        if stored is not None and stored["version"] >= paper["version"]:
             return False
         self._db.execute(f"INSERT OR REPLACE INTO papers ({', '.join(_COLUMNS)}, stored_at) "
-                         f"VALUES ({', '.join('?' * (len(_COLUMNS) + 1))})", _row(paper, now))
+                         f"VALUES ({', '.join('?' * (len(_COLUMNS) + 1))})",
+                         tuple(paper[column] for column in _COLUMNS) + (now,))
         if stored is None:
             return False
         self._db.execute("INSERT OR REPLACE INTO revisions (paper_id, version, previous, changed) VALUES (?, ?, ?, ?)",
-                         (paper.id, paper.version, stored["version"], json.dumps(_changed(stored, paper))))
+                         (paper["id"], paper["version"], stored["version"], json.dumps(_changed(stored, paper))))
         return True
 
     def keep_papers(self, papers: list[Paper]) -> None:
         """Store papers outside any topic (a topic's example papers), newest version winning."""
         now = iso(utc_now())
-        with self._writing():
-            for paper in _newest_versions(papers):
-                self._store_newer(paper, now)
+        with self.arrivals() as arrivals:
+            arrivals.add(papers)
+            with self._writing():
+                for paper in arrivals.newest_versions():
+                    self._store_newer(paper, now)
 
-    def _keep_only(self, topic: str, ids: set[str], members_from: datetime) -> int:
+    def _keep_only(self, topic: str, arrivals: Arrivals, members_from: datetime) -> int:
         """Remove from the topic (not from the store) its papers submitted since `members_from`
-        that are not among `ids`; returns how many left."""
-        rows = self._db.execute(
+        that did not arrive; returns how many left."""
+        leaving = [row[0] for row in self._db.execute(
             "SELECT t.paper_id FROM topic_papers t JOIN papers p ON p.id = t.paper_id"
-            " WHERE t.topic = ? AND p.published >= ?", (topic, iso(members_from))).fetchall()
-        leaving = [row[0] for row in rows if row[0] not in ids]
+            f" WHERE t.topic = ? AND p.published >= ? AND t.paper_id NOT IN ({arrivals.ids_query()})",
+            (topic, iso(members_from)))]
         for sql, params in self._departing(topic, dict.fromkeys(leaving, NO_LONGER_MATCHES)):
             self._db.execute(sql, params)
         return len(leaving)
@@ -681,6 +764,11 @@ class Store:
     def papers(self, topic: str, since: date | None = None, until: date | None = None,
                limit: int | None = None) -> list[Paper]:
         """The topic's papers, newest first (then arXiv id descending), optionally within dates."""
+        return list(self.each_paper(topic, since, until, limit))
+
+    def each_paper(self, topic: str, since: date | None = None, until: date | None = None,
+                   limit: int | None = None) -> Iterator[Paper]:
+        """The papers of `papers()`, read one at a time: a topic of 50,000 is never all in memory."""
         sql = ("SELECT p.* FROM papers p JOIN topic_papers t ON t.paper_id = p.id WHERE t.topic = ?")
         params: list = [topic]
         if since:
@@ -693,7 +781,10 @@ class Store:
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
-        return [_paper(row) for row in self._query(sql, tuple(params))]
+        try:
+            yield from map(_paper, self._db.execute(sql, tuple(params)))
+        except sqlite3.DatabaseError as exc:
+            raise TopicReportError(f"store {self.path}: {exc}") from None
 
     def papers_by_id(self, ids: list[str]) -> list[Paper]:
         """The stored papers of these ids (of any topic or none), in the order given; unknown ids left out."""
@@ -850,23 +941,14 @@ def _state(row: sqlite3.Row) -> TopicState:
                       datetime.fromisoformat(row["swept_until"]), row["capped_at"])
 
 
-def _newest_versions(papers: list[Paper]) -> list[Paper]:
-    """One paper per id, the highest version, in first-seen order."""
-    best: dict[str, Paper] = {}
-    for paper in papers:
-        if paper.id not in best or best[paper.id].version < paper.version:
-            best[paper.id] = paper
-    return list(best.values())
-
-
-def _changed(stored: sqlite3.Row, paper: Paper) -> list[str]:
-    """Which of REVISED_FIELDS the paper differs in from the stored row, as a reader would see it:
-    text whose lines were only broken differently, or a comment gone from "" to none, is unchanged."""
+def _changed(stored: sqlite3.Row, arriving: sqlite3.Row) -> list[str]:
+    """Which of REVISED_FIELDS the arriving row differs in from the stored one, as a reader would see
+    it: text whose lines were only broken differently, or a comment gone from "" to none, is unchanged."""
     def text(value: str | None) -> str:
         return " ".join((value or "").split())
     return [name for name in REVISED_FIELDS
-            if (json.loads(stored[name]) != list(paper.authors) if name == "authors"
-                else text(stored[name]) != text(getattr(paper, name)))]
+            if (json.loads(stored[name]) != json.loads(arriving[name]) if name == "authors"
+                else text(stored[name]) != text(arriving[name]))]
 
 
 def _describe(exc: sqlite3.DatabaseError) -> str:

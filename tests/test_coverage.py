@@ -2,6 +2,7 @@
 (papers announced late, new versions of old papers, a clock ahead), through the real
 client (topic_report.arxiv). Each run's `now` and the emulator's clock are set, so days pass without waiting."""
 
+import gc
 import os
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import pytest
 from topic_report import TopicReportError
 from topic_report.arxiv.schedule import ARXIV_TIME, announcements, settled_before
 from topic_report.fetching import fetch_topic
-from topic_report.store import Store
+from topic_report.store import Paper, Store
 from topic_report.topics import Topic
 
 from arxiv_server import ArxivEmulator
@@ -325,3 +326,33 @@ def test_a_failed_run_changes_neither_papers_nor_coverage(radar):
         radar.fetch(MONDAY + DAY)
     assert (radar.ids(), radar.store.topic_state("radar")) == before
     assert radar.store.fetch_runs("radar")[-1]["kind"] == "update"
+
+
+def test_a_fetch_failing_on_its_third_page_keeps_the_store_as_it_was_and_held_no_earlier_page(arxiv_world):
+    """The papers of a topic's pages go into the store's temporary space as they arrive, not into a
+    list held to the end: when the third page is asked for, no paper of the first page is alive
+    in the process; the fetch fails there, and the store is as it was, the failure logged."""
+    world = arxiv_world(RADAR, page_size=5)
+    world.emulator.add([record(n, MONDAY - timedelta(hours=n)) for n in range(1, 4)])
+    world.fetch(MONDAY)
+    world.emulator.add([record(n, MONDAY - timedelta(hours=n)) for n in range(4, 14)])
+    tables = ("papers", "topic_papers", "topic_state", "departures", "revisions", "fetch_requests")
+    stored = {table: world.store._db.execute(f"SELECT * FROM {table}").fetchall() for table in tables}
+    first_page = [f"2606.{n:05d}" for n in range(1, 6)]  # newest first: submitted 1 to 5 hours before
+    alive_at_third_page: list[str] = []
+
+    def third_page(params: dict) -> bool:
+        if params.get("start") != "10" or alive_at_third_page:
+            return False
+        gc.collect()  # what is left is held, not garbage awaiting the collector
+        alive_at_third_page.extend(obj.id for obj in gc.get_objects() if isinstance(obj, Paper))
+        return True
+
+    world.emulator.fault("status", times=1, code=400, when=third_page)
+    with pytest.raises(TopicReportError, match="HTTP 400"):
+        world.fetch(MONDAY + timedelta(hours=1), RADAR.model_copy(update={"window_days": 15}))
+    assert [r.params["start"] for r in world.emulator.requests[-3:]] == ["0", "5", "10"]
+    assert alive_at_third_page != [] and not set(first_page) & set(alive_at_third_page)
+    assert {table: world.store._db.execute(f"SELECT * FROM {table}").fetchall() for table in tables} == stored
+    last_run = world.store.fetch_runs("radar")[-1]
+    assert (last_run["outcome"], last_run["error"]) == ("error", "arXiv answered HTTP 400 (after 1 attempt)")

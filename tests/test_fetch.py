@@ -295,3 +295,4 @@ def test_the_terms_each_paper_matched_are_stored_and_in_the_frame(env, cli, samp
         row = frame[frame["id"] == record["id"]].iloc[0]
         assert row["matched_terms"] == topic.matched_terms(record["title"], record["abstract"])
     assert frame["matched_terms"].map(len).sum() > 0
+

@@ -10,6 +10,7 @@ session: the 3-second rule, the deadline and size cap, the redirect rule and the
 
 from __future__ import annotations
 
+from collections.abc import Container
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -53,12 +54,11 @@ def claimed_ids(source: ArxivSource, author_id: str, fetched: Fetched) -> list[s
     return ids
 
 
-def pinned_papers(source: ArxivSource, topic: Topic, window: Window,
-                  fetched: Fetched) -> tuple[list[Paper], dict[str, list[str]]]:
-    """The papers of the topic's pinned authors submitted in the window, not excluded, that
-    `fetched` does not hold yet, and the ids each pin's feed claims (so the ranking follows the
-    person, not the name); every request logged in `fetched`."""
-    have = {paper.id for paper in fetched.papers}
+def pinned_papers(source: ArxivSource, topic: Topic, window: Window, fetched: Fetched,
+                  have: Container[str]) -> tuple[list[Paper], dict[str, list[str]]]:
+    """The papers of the topic's pinned authors submitted in the window, not excluded, that are
+    not among the ids the fetch brought (`have`), and the ids each pin's feed claims (so the
+    ranking follows the person, not the name); every request logged in `fetched`."""
     claims = {author.pin: claimed_ids(source, author.pin, fetched) for author in topic.authors if author.pin}
     wanted = [paper_id for ids in claims.values() for paper_id in ids if paper_id not in have]
     found = source.by_id(list(dict.fromkeys(wanted))) if wanted else Fetched()

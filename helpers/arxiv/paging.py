@@ -73,13 +73,20 @@ class _RetryAfterTooLong(Exception):
 
 @dataclass
 class Fetched:
-    """What one fetch brought: papers, what arXiv reported matching (the first answer's
-    totalResults), each answered request, and whether the topic's max_results cut it."""
+    """What one fetch brought: how many papers, handed page by page to `keep` (a topic's thousands
+    are not held here) or else held in `papers`; what arXiv reported matching (the first
+    answer's totalResults), each answered request, and whether the topic's max_results cut it."""
 
     papers: list[Paper] = field(default_factory=list)
     reported: int | None = None
     requests: list[RequestRecord] = field(default_factory=list)
     capped: bool = False
+    arrived: int = 0
+    keep: Callable[[list[Paper]], None] | None = None
+
+    def take(self, papers: list[Paper]) -> None:
+        self.arrived += len(papers)
+        (self.keep or self.papers.extend)(papers)
 
 
 class ArxivSource:
@@ -95,30 +102,33 @@ class ArxivSource:
     def requests_made(self) -> int:
         return self.transport.requests_made
 
-    def fetch(self, topic: Topic, window: Window, expect_results: bool = False) -> Fetched:
-        """Every paper of the topic submitted in the window, newest first, up to the topic's cap.
+    def fetch(self, topic: Topic, window: Window, keep: Callable[[list[Paper]], None],
+              expect_results: bool = False) -> Fetched:
+        """Every paper of the topic submitted in the window, newest first, up to the topic's cap,
+        handed to `keep` page by page.
 
         `expect_results`: the store already holds papers of this window, so an empty first
         page is arXiv's glitch, not an answer, and is asked for again.
         """
-        fetched = Fetched()
+        fetched = Fetched(keep=keep)
         with self._progress(topic) as bar:
             self._fetch_window(topic, window, expect_results, fetched, bar)
-        fetched.capped = len(fetched.papers) >= topic.max_results and (fetched.reported or 0) > topic.max_results
+        fetched.capped = fetched.arrived >= topic.max_results and (fetched.reported or 0) > topic.max_results
         return fetched
 
-    def changes(self, topic: Topic, window: Window, *, changed_since: datetime, settled: datetime,
-                held: set[str], first_page: int) -> Fetched:
+    def changes(self, topic: Topic, window: Window, keep: Callable[[list[Paper]], None], *, changed_since: datetime,
+                settled: datetime, held: set[str], first_page: int) -> Fetched:
         """The topic's papers of the window that are new or have a new version since `changed_since`:
         its query sorted by last update, newest first, paged until it passes `changed_since`, or
         earlier: once past `settled` (every version before it was shown to the last run) when
         arXiv's count of the window's papers shows none but those `held` (the ids the store holds
         of the window) and those read, so no paper was announced late. The first page asks for
         `first_page` entries (the changes expected), the next ones for a full page: a quiet day is
-        one small request. Raises SweepTooLong past the API's 30,000 results."""
+        one small request. The papers are handed to `keep` page by page, up to the topic's cap.
+        Raises SweepTooLong past the API's 30,000 results."""
         search = arxiv.Search(query=build_query(topic, window), max_results=None,
                               sort_by=arxiv.SortCriterion.LastUpdatedDate, sort_order=arxiv.SortOrder.Descending)
-        fetched = Fetched()
+        fetched = Fetched(keep=keep)
         seen: set[str] = set()
         with self._progress(topic) as bar:
             start, size = 0, min(first_page, self.settings.page_size)
@@ -126,7 +136,11 @@ class ArxivSource:
                 if start >= API_MAX_RESULTS_PER_QUERY:
                     raise SweepTooLong(f"more than {API_MAX_RESULTS_PER_QUERY:,} papers changed")
                 batch = self._answered(search, start, bool(held) or start > 0, fetched, size).papers
-                fetched.papers.extend(batch)
+                room = topic.max_results - fetched.arrived
+                fetched.take(batch[:room])
+                # A page that crosses the cap with changes is cut: said and recorded, so that
+                # raising the cap fetches the rest.
+                fetched.capped = any(paper.updated >= changed_since for paper in batch[room:])
                 seen.update(paper.id for paper in batch)
                 bar.update(len(batch))
                 start += len(batch)
@@ -134,14 +148,10 @@ class ArxivSource:
                     break
                 if batch[-1].updated < settled and len(held | seen) == fetched.reported:
                     break
-                if len(fetched.papers) >= topic.max_results:
+                if fetched.arrived >= topic.max_results:
                     fetched.capped = True
                     break
                 size = self.settings.page_size
-        # A last page that crosses the cap with changes is cut too: said and recorded, so that
-        # raising the cap fetches the rest.
-        fetched.capped = fetched.capped or any(p.updated >= changed_since for p in fetched.papers[topic.max_results:])
-        del fetched.papers[topic.max_results:]
         return fetched
 
     def _progress(self, topic: Topic) -> tqdm:
@@ -162,21 +172,21 @@ class ArxivSource:
             query=build_query(topic, window), max_results=None,
             sort_by=arxiv.SortCriterion.SubmittedDate, sort_order=arxiv.SortOrder.Descending,
         )
-        papers = fetched.papers
-        wanted = topic.max_results - len(papers)
-        first = self._answered(search, 0, expect_results, fetched)
-        if min(first.total, wanted) > API_MAX_RESULTS_PER_QUERY and window.until - window.since > timedelta(minutes=1):
+        wanted = topic.max_results - fetched.arrived
+        page = self._answered(search, 0, expect_results, fetched)
+        if min(page.total, wanted) > API_MAX_RESULTS_PER_QUERY and window.until - window.since > timedelta(minutes=1):
+            del page  # the halves bring its papers: not held while they are fetched
             newer, older = window.halves()
             self._fetch_window(topic, newer, False, fetched, bar)
-            if len(papers) < topic.max_results:
+            if fetched.arrived < topic.max_results:
                 self._fetch_window(topic, older, False, fetched, bar)
             return
-        reachable = min(first.total, wanted, API_MAX_RESULTS_PER_QUERY)
+        reachable = min(page.total, wanted, API_MAX_RESULTS_PER_QUERY)
         bar.total = (bar.total or 0) + reachable
-        page, start = first, 0
+        start = 0
         while True:
             batch = page.papers[: reachable - start]
-            papers.extend(batch)
+            fetched.take(batch)
             bar.update(len(batch))
             start += len(page.papers)
             if start >= reachable or not page.papers:
@@ -226,7 +236,7 @@ class ArxivSource:
         size = min(ID_LIST_SIZE, self.settings.page_size)
         for first in range(0, len(ids), size):
             search = arxiv.Search(query=query, id_list=ids[first: first + size], max_results=None)
-            fetched.papers.extend(self._answered(search, 0, False, fetched).papers)
+            fetched.take(self._answered(search, 0, False, fetched).papers)
         return fetched
 
     def _check_paging(self, query: str, start: int, page: Page, expect_results: bool) -> None:
