@@ -98,15 +98,36 @@ class Run(NamedTuple):
 
 
 # Runs `topic-report ARGS` in this interpreter and prints, at its exit, the peak memory of its own
-# process and of its largest child, and their CPU time (getrusage: a child's once it was waited for).
+# process and of its largest child, and their CPU time (getrusage: a child's once it was waited
+# for). Peaks are each process's VmHWM, read by a thread of this one every 50 ms (a child's until
+# it ends; its peak is its high-water mark, so a late reading loses nothing): not getrusage's
+# ru_maxrss, which Linux carries over a fork and exec, so that a child started by a large
+# process (the kernel by the build, the build by this bench) would count its parent's memory.
 PEAKS = """
-import atexit, resource, runpy, sys
+import atexit, resource, runpy, sys, threading, time
+import psutil
+
+def high_water(process):
+    try:
+        with open(f"/proc/{process.pid}/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        return 0
+
+child_peaks = {}
+def watch():
+    me = psutil.Process()
+    while True:
+        for child in me.children(recursive=True):
+            child_peaks[child.pid] = max(child_peaks.get(child.pid, 0), high_water(child))
+        time.sleep(0.05)
 
 def peaks():
     me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
-    print(f"peaks-kb {me.ru_maxrss} {children.ru_maxrss} cpu {cpu}", file=sys.stderr)
+    print(f"peaks-kb {high_water(psutil.Process())} {max(child_peaks.values(), default=0)} cpu {cpu}", file=sys.stderr)
 
+threading.Thread(target=watch, daemon=True).start()
 atexit.register(peaks)
 sys.argv[0] = "topic-report"
 runpy.run_module("topic_report", run_name="__main__")
