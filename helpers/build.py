@@ -377,7 +377,8 @@ def _execute_all(topics: list[Topic], all_topics: list[Topic], store: Store, db_
         previous = state.previous_build(topic.slug)
         data = TopicData.load(store, topic, previous_build=datetime.fromisoformat(previous) if previous else None)
         data_file, made_in = running_dir / f"{topic.slug}.data.pickle", running_dir / topic.slug
-        data_file.write_bytes(pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+        with data_file.open("wb") as handed:  # streamed: a large topic's pickle is never whole in memory
+            pickle.dump(data, handed, protocol=pickle.HIGHEST_PROTOCOL)
         shutil.rmtree(made_in, ignore_errors=True)
         details = running_dir / file_name(topic.slug, DETAILS)  # the kernel writes the table's details there
         details.unlink(missing_ok=True)

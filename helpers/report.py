@@ -131,7 +131,8 @@ class TopicReport:
         # The build's, which it also makes the topic's digest and exports from; gone once that build
         # is done (its executed copy run again by hand): read from the store like any other run.
         if params.topic_data and params.topic_data.is_file():
-            return cls(params, pickle.loads(params.topic_data.read_bytes()))
+            with params.topic_data.open("rb") as handed:
+                return cls(params, pickle.load(handed))
         topic = select(load_topics(params.project().topics_file), [params.topic])[0]
         with Store(params.store_path(), create=False) as store:
             data = TopicData.load(store, topic, previous_build=params.previous_build,
