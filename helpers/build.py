@@ -64,10 +64,14 @@ REPORT_CODE = [NOTEBOOK, *sorted(PACKAGE_DIR.glob("*.py")), *sorted((PACKAGE_DIR
                *sorted((PACKAGE_DIR / "assets").iterdir())]
 # jupyter_client starts the kernelspec "python3" with this very interpreter (sys.executable), so
 # the notebook runs in the project's environment wherever the build runs. Local sockets (ipc)
-# rather than TCP ports, in a private folder per kernel (see _execute); the kernel's own log
-# would only add noise to the build's output.
+# rather than TCP ports, in a private folder per kernel (see _started_kernel); the kernel's own log
+# would only add noise to the build's output, its history to the user's IPython history (nbclient
+# keeps it in memory for the kernels it starts; the build starts its own). It imports the report
+# as it starts, before its first cell (IPKernelApp's exec_lines): that start overlaps with the
+# build loading the topic.
 KERNEL = "python3"
-KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL", "--HistoryManager.hist_file=:memory:",
+                    "--IPKernelApp.exec_lines=import topic_report.report"]
 # A cell running longer than this is stuck (a 10,000-paper page takes seconds): fail that page.
 CELL_TIMEOUT_SECONDS = 600
 # How long a finished cell's output may take to arrive: papermill fails the page past nbclient's
@@ -375,29 +379,33 @@ def _execute_all(topics: list[Topic], all_topics: list[Topic], store: Store, db_
         from topic_report.topic_data import TopicData  # here, for a page to execute: it needs pandas
 
         previous = state.previous_build(topic.slug)
-        data = TopicData.load(store, topic, previous_build=datetime.fromisoformat(previous) if previous else None)
         data_file, made_in = running_dir / f"{topic.slug}.data.pickle", running_dir / topic.slug
-        with data_file.open("wb") as handed:  # streamed: a large topic's pickle is never whole in memory
-            pickle.dump(data, handed, protocol=pickle.HIGHEST_PROTOCOL)
         shutil.rmtree(made_in, ignore_errors=True)
         details = running_dir / file_name(topic.slug, DETAILS)  # the kernel writes the table's details there
         details.unlink(missing_ok=True)
         parameters = {"topic": topic.slug, "config": str(config), "db_path": str(Path(db_path).resolve()),
                       "previous_build": previous, "table_library": table_library(), "topic_data": str(data_file),
                       "table_details": str(details)}
-        with ThreadPoolExecutor(max_workers=1) as beside:
-            making = beside.submit(_made_outputs, data, made_in, site_url, store.citation_keys())
-            del data  # the thread's: freed when it is done
-            try:
-                _execute(topic, running_dir / page.name, parameters)
-                error = None
-            except Exception as exc:  # one topic's failure (its notebook or kernel) must not stop the build
-                error = exc
-            finally:
-                data_file.unlink()
-            made = making.result()
+        made, error = None, None
+        try:  # one topic's failure (its kernel, its notebook) must not stop the build
+            with _started_kernel(running_dir) as kernel:  # starting while the topic loads
+                data = TopicData.load(store, topic,
+                                      previous_build=datetime.fromisoformat(previous) if previous else None)
+                with data_file.open("wb") as handed:  # streamed: a large topic's pickle is never whole in memory
+                    pickle.dump(data, handed, protocol=pickle.HIGHEST_PROTOCOL)
+                with ThreadPoolExecutor(max_workers=1) as beside:
+                    making = beside.submit(_made_outputs, data, made_in, site_url, store.citation_keys())
+                    del data  # the thread's: freed when it is done
+                    try:
+                        _execute(topic, running_dir / page.name, parameters, kernel)
+                    finally:
+                        made = making.result()
+        except Exception as exc:
+            error = exc
+        finally:
+            data_file.unlink(missing_ok=True)
         if error:  # its page and outputs stay those of its last execution
-            shutil.rmtree(made_in)
+            shutil.rmtree(made_in, ignore_errors=True)
             details.unlink(missing_ok=True)
             failed.append(topic)
             tqdm.write(f"{PROG}: error: {topic.name}: page not executed: {_one_line(error)} "
@@ -419,26 +427,40 @@ def _execute_all(topics: list[Topic], all_topics: list[Topic], store: Store, db_
     return executed, failed
 
 
-def _execute(topic: Topic, target: Path, parameters: dict) -> None:
+@contextlib.contextmanager
+def _started_kernel(cwd: Path) -> Iterator[Any]:
+    """A notebook kernel for one page, started now (it starts and imports the report while the
+    caller goes on) and shut down when the page is done. Its connection file and sockets are in a
+    folder of its own, readable by this user only: jupyter_client would otherwise name the sockets
+    kernel-ipc-1… in the current folder, where two builds at once pick the same names and talk to
+    each other's kernels."""
+    # Imported here, when a page needs executing, as papermill is (_execute).
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
+
+    with tempfile.TemporaryDirectory(prefix="topic-report-kernel-") as private:
+        kernel = AsyncKernelManager(kernel_name=KERNEL, transport="ipc", ip=os.path.join(private, "kernel"),
+                                    connection_file=os.path.join(private, "kernel.json"))
+        run_sync(kernel.start_kernel)(extra_arguments=KERNEL_ARGUMENTS, cwd=str(cwd))
+        try:
+            yield kernel
+        finally:
+            run_sync(kernel.shutdown_kernel)(now=True)
+
+
+def _execute(topic: Topic, target: Path, parameters: dict, kernel) -> None:
+    """Execute the topic's page into `target` with papermill, on `kernel` (_started_kernel)."""
     # Imported here, when a page needs executing: nbformat's schema validation alone costs
     # seconds to import (jsonschema's URI grammar), most of a build where nothing changed.
     import nbformat
     import papermill
-    from traitlets.config import Config
 
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     next(cell for cell in notebook.cells if cell.get("id") == "front-matter").source = front_matter(topic.name)
-    # Each kernel's connection file and sockets in a folder of its own, readable by this user
-    # only: jupyter_client would otherwise name the sockets kernel-ipc-1… in the current folder,
-    # where two builds at once pick the same names and talk to each other's kernels.
-    with tempfile.TemporaryDirectory(prefix="topic-report-kernel-") as private:
-        config = Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(private, "kernel"),
-                                           "connection_file": os.path.join(private, "kernel.json")}})
-        papermill.execute_notebook(
-            notebook, str(target), parameters=parameters, kernel_name=KERNEL, progress_bar=False,
-            request_save_on_cell_execute=False, cwd=str(target.parent), config=config,
-            execution_timeout=CELL_TIMEOUT_SECONDS, iopub_timeout=OUTPUT_TIMEOUT_SECONDS,
-            extra_arguments=KERNEL_ARGUMENTS)
+    papermill.execute_notebook(
+        notebook, str(target), parameters=parameters, kernel_name=KERNEL, progress_bar=False,
+        request_save_on_cell_execute=False, cwd=str(target.parent), km=kernel,
+        execution_timeout=CELL_TIMEOUT_SECONDS, iopub_timeout=OUTPUT_TIMEOUT_SECONDS)
 
 
 def _one_line(exc: Exception) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import nbformat
+import psutil
 
 from topic_report import build as build_module
 from topic_report import topic_data
@@ -29,7 +30,7 @@ def store_papers(store: Store, topic: Topic, papers: list[Paper]) -> None:
 def test_of_many_topics_only_the_one_whose_papers_changed_is_executed_and_loaded(tmp_path, monkeypatch):
     executed, loaded = [], []
 
-    def execute(topic, target, parameters):  # the page's notebook, without a kernel: what is executed is the point
+    def execute(topic, target, parameters, kernel):  # the page's notebook, without a kernel: what is executed is the point
         executed.append(topic.slug)
         nbformat.write(nbformat.v4.new_notebook(), target)
 
@@ -79,11 +80,11 @@ def test_a_page_is_executed_from_the_data_the_build_loaded_not_from_the_store_ag
 
     execute = build_module._execute
 
-    def execute_without_the_store(topic, target, parameters):
+    def execute_without_the_store(topic, target, parameters, kernel):
         store_file = tmp_path / "papers.sqlite"
         store_file.rename(tmp_path / "away.sqlite")
         try:
-            execute(topic, target, parameters)
+            execute(topic, target, parameters, kernel)
         finally:
             (tmp_path / "away.sqlite").rename(store_file)
 
@@ -100,9 +101,34 @@ def test_a_page_is_executed_from_the_data_the_build_loaded_not_from_the_store_ag
     assert list((tmp_path / "build" / "executing").iterdir()) == []  # the data handed over is not left behind
 
 
+def test_a_page_s_kernel_is_started_before_its_topic_is_loaded_and_stopped_after(tmp_path, monkeypatch):
+    """The kernel's start and its import of the report overlap with the build loading the topic:
+    the kernel runs while the data is loaded, and no kernel is left when the build is done."""
+    def kernels() -> list[psutil.Process]:
+        return [child for child in psutil.Process().children(recursive=True)
+                if "ipykernel_launcher" in " ".join(child.cmdline())]
+
+    running_at_load = []
+    load = topic_data.TopicData.load.__func__
+
+    def load_recorded(cls, store, topic, **options):
+        running_at_load.append(len(kernels()))
+        return load(cls, store, topic, **options)
+
+    monkeypatch.setattr(topic_data.TopicData, "load", classmethod(load_recorded))
+    topic = Topic(name="Lenses", slug="lenses", terms=["lenses"])
+    settings = Settings(db_path=tmp_path / "papers.sqlite")
+    with Store(settings.db_path) as store:
+        store_papers(store, topic, [paper("2606.00001", "lenses", datetime(2026, 6, 1, tzinfo=UTC))])
+    assert build_module.build([topic], settings, tmp_path / "_site", work_dir=tmp_path / "build", offline=True) == 0
+    assert running_at_load == [1]
+    assert "On lenses" in (tmp_path / "_site" / "lenses.html").read_text(encoding="utf-8")
+    assert kernels() == []
+
+
 def test_a_page_that_fails_to_execute_keeps_the_exports_of_its_last_execution(tmp_path, monkeypatch):
     """The exports made beside a failing execution are dropped: the page kept and its files agree."""
-    def execute(topic, target, parameters):
+    def execute(topic, target, parameters, kernel):
         nbformat.write(nbformat.v4.new_notebook(), target)
 
     monkeypatch.setattr(build_module, "_execute", execute)
@@ -119,7 +145,7 @@ def test_a_page_that_fails_to_execute_keeps_the_exports_of_its_last_execution(tm
     with Store(settings.db_path) as store:
         store_papers(store, topic, [paper("2606.00002", "lenses", day + timedelta(days=1))])
 
-    def fail(topic, target, parameters):
+    def fail(topic, target, parameters, kernel):
         raise RuntimeError("the kernel died")
 
     monkeypatch.setattr(build_module, "_execute", fail)
