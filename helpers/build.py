@@ -386,7 +386,6 @@ def _execute_all(topics: list[Topic], all_topics: list[Topic], store: Store, db_
         parameters = {"topic": topic.slug, "config": str(config), "db_path": str(Path(db_path).resolve()),
                       "previous_build": previous, "table_library": table_library(), "topic_data": str(data_file),
                       "table_details": str(details)}
-        made, error = None, None
         try:  # one topic's failure (its kernel, its notebook) must not stop the build
             with _started_kernel(running_dir) as kernel:  # starting while the topic loads
                 data = TopicData.load(store, topic,
@@ -400,17 +399,15 @@ def _execute_all(topics: list[Topic], all_topics: list[Topic], store: Store, db_
                         _execute(topic, running_dir / page.name, parameters, kernel)
                     finally:
                         made = making.result()
-        except Exception as exc:
-            error = exc
-        finally:
-            data_file.unlink(missing_ok=True)
-        if error:  # its page and outputs stay those of its last execution
+        except Exception as error:  # its page and outputs stay those of its last execution
             shutil.rmtree(made_in, ignore_errors=True)
             details.unlink(missing_ok=True)
             failed.append(topic)
             tqdm.write(f"{PROG}: error: {topic.name}: page not executed: {_one_line(error)} "
                        f"(see {running_dir / page.name})", file=sys.stderr)
             continue
+        finally:
+            data_file.unlink(missing_ok=True)
         (running_dir / page.name).replace(page)
         if details.is_file():  # kept beside the page it belongs to, and published with it (site.py)
             details.replace(project_dir / details.name)
@@ -464,7 +461,8 @@ def _execute(topic: Topic, target: Path, parameters: dict, kernel) -> None:
 
 
 def _one_line(exc: Exception) -> str:
-    from papermill.exceptions import PapermillExecutionError  # loaded already: _execute raised it
+    # Loaded already when _execute raised; here, only if the kernel's start or the data failed first.
+    from papermill.exceptions import PapermillExecutionError
 
     name, message = ((exc.ename, exc.evalue) if isinstance(exc, PapermillExecutionError)
                      else (type(exc).__name__, str(exc)))
